@@ -1,0 +1,60 @@
+/**
+ * The ping example, a port of bounce-ws's simple_ping: a `ping` sender, a
+ * `ping_timed` sender that publishes every second, and a `ping` handler that
+ * ignores what it receives and publishes through the `ping` sender.
+ */
+import {
+  Carom,
+  Handler,
+  On,
+  Sender,
+  TimedSender,
+  Topic,
+  type CaromOptions,
+} from '../../src/index.js';
+
+/** The data both ping events carry. */
+export interface PingData {
+  ping: 'ping';
+}
+
+/** Publishes `ping` on demand. */
+@Topic('ping')
+export class PingSender extends Sender<PingData> {
+  override createMessageData(): PingData {
+    return { ping: 'ping' };
+  }
+}
+
+/** Publishes `ping_timed` once a second. */
+@Topic('ping_timed', { everyMs: 1000 })
+export class TimedPingSender extends TimedSender<PingData> {
+  override createMessageData(): PingData {
+    return { ping: 'ping' };
+  }
+}
+
+/** Answers a client's `ping` by publishing `ping` to every subscriber. */
+@On('ping')
+export class PingHandler extends Handler {
+  constructor(private readonly pings: PingSender) {
+    super();
+  }
+
+  async handle(): Promise<void> {
+    await this.pings.send();
+  }
+}
+
+/**
+ * The example's app. Timestamps go out in bounce-ws's offset-less local form,
+ * so a client written for bounce-ws reads them unchanged.
+ */
+export function createPingApp(options: CaromOptions = {}): Carom {
+  return new Carom({
+    handlers: [PingHandler],
+    senders: [PingSender, TimedPingSender],
+    timestampFormat: 'local',
+    ...options,
+  });
+}

@@ -1,0 +1,340 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readTopic } from '../decorators/metadata.js';
+import { CloseCode, ConfigurationError, ConnectionRefused } from '../protocol/errors.js';
+import { TimestampWriter } from '../protocol/timestamp.js';
+import type {
+  HandshakeRequest,
+  Admission,
+  Peer,
+  PeerAcceptor,
+  PeerListener,
+} from '../transport/peer.js';
+import { WsTransport } from '../transport/ws-server.js';
+import { Channels } from './channels.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Connection } from './connection.js';
+import { Connections } from './connections.js';
+import { Container, type Class } from './container.js';
+import { Dispatcher } from './dispatcher.js';
+import { createLogger, type CaromLogger } from './logger.js';
+import { resolveOptions, type CaromOptions, type ResolvedOptions } from './options.js';
+import { Publisher } from './publisher.js';
+import { Registry } from './registry.js';
+import { kBinding, Sender, TimedSender, type SenderBinding } from './sender.js';
+import type { Session } from './session.js';
+import { StaleFilter } from './stale-filter.js';
+import { SubscriptionRequests } from './subscription-requests.js';
+import { Subscriptions } from './subscriptions.js';
+import { TimedSenders } from './timed-senders.js';
+import { Topics } from './topics.js';
+import { PayloadValidator } from './validation.js';
+
+/** Where `listen` binds. */
+export interface ListenOptions {
+  /** TCP port; 0 picks a free one. Default 8080. */
+  readonly port?: number;
+  /** Interface to bind. Default: all interfaces. */
+  readonly host?: string;
+}
+
+/** The app's own counters: what it holds now. */
+export interface CaromStats {
+  readonly connections: number;
+  readonly subscriptions: {
+    readonly exact: number;
+    readonly patterns: number;
+    readonly exclusions: number;
+  };
+  /** Staleness watermarks: per-connection ones summed, plus the global ones. */
+  readonly watermarks: number;
+  /** Envelopes queued or being handled, over all connections. */
+  readonly pending: number;
+  /** TimedSender timers armed now. */
+  readonly timers: number;
+  /** Events whose recipient list is cached. */
+  readonly cachedEvents: number;
+}
+
+/**
+ * A carom application: the handlers, senders and services it was given, wired
+ * together, and the dispatcher that serves them over WebSockets.
+ *
+ * ```ts
+ * const app = new Carom({ handlers: [ChatHandler], senders: [ChatSender] });
+ * await app.listen({ port: 8080 });
+ * ```
+ */
+export class Carom implements PeerAcceptor {
+  /** Channels declared and removed at run time. */
+  readonly channels: Channels;
+  /** The logger carom writes to. */
+  readonly logger: CaromLogger;
+  /** The clock the app reads. */
+  readonly clock: Clock;
+  /** Largest accepted frame in bytes. */
+  readonly maxPayload: number;
+
+  private readonly options: ResolvedOptions;
+  private readonly container = new Container();
+  private readonly topics: Topics;
+  private readonly index = new Subscriptions<Session>();
+  private readonly publisher: Publisher;
+  private readonly connections: Connections;
+  private readonly dispatcher: Dispatcher;
+  private readonly stale: StaleFilter;
+  private readonly timed: TimedSenders;
+  private readonly transport: WsTransport;
+  private ownServer: Server | undefined;
+  private started = false;
+  private closing: Promise<void> | undefined;
+
+  /** Builds the app. Every mistake in how it is put together throws here, with what to fix. */
+  constructor(options: CaromOptions = {}) {
+    this.options = resolveOptions(options);
+    const o = this.options;
+    this.logger = o.logger ?? createLogger(o.logLevel);
+    this.clock = o.clock ?? systemClock;
+    this.maxPayload = o.maxPayload;
+    this.topics = new Topics(o.allowUndeclared);
+    for (const t of o.topics) {
+      if (t.endsWith('.*')) this.topics.declareFamily(t);
+      else this.topics.declare(t, 'the topics option');
+    }
+    const timestamps = new TimestampWriter(o.timestampFormat);
+    this.publisher = new Publisher(this.index, this.clock, timestamps);
+    this.stale = new StaleFilter(o.staleness);
+    this.timed = new TimedSenders(this.clock, this.logger);
+    const requests = new SubscriptionRequests(this.index, this.topics, o.canSubscribe);
+
+    this.container.provide(Carom, this);
+    const senderClasses = o.senders.map((s) => this.container.register(s));
+    const handlerClasses = o.handlers.map((h) => this.container.register(h));
+    for (const p of o.providers) this.container.register(p);
+    for (const cls of senderClasses) this.bindSender(cls);
+    const registry = new Registry();
+    for (const cls of handlerClasses) {
+      if (registry.add(this.container.get(cls)) === 0) {
+        throw new ConfigurationError(
+          `${cls.name} was passed as a handler but has no @On, @OnConnect or @OnDisconnect`,
+        );
+      }
+    }
+
+    this.dispatcher = new Dispatcher({
+      registry,
+      subscriptions: requests,
+      stale: this.stale,
+      validator: new PayloadValidator(o.unknownProperties),
+      clock: this.clock,
+      timestamps,
+      logger: this.logger,
+      maxEventLength: o.maxEventLength,
+      maxInFlight: o.maxInFlight,
+      rateLimit: o.rateLimit,
+      canHandle: o.canHandle,
+      exposeErrors: o.exposeErrors,
+    });
+    this.connections = new Connections({
+      dispatcher: this.dispatcher,
+      index: this.index,
+      requests,
+      publisher: this.publisher,
+      connectHooks: registry.connectHooks,
+      disconnectHooks: registry.disconnectHooks,
+      logger: this.logger,
+      initialTokens: o.rateLimit?.messages ?? 0,
+      now: () => this.clock.now(),
+    });
+    this.channels = new Channels(
+      this.topics,
+      this.index,
+      this.publisher,
+      this.connections.sessions,
+    );
+    this.transport = new WsTransport(this, { path: o.path, heartbeatMs: o.heartbeatMs });
+  }
+
+  /**
+   * Starts an HTTP server that serves WebSockets on the app's path, and starts
+   * the timed senders. Resolves with the bound address (`port: 0` picks one).
+   */
+  async listen(options: ListenOptions = {}): Promise<AddressInfo> {
+    const server = createServer((req, res) => {
+      const upgrade = req.url?.split('?')[0] === this.options.path;
+      res.writeHead(upgrade ? 426 : 404, { 'content-type': 'text/plain' });
+      res.end(upgrade ? 'this path takes WebSocket connections\n' : 'not found\n');
+    });
+    this.attach(server);
+    this.ownServer = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 8080, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = server.address() as AddressInfo;
+    this.logger.info(
+      `carom listening on ws://${address.address}:${address.port}${this.options.path}`,
+    );
+    return address;
+  }
+
+  /**
+   * Serves WebSockets on an HTTP server you already have (plain `node:http`,
+   * Express's or Fastify's), on the app's path, and starts the timed senders.
+   */
+  attach(server: Server): this {
+    this.transport.attach(server);
+    this.start();
+    return this;
+  }
+
+  /** Starts the timed senders without a server (the testing kit does this). */
+  start(): this {
+    if (this.closing) throw new Error('this app is closed; create a new one');
+    if (!this.started) {
+      this.started = true;
+      this.timed.start();
+    }
+    return this;
+  }
+
+  /**
+   * Stops the timers, closes every connection with 1001 and, when `listen`
+   * made the server, closes it. The process can then exit by itself.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.timed.stop();
+    this.transport.close(CloseCode.GOING_AWAY, 'server shutting down');
+    for (const session of [...this.connections.sessions]) {
+      session.peer.close(CloseCode.GOING_AWAY, 'server shutting down');
+      session.onClose(CloseCode.GOING_AWAY);
+    }
+    await this.transport.drained(2000);
+    const server = this.ownServer;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  /** Publishes an event to its subscribers; returns how many received it. */
+  publish(event: string, data: unknown): number {
+    if (!this.topics.isDeclared(event)) {
+      throw new ConfigurationError(
+        `cannot publish '${event}': no sender, channel or topic family declares it`,
+      );
+    }
+    return this.publisher.publish(event, data);
+  }
+
+  /** The connections that would receive `event` now. */
+  subscribers(event: string): Connection[] {
+    return this.index.recipients(event).map((s) => s.connection);
+  }
+
+  /** Every open connection. */
+  get openConnections(): Connection[] {
+    return [...this.connections.sessions].map((s) => s.connection);
+  }
+
+  /** The instance the app made of a registered class (a sender, a handler, a provider). */
+  get<T extends object>(cls: Class<T>): T {
+    return this.container.get(cls);
+  }
+
+  /** What the app holds now; every figure drops back when connections close. */
+  stats(): CaromStats {
+    let watermarks = this.stale.globalWatermarks;
+    let pending = 0;
+    for (const s of this.connections.sessions) {
+      watermarks += s.watermarks.size;
+      pending += s.queue.length + s.inFlight;
+    }
+    const counts = this.index.counts();
+    return {
+      connections: this.connections.sessions.size,
+      subscriptions: {
+        exact: counts.exact,
+        patterns: counts.patterns,
+        exclusions: counts.exclusions,
+      },
+      watermarks,
+      pending,
+      timers: this.timed.activeTimers,
+      cachedEvents: counts.cachedEvents,
+    };
+  }
+
+  /** @internal The transport seam: runs `authenticate` for a handshake. */
+  async admit(request: HandshakeRequest): Promise<Admission> {
+    const authenticate = this.options.authenticate;
+    if (!authenticate) return { ok: true, user: undefined };
+    try {
+      const user = await authenticate(request);
+      if (user === false || user === null || user === undefined) {
+        return { ok: false, reason: 'unauthorized' };
+      }
+      return { ok: true, user };
+    } catch (err) {
+      if (err instanceof ConnectionRefused) return { ok: false, reason: err.message.slice(0, 120) };
+      this.logger.error('authenticate threw; refusing the connection', err);
+      return { ok: false, reason: 'unauthorized' };
+    }
+  }
+
+  /** @internal The transport seam: starts a connection for an admitted peer. */
+  accept(peer: Peer, user: unknown): PeerListener {
+    return this.connections.open(peer, user);
+  }
+
+  private bindSender(cls: Class): void {
+    const topic = readTopic(cls);
+    if (!topic) {
+      throw new ConfigurationError(`${cls.name} was passed as a sender but has no @Topic('event')`);
+    }
+    const sender = this.container.get(cls);
+    if (!(sender instanceof Sender)) {
+      throw new ConfigurationError(
+        `${cls.name} has @Topic but does not extend Sender or TimedSender`,
+      );
+    }
+    if (sender[kBinding]) {
+      throw new ConfigurationError(
+        `this ${cls.name} instance is already registered with another app`,
+      );
+    }
+    this.topics.declare(topic.event, cls.name);
+    const { event } = topic;
+    const eventJson = JSON.stringify(event);
+    const binding: SenderBinding = {
+      event,
+      publish: (data) => this.publisher.publish(event, data, eventJson),
+      sendTo: (connection, data) => {
+        const session = this.connections.sessionOf(connection);
+        if (!session)
+          throw new Error(`${cls.name}.sendTo: that connection does not belong to this app`);
+        return session.write(this.publisher.frame(event, data, eventJson));
+      },
+      subscriberCount: () => this.index.recipients(event).length,
+    };
+    sender[kBinding] = binding;
+    if (sender instanceof TimedSender) {
+      if (!topic.options.everyMs) {
+        throw new ConfigurationError(
+          `${cls.name} is a TimedSender: give it a period with @Topic('${event}', { everyMs: ... })`,
+        );
+      }
+      this.timed.add(sender, binding, topic.options.everyMs);
+    } else if (topic.options.everyMs) {
+      throw new ConfigurationError(`${cls.name} has everyMs but does not extend TimedSender`);
+    }
+  }
+}

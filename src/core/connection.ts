@@ -1,0 +1,79 @@
+/**
+ * What a connection lets server code do; the app implements it. Kept as an
+ * interface so `Connection` stays a thin public face over the app's state.
+ */
+export interface ConnectionControl {
+  subscribe(topics: readonly string[]): void;
+  unsubscribe(topics: readonly string[]): void;
+  topics(): string[];
+  excluded(): string[];
+  send(event: string, data: unknown): boolean;
+  close(code: number, reason: string): void;
+  isOpen(): boolean;
+}
+
+/**
+ * One client connection, as handlers, hooks and senders see it.
+ *
+ * @typeParam U - the type `authenticate` returns for the user.
+ */
+export class Connection<U = unknown> {
+  /** Free-form per-connection state for the application (a name picked in a chat, say). */
+  readonly state = new Map<string, unknown>();
+  readonly #control: ConnectionControl;
+
+  /** @internal Created by the app; applications never construct connections. */
+  constructor(
+    /** Unique within the app. */
+    readonly id: string,
+    /** What `authenticate` returned, or `undefined` without authentication. */
+    readonly user: U,
+    /** The client's address as the transport reports it. */
+    readonly remoteAddress: string | undefined,
+    control: ConnectionControl,
+  ) {
+    this.#control = control;
+  }
+
+  /**
+   * Subscribes this connection to topics from server code (rooms:
+   * `connection.subscribe('room.lobby')`). Names follow the protocol's rules;
+   * an undeclared exact name throws unless the app allows undeclared names.
+   */
+  subscribe(...topics: string[]): void {
+    this.#control.subscribe(topics);
+  }
+
+  /** Removes subscriptions, with the protocol's rules for `*` and exclusions. */
+  unsubscribe(...topics: string[]): void {
+    this.#control.unsubscribe(topics);
+  }
+
+  /** Exact names and patterns this connection is subscribed to. */
+  get topics(): string[] {
+    return this.#control.topics();
+  }
+
+  /** Exact names excluded from this connection's wildcard subscriptions. */
+  get excluded(): string[] {
+    return this.#control.excluded();
+  }
+
+  /** True until the socket closes. */
+  get open(): boolean {
+    return this.#control.isOpen();
+  }
+
+  /**
+   * Sends one event to this connection alone, whatever it subscribed to.
+   * Returns false when the connection is already closed.
+   */
+  send(event: string, data: unknown): boolean {
+    return this.#control.send(event, data);
+  }
+
+  /** Closes the connection (1000 by default). */
+  close(code = 1000, reason = ''): void {
+    this.#control.close(code, reason);
+  }
+}

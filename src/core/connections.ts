@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { CloseCode } from '../protocol/errors.js';
+import type { Peer } from '../transport/peer.js';
+import { Connection, type ConnectionControl } from './connection.js';
+import type { Dispatcher } from './dispatcher.js';
+import type { CaromLogger } from './logger.js';
+import type { Publisher } from './publisher.js';
+import type { LifecycleHook } from './registry.js';
+import { Session } from './session.js';
+import type { SubscriptionRequests } from './subscription-requests.js';
+import type { Subscriptions } from './subscriptions.js';
+
+/** What the connection lifecycle needs from the app. */
+export interface ConnectionParts {
+  readonly dispatcher: Dispatcher;
+  readonly index: Subscriptions<Session>;
+  readonly requests: SubscriptionRequests;
+  readonly publisher: Publisher;
+  readonly connectHooks: readonly LifecycleHook[];
+  readonly disconnectHooks: readonly LifecycleHook[];
+  readonly logger: CaromLogger;
+  readonly initialTokens: number;
+  readonly now: () => number;
+}
+
+/**
+ * Opens and closes connections: runs the connect hooks before the first
+ * envelope is handled, and on close removes every subscription, watermark and
+ * queued envelope before the disconnect hooks run.
+ */
+export class Connections {
+  readonly sessions = new Set<Session>();
+  private readonly byConnection = new WeakMap<Connection, Session>();
+
+  constructor(private readonly parts: ConnectionParts) {}
+
+  /** Starts a connection over an admitted peer. */
+  open(peer: Peer, user: unknown): Session {
+    const session = new Session(peer, this);
+    session.tokens = this.parts.initialTokens;
+    session.refilledAt = this.parts.now();
+    const connection = new Connection(
+      randomUUID(),
+      user,
+      peer.remoteAddress,
+      this.control(session),
+    );
+    session.connection = connection;
+    this.byConnection.set(connection, session);
+    this.sessions.add(session);
+    const hooks = this.parts.connectHooks;
+    if (hooks.length === 0) {
+      session.ready = true;
+    } else {
+      void this.runConnectHooks(session, hooks);
+    }
+    return session;
+  }
+
+  /** The session behind a public connection of this app, if it is one. */
+  sessionOf(connection: Connection): Session | undefined {
+    return this.byConnection.get(connection);
+  }
+
+  receiveText(session: Session, text: string): void {
+    this.parts.dispatcher.receiveText(session, text);
+  }
+
+  receiveBinary(session: Session): void {
+    this.parts.dispatcher.receiveBinary(session);
+  }
+
+  closed(session: Session, _code: number): void {
+    this.sessions.delete(session);
+    const topics = this.parts.requests.list(session);
+    session.finalTopics = topics;
+    this.parts.index.removeAll(session);
+    session.watermarks.clear();
+    session.queue.length = 0;
+    for (const hook of this.parts.disconnectHooks) {
+      this.runHook(hook, session.connection);
+    }
+  }
+
+  private async runConnectHooks(session: Session, hooks: readonly LifecycleHook[]): Promise<void> {
+    for (const hook of hooks) {
+      try {
+        await hook.invoke(session.connection);
+      } catch (err) {
+        this.parts.logger.error(`${hook.name} failed; closing the connection`, err);
+        session.peer.close(CloseCode.INTERNAL_ERROR, 'connect hook failed');
+        session.onClose(CloseCode.INTERNAL_ERROR);
+        return;
+      }
+      if (!session.open) return;
+    }
+    session.ready = true;
+    this.parts.dispatcher.pump(session);
+  }
+
+  private runHook(hook: LifecycleHook, connection: Connection): void {
+    try {
+      const result = hook.invoke(connection);
+      if (result instanceof Promise) {
+        result.catch((err: unknown) => this.parts.logger.error(`${hook.name} failed`, err));
+      }
+    } catch (err) {
+      this.parts.logger.error(`${hook.name} failed`, err);
+    }
+  }
+
+  private control(session: Session): ConnectionControl {
+    const { requests, index, publisher } = this.parts;
+    return {
+      subscribe: (topics) => requests.serverSubscribe(session, topics),
+      unsubscribe: (topics) => {
+        for (const t of topics) index.remove(session, t);
+      },
+      topics: () => (session.open ? requests.list(session) : session.finalTopics).events,
+      excluded: () => [
+        ...((session.open ? requests.list(session) : session.finalTopics).excluded ?? []),
+      ],
+      send: (event, data) => session.write(publisher.frame(event, data)),
+      close: (code, reason) => {
+        session.peer.close(code, reason);
+        session.onClose(code);
+      },
+      isOpen: () => session.open,
+    };
+  }
+}

@@ -1,0 +1,108 @@
+import 'reflect-metadata';
+import { ConfigurationError } from '../protocol/errors.js';
+
+/** Any class. */
+export type Class<T = object> = abstract new (...args: any[]) => T;
+
+const NOT_INJECTABLE = new Set<unknown>([
+  Object,
+  String,
+  Number,
+  Boolean,
+  Array,
+  Function,
+  Promise,
+]);
+
+function isClass(value: unknown): value is Class {
+  return typeof value === 'function' && value.prototype !== undefined;
+}
+
+/**
+ * Builds the application's objects once, when the app is created. A class's
+ * constructor parameters are resolved by their types (`design:paramtypes`)
+ * among the classes and instances registered with this container, each a
+ * single instance per app. Mistakes fail here, with the class and parameter named.
+ */
+export class Container {
+  private readonly registered = new Set<Class>();
+  private readonly instances = new Map<Class, object>();
+  private readonly resolving: Class[] = [];
+
+  /** Registers a class to construct, or a ready instance for its own class. */
+  register(item: Class | object): Class {
+    if (isClass(item)) {
+      this.registered.add(item);
+      return item;
+    }
+    if (item === null || typeof item !== 'object') {
+      throw new ConfigurationError(`expected a class or an instance, got ${String(item)}`);
+    }
+    const cls = item.constructor as Class;
+    const existing = this.instances.get(cls);
+    if (existing && existing !== item) {
+      throw new ConfigurationError(`two instances of ${cls.name} were registered; pass one`);
+    }
+    this.registered.add(cls);
+    this.instances.set(cls, item);
+    return cls;
+  }
+
+  /** Makes `value` what parameters of type `cls` receive. */
+  provide(cls: Class, value: object): void {
+    this.registered.add(cls);
+    this.instances.set(cls, value);
+  }
+
+  /** The single instance of a registered class, constructed on first use. */
+  get<T extends object>(cls: Class<T>): T {
+    const ready = this.instances.get(cls);
+    if (ready) return ready as T;
+    if (this.resolving.includes(cls)) {
+      const cycle = [...this.resolving.slice(this.resolving.indexOf(cls)), cls]
+        .map((c) => c.name)
+        .join(' -> ');
+      throw new ConfigurationError(`circular constructor dependency: ${cycle}`);
+    }
+    this.resolving.push(cls);
+    try {
+      const instance = this.construct(cls);
+      this.instances.set(cls, instance);
+      return instance as T;
+    } finally {
+      this.resolving.pop();
+    }
+  }
+
+  private construct(cls: Class): object {
+    const types = Reflect.getMetadata('design:paramtypes', cls) as unknown[] | undefined;
+    if (!types) {
+      if (cls.length > 0) {
+        throw new ConfigurationError(
+          `cannot construct ${cls.name}: its constructor takes ${cls.length} parameter(s) but ` +
+            'TypeScript recorded no types for them. Decorate the class (@On, @Topic or ' +
+            '@Injectable) and compile with "emitDecoratorMetadata": true (tsc or SWC, not esbuild)',
+        );
+      }
+      return new (cls as new () => object)();
+    }
+    const args = types.map((type, index) => {
+      if (!isClass(type) || NOT_INJECTABLE.has(type)) {
+        const shown = isClass(type) ? type.name : String(type);
+        throw new ConfigurationError(
+          `cannot construct ${cls.name}: constructor parameter #${index} has type ${shown}, ` +
+            'which cannot be injected (an interface, a primitive or a type-only import?). ' +
+            'Pass a ready instance of the class instead',
+        );
+      }
+      if (!this.registered.has(type) && !this.instances.has(type)) {
+        throw new ConfigurationError(
+          `cannot construct ${cls.name}: constructor parameter #${index} (${type.name}) is not ` +
+            `registered with this app; add ${type.name} to \`senders\`, \`handlers\` or \`providers\``,
+        );
+      }
+      return this.get(type);
+    });
+    return new (cls as new (...a: unknown[]) => object)(...args);
+  }
+}

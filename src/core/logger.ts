@@ -1,0 +1,27 @@
+import { Logger } from 'tslog';
+
+/** The methods carom calls on a logger; a tslog `Logger` has them, and so do most others. */
+export interface CaromLogger {
+  debug(...args: unknown[]): unknown;
+  info(...args: unknown[]): unknown;
+  warn(...args: unknown[]): unknown;
+  error(...args: unknown[]): unknown;
+}
+
+/** Log levels, least severe first. */
+export type LogLevel = 'silly' | 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+const LEVEL_IDS: Record<LogLevel, number> = {
+  silly: 0,
+  trace: 1,
+  debug: 2,
+  info: 3,
+  warn: 4,
+  error: 5,
+  fatal: 6,
+};
+
+/** Makes carom's default tslog logger, which prints `info` and above unless told otherwise. */
+export function createLogger(level: LogLevel = 'info'): CaromLogger {
+  return new Logger({ name: 'carom', minLevel: LEVEL_IDS[level], type: 'pretty' });
+}

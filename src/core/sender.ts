@@ -1,0 +1,81 @@
+import type { Connection } from './connection.js';
+
+/** How a sender reaches the app it was registered with. */
+export interface SenderBinding {
+  readonly event: string;
+  publish(data: unknown): number;
+  sendTo(connection: Connection, data: unknown): boolean;
+  subscriberCount(): number;
+}
+
+/** Where the app keeps a sender's binding; a symbol keeps it off the public surface. */
+export const kBinding = Symbol('carom.binding');
+
+/**
+ * Base class of a sender: decorate the subclass with `@Topic('event')`. Its
+ * `send` publishes to every subscriber of that event. Inject it into handlers
+ * through their constructors.
+ *
+ * @typeParam T - the payload type of the event.
+ */
+export abstract class Sender<T = unknown> {
+  /** @internal */
+  [kBinding]: SenderBinding | undefined;
+
+  /**
+   * Publishes one event to every subscriber and resolves to how many
+   * connections it was sent to. Without `data`, publishes what
+   * `createMessageData()` returns.
+   */
+  async send(data?: T): Promise<number> {
+    const binding = this.binding();
+    return binding.publish(data === undefined ? await this.createMessageData() : data);
+  }
+
+  /** Sends the event to one connection, subscribed or not. False when it is closed. */
+  sendTo(connection: Connection, data: T): boolean {
+    return this.binding().sendTo(connection, data);
+  }
+
+  /** The event this sender publishes. */
+  get event(): string {
+    return this.binding().event;
+  }
+
+  /** How many connections would receive a publish now. */
+  get subscriberCount(): number {
+    return this.binding().subscriberCount();
+  }
+
+  /**
+   * The data `send()` publishes when called without an argument, and what a
+   * `TimedSender` publishes each tick. May be async.
+   */
+  createMessageData(): T | Promise<T> {
+    throw new Error(
+      `${this.constructor.name}.createMessageData() is not implemented: ` +
+        'override it, or call send(data) with the data',
+    );
+  }
+
+  private binding(): SenderBinding {
+    const binding = this[kBinding];
+    if (!binding) {
+      throw new Error(
+        `${this.constructor.name} is not registered with a running app: ` +
+          'pass it in the `senders` option of new Carom(...)',
+      );
+    }
+    return binding;
+  }
+}
+
+/**
+ * A sender that publishes `createMessageData()` periodically while the app
+ * runs: `@Topic('clock', { everyMs: 1000 })`. A tick is skipped when nobody is
+ * subscribed; ticks never overlap; a tick that throws is logged and the next
+ * one runs on time.
+ */
+export abstract class TimedSender<T = unknown> extends Sender<T> {
+  abstract override createMessageData(): T | Promise<T>;
+}

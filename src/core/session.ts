@@ -1,0 +1,66 @@
+import type { InboundEnvelope } from '../protocol/envelope.js';
+import type { Frame } from '../protocol/frame.js';
+import type { Peer, PeerListener } from '../transport/peer.js';
+import type { Connection } from './connection.js';
+import type { Watermarked } from './stale-filter.js';
+import type { SubscriptionList } from './subscription-requests.js';
+import type { Subscriber } from './subscriptions.js';
+
+/** What a session hands its traffic to: the app's dispatcher. */
+export interface SessionHost {
+  receiveText(session: Session, text: string): void;
+  receiveBinary(session: Session): void;
+  closed(session: Session, code: number): void;
+}
+
+/**
+ * The app's private state for one connection: its socket, its subscriptions,
+ * watermarks and the queue that keeps its envelopes in order. Handlers see the
+ * public `Connection` instead.
+ */
+export class Session implements Subscriber, Watermarked, PeerListener {
+  readonly exact = new Set<string>();
+  readonly patterns = new Set<string>();
+  readonly excluded = new Set<string>();
+  readonly watermarks = new Map<string, number>();
+  mark = 0;
+  /** Envelopes waiting for their turn (arrival order). */
+  readonly queue: InboundEnvelope[] = [];
+  /** Envelopes being handled now. */
+  inFlight = 0;
+  /** False until the connect hooks have settled. */
+  ready = false;
+  open = true;
+  /** Rate limiting: tokens left and when they were last refilled. */
+  tokens = 0;
+  refilledAt = 0;
+  connection!: Connection;
+  /** What the connection was subscribed to when it closed, for disconnect hooks. */
+  finalTopics: SubscriptionList = { events: [] };
+
+  constructor(
+    readonly peer: Peer,
+    private readonly host: SessionHost,
+  ) {}
+
+  /** Writes a frame unless the connection has closed. */
+  write(frame: Frame): boolean {
+    if (!this.open) return false;
+    this.peer.send(frame);
+    return true;
+  }
+
+  onText(text: string): void {
+    this.host.receiveText(this, text);
+  }
+
+  onBinary(): void {
+    this.host.receiveBinary(this);
+  }
+
+  onClose(code: number): void {
+    if (!this.open) return;
+    this.open = false;
+    this.host.closed(this, code);
+  }
+}

@@ -1,0 +1,204 @@
+import { ALL, patternPrefix } from '../protocol/names.js';
+
+/** What the index keeps for each connection. */
+export interface Subscriber {
+  /** Exact names this connection subscribed to. */
+  readonly exact: Set<string>;
+  /** `*` and `prefix.*` patterns this connection subscribed to. */
+  readonly patterns: Set<string>;
+  /** Exact names excluded from this connection's patterns. */
+  readonly excluded: Set<string>;
+  /** Scratch mark that keeps one publish from reaching a connection twice. */
+  mark: number;
+}
+
+/** Counts of what the index holds, for tests and monitoring. */
+export interface SubscriptionCounts {
+  /** Exact-name subscriptions, summed over connections. */
+  readonly exact: number;
+  /** Pattern subscriptions (`*`, `prefix.*`), summed over connections. */
+  readonly patterns: number;
+  /** Exclusions under patterns, summed over connections. */
+  readonly exclusions: number;
+  /** Events whose recipient list is cached. */
+  readonly cachedEvents: number;
+}
+
+const EMPTY: readonly never[] = [];
+const MAX_CACHED_EVENTS = 10_000;
+
+/**
+ * Who receives an event. Subscriptions are indexed by exact name, by prefix and
+ * for `*`; a publish reads a cached recipient array built from those three, so
+ * it never scans all connections. A change touches only the cache entries it
+ * can affect: one event for an exact name, all of them for a pattern.
+ */
+export class Subscriptions<S extends Subscriber> {
+  private readonly byName = new Map<string, Set<S>>();
+  private readonly byPrefix = new Map<string, Set<S>>();
+  private readonly everything = new Set<S>();
+  private readonly recipientCache = new Map<string, readonly S[]>();
+  private exactCount = 0;
+  private patternCount = 0;
+  private exclusionCount = 0;
+  private markSeq = 0;
+
+  /** Adds a subscription to an exact name or a pattern; lifts an exclusion of that name. */
+  add(s: S, name: string): void {
+    if (name === ALL || name.endsWith('.*')) {
+      if (s.patterns.has(name)) return;
+      s.patterns.add(name);
+      this.patternCount++;
+      if (name === ALL) this.everything.add(s);
+      else addTo(this.byPrefix, patternPrefix(name), s);
+      this.recipientCache.clear();
+      return;
+    }
+    if (s.excluded.delete(name)) this.exclusionCount--;
+    if (!s.exact.has(name)) {
+      s.exact.add(name);
+      this.exactCount++;
+      addTo(this.byName, name, s);
+    }
+    this.recipientCache.delete(name);
+  }
+
+  /**
+   * Removes a subscription. `*` removes all of them; an exact name that one of
+   * the connection's patterns still covers becomes an exclusion.
+   */
+  remove(s: S, name: string): void {
+    if (name === ALL) {
+      this.removeAll(s);
+      return;
+    }
+    if (name.endsWith('.*')) {
+      if (!s.patterns.delete(name)) return;
+      this.patternCount--;
+      removeFrom(this.byPrefix, patternPrefix(name), s);
+      for (const ex of s.excluded) {
+        if (!coveredByPatterns(s, ex)) {
+          s.excluded.delete(ex);
+          this.exclusionCount--;
+        }
+      }
+      this.recipientCache.clear();
+      return;
+    }
+    if (s.exact.delete(name)) {
+      this.exactCount--;
+      removeFrom(this.byName, name, s);
+    }
+    if (coveredByPatterns(s, name) && !s.excluded.has(name)) {
+      s.excluded.add(name);
+      this.exclusionCount++;
+    }
+    this.recipientCache.delete(name);
+  }
+
+  /** Removes every subscription and exclusion of a connection. */
+  removeAll(s: S): void {
+    for (const name of s.exact) removeFrom(this.byName, name, s);
+    for (const p of s.patterns) {
+      if (p === ALL) this.everything.delete(s);
+      else removeFrom(this.byPrefix, patternPrefix(p), s);
+    }
+    this.exactCount -= s.exact.size;
+    this.patternCount -= s.patterns.size;
+    this.exclusionCount -= s.excluded.size;
+    if (s.patterns.size > 0) this.recipientCache.clear();
+    else for (const name of s.exact) this.recipientCache.delete(name);
+    s.exact.clear();
+    s.patterns.clear();
+    s.excluded.clear();
+  }
+
+  /** Removes the exact-name subscriptions of `name` from every connection (a deleted channel). */
+  dropName(name: string): void {
+    const set = this.byName.get(name);
+    if (!set) return;
+    for (const s of set) {
+      s.exact.delete(name);
+      this.exactCount--;
+    }
+    this.byName.delete(name);
+    this.recipientCache.delete(name);
+  }
+
+  /** The connections that receive `event`, each once. The array is shared: do not change it. */
+  recipients(event: string): readonly S[] {
+    let list = this.recipientCache.get(event);
+    if (list === undefined) {
+      list = this.collect(event);
+      // Names published once and never again (rooms long gone) must not pile up.
+      if (this.recipientCache.size >= MAX_CACHED_EVENTS) this.recipientCache.clear();
+      this.recipientCache.set(event, list);
+    }
+    return list;
+  }
+
+  /** True when at least one connection would receive `event`. */
+  hasRecipients(event: string): boolean {
+    return this.recipients(event).length > 0;
+  }
+
+  /** What the index holds. */
+  counts(): SubscriptionCounts {
+    return {
+      exact: this.exactCount,
+      patterns: this.patternCount,
+      exclusions: this.exclusionCount,
+      cachedEvents: this.recipientCache.size,
+    };
+  }
+
+  private collect(event: string): readonly S[] {
+    const named = this.byName.get(event);
+    if (this.everything.size === 0 && this.byPrefix.size === 0) {
+      return named ? Array.from(named) : EMPTY;
+    }
+    const mark = ++this.markSeq;
+    const out: S[] = [];
+    if (named) {
+      for (const s of named) {
+        s.mark = mark;
+        out.push(s);
+      }
+    }
+    const take = (set: Set<S> | undefined): void => {
+      if (!set) return;
+      for (const s of set) {
+        if (s.mark !== mark && !s.excluded.has(event)) {
+          s.mark = mark;
+          out.push(s);
+        }
+      }
+    };
+    take(this.everything);
+    for (let dot = event.indexOf('.'); dot !== -1; dot = event.indexOf('.', dot + 1)) {
+      take(this.byPrefix.get(event.slice(0, dot + 1)));
+    }
+    return out;
+  }
+}
+
+/** True when one of the connection's patterns covers `name`. */
+export function coveredByPatterns(s: Subscriber, name: string): boolean {
+  if (s.patterns.size === 0) return false;
+  if (s.patterns.has(ALL)) return true;
+  for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) {
+    if (s.patterns.has(`${name.slice(0, dot + 1)}*`)) return true;
+  }
+  return false;
+}
+
+function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
+}
+
+function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
+  const set = map.get(key);
+  if (set && set.delete(value) && set.size === 0) map.delete(key);
+}

@@ -1,0 +1,68 @@
+import { ConfigurationError } from '../protocol/errors.js';
+import { isReserved, patternPrefix, patternProblem } from '../protocol/names.js';
+
+/**
+ * The catalogue of events clients may subscribe to and the server may publish:
+ * senders' topics, channels created at run time, and declared families such as
+ * `room.*` (every name under the prefix).
+ */
+export class Topics {
+  private readonly owners = new Map<string, string>();
+  private readonly families = new Set<string>();
+
+  constructor(readonly allowUndeclared: boolean) {}
+
+  /** Declares an exact name; `owner` says who declared it, for error messages. */
+  declare(name: string, owner: string): void {
+    if (isReserved(name)) {
+      throw new ConfigurationError(`${owner}: '${name}' is reserved by the protocol`);
+    }
+    const problem = patternProblem(name);
+    if (problem || name.includes('*')) {
+      throw new ConfigurationError(`${owner}: '${name}' is not an exact event name`);
+    }
+    const existing = this.owners.get(name);
+    if (existing !== undefined) {
+      throw new ConfigurationError(`${owner}: '${name}' is already declared by ${existing}`);
+    }
+    this.owners.set(name, owner);
+  }
+
+  /** Declares every name under a prefix pattern (`room.*`). */
+  declareFamily(pattern: string): void {
+    if (pattern === '*' || !pattern.endsWith('.*') || patternProblem(pattern)) {
+      throw new ConfigurationError(
+        `topic family '${pattern}' must be a prefix pattern such as 'room.*'`,
+      );
+    }
+    if (isReserved(patternPrefix(pattern))) {
+      throw new ConfigurationError(`topic family '${pattern}' is reserved by the protocol`);
+    }
+    this.families.add(patternPrefix(pattern));
+  }
+
+  /** Removes an exact name. Returns false when it was not declared. */
+  undeclare(name: string): boolean {
+    return this.owners.delete(name);
+  }
+
+  /** Who declared `name`, if anyone did by its exact name. */
+  ownerOf(name: string): string | undefined {
+    return this.owners.get(name);
+  }
+
+  /** True when clients may subscribe to `name` and the server may publish it. */
+  isDeclared(name: string): boolean {
+    if (this.allowUndeclared || this.owners.has(name)) return true;
+    if (this.families.size === 0) return false;
+    for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) {
+      if (this.families.has(name.slice(0, dot + 1))) return true;
+    }
+    return false;
+  }
+
+  /** Declared exact names, in the order they were declared. */
+  names(): string[] {
+    return [...this.owners.keys()];
+  }
+}

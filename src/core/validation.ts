@@ -1,0 +1,69 @@
+import { plainToInstance } from 'class-transformer';
+import { validate, type ValidationError } from 'class-validator';
+import { CaromError, ErrorCode } from '../protocol/errors.js';
+
+/** What to do with payload properties that the DTO does not declare. */
+export type UnknownProperties = 'strip' | 'refuse' | 'keep';
+
+/** One property that failed validation, as sent in `details`. */
+export interface PropertyFailure {
+  /** Dotted path of the property (`address.city`, `items.0.name`). */
+  readonly property: string;
+  /** Failed constraint name to its message, as class-validator reports them. */
+  readonly constraints: Record<string, string>;
+}
+
+/** A class whose instances class-validator checks. */
+export type DtoClass = new (...args: any[]) => object;
+
+function flatten(errors: ValidationError[], prefix: string, out: PropertyFailure[]): void {
+  for (const e of errors) {
+    const property = prefix ? `${prefix}.${e.property}` : e.property;
+    if (e.constraints) out.push({ property, constraints: { ...e.constraints } });
+    if (e.children && e.children.length > 0) flatten(e.children, property, out);
+  }
+}
+
+/**
+ * Turns a payload into an instance of its DTO with class-transformer and checks
+ * it with class-validator. A failure becomes `VALIDATION_FAILED` with every
+ * failed property in `details`.
+ */
+export class PayloadValidator {
+  private readonly whitelist: boolean;
+  private readonly forbidNonWhitelisted: boolean;
+
+  constructor(unknownProperties: UnknownProperties) {
+    if (!['strip', 'refuse', 'keep'].includes(unknownProperties)) {
+      throw new TypeError(
+        `unknownProperties must be 'strip', 'refuse' or 'keep', not '${unknownProperties}'`,
+      );
+    }
+    this.whitelist = unknownProperties !== 'keep';
+    this.forbidNonWhitelisted = unknownProperties === 'refuse';
+  }
+
+  /** Resolves to the validated instance, or rejects with a `VALIDATION_FAILED` CaromError. */
+  async validate(dto: DtoClass, data: unknown): Promise<object> {
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+      throw new CaromError(
+        ErrorCode.VALIDATION_FAILED,
+        `payload must be an object for ${dto.name}`,
+        [{ property: '', constraints: { isObject: 'payload must be a JSON object' } }],
+      );
+    }
+    const instance = plainToInstance(dto, data);
+    const errors = await validate(instance, {
+      whitelist: this.whitelist,
+      forbidNonWhitelisted: this.forbidNonWhitelisted,
+      forbidUnknownValues: true,
+    });
+    if (errors.length > 0) {
+      const details: PropertyFailure[] = [];
+      flatten(errors, '', details);
+      const names = details.map((d) => d.property).join(', ');
+      throw new CaromError(ErrorCode.VALIDATION_FAILED, `invalid payload: ${names}`, details);
+    }
+    return instance;
+  }
+}

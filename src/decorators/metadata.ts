@@ -1,0 +1,59 @@
+import 'reflect-metadata';
+import type { DtoClass } from '../core/validation.js';
+
+/**
+ * Metadata keys and readers. Decorators only write here; the app reads it once,
+ * when it is built, and never per message.
+ */
+
+/** Options of `@On`. */
+export interface OnOptions {
+  /** The payload's DTO class; overrides the type read from the handler's parameter. */
+  readonly dto?: DtoClass;
+}
+
+/** Options of `@Topic`. */
+export interface TopicOptions {
+  /** For a `TimedSender`: publish every this many milliseconds. */
+  readonly everyMs?: number;
+}
+
+/** One `@On` found on a class (`method` is `handle`) or on a method of a controller. */
+export interface HandlerMetadata {
+  readonly event: string;
+  readonly method: string | symbol;
+  readonly options: OnOptions;
+}
+
+/** The `@Topic` of a sender class. */
+export interface TopicMetadata {
+  readonly event: string;
+  readonly options: TopicOptions;
+}
+
+export const HANDLERS = Symbol('carom:handlers');
+export const TOPIC = Symbol('carom:topic');
+export const CONNECT_HOOKS = Symbol('carom:connect');
+export const DISCONNECT_HOOKS = Symbol('carom:disconnect');
+export const INJECTABLE = Symbol('carom:injectable');
+
+/** Appends to a list kept on `target` itself (not inherited from a parent class). */
+export function appendOwn<T>(key: symbol, target: object, item: T): void {
+  const own: T[] = Reflect.getOwnMetadata(key, target) ?? [];
+  Reflect.defineMetadata(key, [...own, item], target);
+}
+
+/** A list from `target` and its prototype chain, parents first. */
+export function readAll<T>(key: symbol, target: object): T[] {
+  const chain: object[] = [];
+  for (let t: object | null = target; t && t !== Object.prototype && t !== Function.prototype;) {
+    chain.unshift(t);
+    t = Object.getPrototypeOf(t);
+  }
+  return chain.flatMap((t) => (Reflect.getOwnMetadata(key, t) as T[] | undefined) ?? []);
+}
+
+/** The `@Topic` of a class, if any (inherited from a parent class when not its own). */
+export function readTopic(cls: object): TopicMetadata | undefined {
+  return Reflect.getMetadata(TOPIC, cls) as TopicMetadata | undefined;
+}

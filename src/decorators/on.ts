@@ -1,0 +1,37 @@
+import { ConfigurationError } from '../protocol/errors.js';
+import { isReserved } from '../protocol/names.js';
+import { appendOwn, HANDLERS, type HandlerMetadata, type OnOptions } from './metadata.js';
+
+function checkEvent(event: string, where: string): void {
+  if (typeof event !== 'string' || event.length === 0) {
+    throw new ConfigurationError(`@On on ${where} needs a non-empty event name`);
+  }
+  if (event.includes('*')) {
+    throw new ConfigurationError(`@On('${event}') on ${where}: handlers take exact event names`);
+  }
+  if (isReserved(event)) {
+    throw new ConfigurationError(
+      `@On('${event}') on ${where}: '${event}' is reserved by the protocol; pick another name`,
+    );
+  }
+}
+
+/**
+ * Handles a client event. On a class, the class's `handle(data, ctx)` method is
+ * the handler (extend `Handler`). On a method of any class, that method is the
+ * handler, so one controller class can handle several events. The return value
+ * becomes the `ack`'s data when the client sent an `id`.
+ */
+export function On(event: string, options: OnOptions = {}) {
+  return function (target: object, propertyKey?: string | symbol): void {
+    if (propertyKey === undefined) {
+      const cls = target as { name: string; prototype: object };
+      checkEvent(event, cls.name);
+      appendOwn<HandlerMetadata>(HANDLERS, cls.prototype, { event, method: 'handle', options });
+    } else {
+      const where = `${(target.constructor as { name: string }).name}.${String(propertyKey)}`;
+      checkEvent(event, where);
+      appendOwn<HandlerMetadata>(HANDLERS, target, { event, method: propertyKey, options });
+    }
+  } as ClassDecorator & MethodDecorator;
+}

@@ -1,0 +1,40 @@
+import 'reflect-metadata';
+
+export { Carom, type CaromStats, type ListenOptions } from './core/app.js';
+export type { CaromOptions, Authenticate } from './core/options.js';
+export { DEFAULTS } from './core/options.js';
+export { Connection } from './core/connection.js';
+export type { Context } from './core/context.js';
+export { Handler } from './core/handler.js';
+export { Sender, TimedSender } from './core/sender.js';
+export type { Clock, TimerHandle } from './core/clock.js';
+export { systemClock } from './core/clock.js';
+export { createLogger, type CaromLogger, type LogLevel } from './core/logger.js';
+export type { StalenessOptions, StaleScope } from './core/stale-filter.js';
+export type { UnknownProperties, PropertyFailure } from './core/validation.js';
+export type { RateLimit, MessageGuard, ErrorClass } from './core/dispatcher.js';
+export type { SubscriptionList } from './core/subscription-requests.js';
+export type { Class } from './core/container.js';
+export { On } from './decorators/on.js';
+export { Topic } from './decorators/topic.js';
+export { OnConnect, OnDisconnect, Injectable, Payload } from './decorators/lifecycle.js';
+export type { OnOptions, TopicOptions } from './decorators/metadata.js';
+export {
+  CaromError,
+  ClientError,
+  ConnectionRefused,
+  ConfigurationError,
+  ErrorCode,
+  CloseCode,
+} from './protocol/errors.js';
+export type { EnvelopeId, InboundEnvelope } from './protocol/envelope.js';
+export { CHANNEL_CREATED, CHANNEL_DELETED } from './protocol/names.js';
+export type { TimestampFormat } from './protocol/timestamp.js';
+export type {
+  Peer,
+  PeerListener,
+  PeerAcceptor,
+  HandshakeRequest,
+  Admission,
+} from './transport/peer.js';
+export { Frame } from './protocol/frame.js';

@@ -1,0 +1,15 @@
+export {
+  createTestApp,
+  TestApp,
+  type TestAppOptions,
+  type ConnectOptions,
+  type LogLine,
+} from './test-app.js';
+export {
+  TestClient,
+  type ReceivedEnvelope,
+  type ErrorData,
+  type SendOptions,
+} from './test-client.js';
+export { FakeClock, settle } from './fake-clock.js';
+export { FakeSocket } from './fake-socket.js';

@@ -1,0 +1,166 @@
+import type { Connection } from '../core/connection.js';
+import type { EnvelopeId } from '../protocol/envelope.js';
+import type { FakeClock } from './fake-clock.js';
+import type { FakeSocket } from './fake-socket.js';
+
+/** An envelope the server sent, parsed. */
+export interface ReceivedEnvelope<T = any> {
+  readonly event: string;
+  readonly data: T;
+  readonly timestamp: string;
+  readonly id?: EnvelopeId;
+}
+
+/** The `data` of an `error` envelope. */
+export interface ErrorData {
+  readonly code: string;
+  readonly message: string;
+  readonly event?: string;
+  readonly details?: any;
+}
+
+/** Options for one envelope a test client sends. */
+export interface SendOptions {
+  /** Request id; `request` picks one when absent. */
+  readonly id?: EnvelopeId;
+  /**
+   * The timestamp field: epoch ms or an ISO string; `null` sends none.
+   * Default: the fake clock's now, as ISO 8601 UTC.
+   */
+  readonly timestamp?: number | string | null;
+}
+
+/** How long `request` and `next` wait, in real milliseconds, before failing the test. */
+const WAIT_MS = 5000;
+
+/**
+ * A client of an app under test, over a fake socket: send envelopes, await the
+ * reply to one, and read everything the server sent.
+ */
+export class TestClient {
+  private nextId = 1;
+
+  constructor(
+    /** The socket between this client and the app. */
+    readonly socket: FakeSocket,
+    /** The server side of this connection; `undefined` when the handshake was refused. */
+    readonly connection: Connection | undefined,
+    private readonly clock: FakeClock,
+  ) {}
+
+  /** Every envelope received so far, oldest first. */
+  get received(): ReceivedEnvelope[] {
+    return this.socket.frames.map((f) => JSON.parse(f) as ReceivedEnvelope);
+  }
+
+  /** The data of every received envelope of one event, oldest first. */
+  dataOf<T = any>(event: string): T[] {
+    return this.received.filter((e) => e.event === event).map((e) => e.data as T);
+  }
+
+  /** The `data` of every `error` envelope received. */
+  get errors(): ErrorData[] {
+    return this.dataOf<ErrorData>('error');
+  }
+
+  /** Forgets what was received so far. */
+  clear(): void {
+    this.socket.frames.length = 0;
+  }
+
+  /** True once the connection is closed. */
+  get closed(): boolean {
+    return this.socket.closed;
+  }
+
+  /** The close code, once closed. */
+  get closeCode(): number | undefined {
+    return this.socket.closeCode;
+  }
+
+  /** The close reason, once closed. */
+  get closeReason(): string | undefined {
+    return this.socket.closeReason;
+  }
+
+  /** Sends an envelope without waiting for anything. */
+  send(event: string, data?: unknown, options: SendOptions = {}): void {
+    const envelope: Record<string, unknown> = { event };
+    if (data !== undefined) envelope.data = data;
+    const ts =
+      options.timestamp === undefined
+        ? new Date(this.clock.now()).toISOString()
+        : options.timestamp;
+    if (ts !== null) envelope.timestamp = ts;
+    if (options.id !== undefined) envelope.id = options.id;
+    this.socket.deliverText(JSON.stringify(envelope));
+  }
+
+  /** Sends a text frame as it is (bad JSON, say). */
+  sendRaw(text: string): void {
+    this.socket.deliverText(text);
+  }
+
+  /** Sends a binary frame. */
+  sendBinary(bytes: Uint8Array): void {
+    this.socket.deliverBinary(bytes);
+  }
+
+  /**
+   * Sends an envelope with an id and resolves with the server's reply to it:
+   * the `ack` or the `error` envelope.
+   */
+  request<T = any>(
+    event: string,
+    data?: unknown,
+    options: SendOptions = {},
+  ): Promise<ReceivedEnvelope<T>> {
+    const id = options.id ?? `t${this.nextId++}`;
+    const reply = this.waitFor((e) => (e.event === 'ack' || e.event === 'error') && e.id === id);
+    this.send(event, data, { ...options, id });
+    return reply as Promise<ReceivedEnvelope<T>>;
+  }
+
+  /** `subscribe` with an id; resolves with the reply. */
+  subscribe(...events: string[]): Promise<ReceivedEnvelope> {
+    return this.request('subscribe', { events });
+  }
+
+  /** `unsubscribe` with an id; resolves with the reply. */
+  unsubscribe(...events: string[]): Promise<ReceivedEnvelope> {
+    return this.request('unsubscribe', { events });
+  }
+
+  /** Resolves with the next envelope of `event` (of any event when omitted) received from now on. */
+  next<T = any>(event?: string): Promise<ReceivedEnvelope<T>> {
+    return this.waitFor((e) => event === undefined || e.event === event) as Promise<
+      ReceivedEnvelope<T>
+    >;
+  }
+
+  /** Closes the connection from the client's side. */
+  close(code = 1000, reason = ''): void {
+    this.socket.close(code, reason);
+  }
+
+  private waitFor(match: (e: ReceivedEnvelope) => boolean): Promise<ReceivedEnvelope> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(
+          new Error(
+            `no matching envelope within ${WAIT_MS} ms; received: ${this.socket.frames.join(' ')}`,
+          ),
+        );
+      }, WAIT_MS);
+      const stop = this.socket.watch((text) => {
+        const envelope = JSON.parse(text) as ReceivedEnvelope;
+        if (match(envelope)) {
+          clearTimeout(timer);
+          stop();
+          resolve(envelope);
+        }
+      });
+    });
+  }
+}

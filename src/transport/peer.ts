@@ -1,0 +1,46 @@
+import type { Frame } from '../protocol/frame.js';
+
+/**
+ * The transport seam. A transport (the `ws` server, the testing kit's fake
+ * socket) wraps each accepted socket in a Peer and feeds what arrives to the
+ * PeerListener the core gives back. The core never imports a transport.
+ */
+export interface Peer {
+  /** Writes one text frame. Must not throw when the socket is already closing. */
+  send(frame: Frame): void;
+  /** Closes the socket with a WebSocket close code and a short reason. */
+  close(code: number, reason: string): void;
+  /** The remote address, when the transport knows it. */
+  readonly remoteAddress: string | undefined;
+}
+
+/** What the core does with a peer's traffic. */
+export interface PeerListener {
+  /** A text frame arrived. */
+  onText(text: string): void;
+  /** A binary frame arrived (the protocol answers it with `BAD_JSON`). */
+  onBinary(): void;
+  /** The socket closed, for any reason. Called once. */
+  onClose(code: number): void;
+}
+
+/** The minimum of an HTTP upgrade request that `authenticate` reads. */
+export interface HandshakeRequest {
+  readonly url?: string | undefined;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly socket?: { readonly remoteAddress?: string | undefined } | undefined;
+}
+
+/** The outcome of authentication at the handshake. */
+export type Admission =
+  { readonly ok: true; readonly user: unknown } | { readonly ok: false; readonly reason: string };
+
+/** The core as a transport sees it. */
+export interface PeerAcceptor {
+  /** Largest frame accepted, in bytes; larger frames close the socket with 1009. */
+  readonly maxPayload: number;
+  /** Runs the application's `authenticate` for a handshake. Never throws. */
+  admit(request: HandshakeRequest): Promise<Admission>;
+  /** Starts a connection for an admitted peer. */
+  accept(peer: Peer, user: unknown): PeerListener;
+}

@@ -1,0 +1,168 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCode } from '../protocol/errors.js';
+import type { Frame } from '../protocol/frame.js';
+import type { Peer, PeerAcceptor, PeerListener } from './peer.js';
+
+/** Options of the `ws` transport. */
+export interface WsTransportOptions {
+  /** The URL path WebSocket upgrades are accepted on. */
+  readonly path: string;
+  /** Ping interval; a connection that misses a pong for a whole interval is terminated. 0 turns it off. */
+  readonly heartbeatMs: number;
+}
+
+interface NetSocketLike {
+  cork(): void;
+  uncork(): void;
+}
+
+/**
+ * A `ws` socket as a Peer. Writes made within one event-loop turn are corked
+ * together, so a burst of frames to one socket leaves in one system call.
+ */
+class WsPeer implements Peer {
+  alive = true;
+  private corked = false;
+  private readonly net: NetSocketLike | undefined;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.net?.uncork();
+  };
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly remoteAddress: string | undefined,
+  ) {
+    // `ws` keeps the net.Socket here; it is not in its types.
+    this.net = (socket as unknown as { _socket?: NetSocketLike })._socket;
+  }
+
+  send(frame: Frame): void {
+    if (this.socket.readyState !== 1) return;
+    if (!this.corked && this.net) {
+      this.corked = true;
+      this.net.cork();
+      process.nextTick(this.uncork);
+    }
+    this.socket.send(frame.bytes, { binary: false });
+  }
+
+  close(code: number, reason: string): void {
+    if (this.socket.readyState === 0 || this.socket.readyState === 1)
+      this.socket.close(code, reason);
+  }
+}
+
+function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/**
+ * The WebSocket transport over `ws`. It listens to an HTTP server's upgrades on
+ * one path, authenticates each handshake before the socket exists, and hands
+ * admitted sockets to the core. Upgrades on other paths are left to other
+ * listeners (or refused with 404 when there are none).
+ */
+export class WsTransport {
+  private readonly wss: WebSocketServer;
+  private readonly peers = new Set<WsPeer>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private server: Server | undefined;
+  private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    void this.upgrade(request, socket, head);
+  };
+
+  constructor(
+    private readonly acceptor: PeerAcceptor,
+    private readonly options: WsTransportOptions,
+  ) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: acceptor.maxPayload,
+      clientTracking: false,
+      perMessageDeflate: false,
+    });
+  }
+
+  /** Starts accepting upgrades from `server`. */
+  attach(server: Server): void {
+    if (this.server) throw new Error('this app is already attached to a server');
+    this.server = server;
+    server.on('upgrade', this.onUpgrade);
+    if (this.options.heartbeatMs > 0) {
+      this.heartbeat = setInterval(() => this.beat(), this.options.heartbeatMs);
+      this.heartbeat.unref();
+    }
+  }
+
+  /** Stops accepting upgrades and closes every socket with `code`. */
+  close(code: number, reason: string): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.server?.off('upgrade', this.onUpgrade);
+    this.server = undefined;
+    for (const peer of this.peers) peer.close(code, reason);
+  }
+
+  /** Resolves when every socket has finished closing. */
+  async drained(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.peers.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    for (const peer of this.peers) peer.socket.terminate();
+  }
+
+  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    if (pathOf(request.url) !== this.options.path) {
+      if (this.server && this.server.listenerCount('upgrade') === 1) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      }
+      return;
+    }
+    const admission = await this.acceptor.admit(request);
+    if (socket.destroyed) return;
+    this.wss.handleUpgrade(request, socket, head, (ws) => {
+      if (!admission.ok) {
+        ws.close(CloseCode.POLICY_VIOLATION, admission.reason);
+        return;
+      }
+      this.connect(ws, request, admission.user);
+    });
+  }
+
+  private connect(ws: WebSocket, request: IncomingMessage, user: unknown): void {
+    const peer = new WsPeer(ws, request.socket.remoteAddress);
+    this.peers.add(peer);
+    const listener: PeerListener = this.acceptor.accept(peer, user);
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) listener.onBinary();
+      else listener.onText(data.toString());
+    });
+    ws.on('pong', () => {
+      peer.alive = true;
+    });
+    ws.on('error', () => {
+      // `ws` closes the socket after an error (1009 for an oversize frame); 'close' follows.
+    });
+    ws.on('close', (code) => {
+      this.peers.delete(peer);
+      listener.onClose(code);
+    });
+  }
+
+  private beat(): void {
+    for (const peer of this.peers) {
+      if (!peer.alive) {
+        peer.socket.terminate();
+        continue;
+      }
+      peer.alive = false;
+      peer.socket.ping();
+    }
+  }
+}

@@ -38,3 +38,4 @@ export type {
   Admission,
 } from './transport/peer.js';
 export { Frame } from './protocol/frame.js';
+export { readToken, type TokenSources } from './transport/handshake.js';

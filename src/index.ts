@@ -39,3 +39,8 @@ export type {
 } from './transport/peer.js';
 export { Frame } from './protocol/frame.js';
 export { readToken, type TokenSources } from './transport/handshake.js';
+export {
+  serveClientModule,
+  clientModuleSource,
+  CLIENT_MODULE_PATH,
+} from './transport/client-module.js';

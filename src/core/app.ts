@@ -10,6 +10,7 @@ import type {
   PeerAcceptor,
   PeerListener,
 } from '../transport/peer.js';
+import { serveClientModule } from '../transport/client-module.js';
 import { WsTransport } from '../transport/ws-server.js';
 import { Channels } from './channels.js';
 import { systemClock, type Clock } from './clock.js';
@@ -156,11 +157,12 @@ export class Carom implements PeerAcceptor {
   }
 
   /**
-   * Starts an HTTP server that serves WebSockets on the app's path, and starts
-   * the timed senders. Resolves with the bound address (`port: 0` picks one).
+   * Starts an HTTP server that serves WebSockets on the app's path and the
+   * browser client at `/carom/client.js`, and starts the timed senders. Resolves with the bound address (`port: 0` picks one).
    */
   async listen(options: ListenOptions = {}): Promise<AddressInfo> {
     const server = createServer((req, res) => {
+      if (serveClientModule(req, res)) return;
       const upgrade = req.url?.split('?')[0] === this.options.path;
       res.writeHead(upgrade ? 426 : 404, { 'content-type': 'text/plain' });
       res.end(upgrade ? 'this path takes WebSocket connections\n' : 'not found\n');

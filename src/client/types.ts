@@ -1,0 +1,51 @@
+/**
+ * The typed event map shared by clients and servers. One entry per event:
+ * `send` is what a client sends (a handler's payload), `ack` what the handler
+ * returns, `receive` what the server publishes under that name.
+ *
+ * ```ts
+ * type Chat = {
+ *   chat: { send: { text: string }; ack: { ok: true }; receive: { from: string; text: string } };
+ *   clock: { receive: { now: string } };
+ * };
+ * ```
+ */
+export type EventMap = Record<string, EventSpec>;
+
+/** One event of an {@link EventMap}. */
+export interface EventSpec {
+  /** Payload a client sends (and a handler receives). */
+  readonly send?: unknown;
+  /** What the handler returns: the `ack`'s data. */
+  readonly ack?: unknown;
+  /** Payload the server publishes (and a sender sends). */
+  readonly receive?: unknown;
+}
+
+/** Events a client may send. */
+export type SendableEvent<M extends EventMap> = {
+  [K in keyof M & string]: M[K] extends { send: unknown } ? K : never;
+}[keyof M & string];
+
+/** Events a client may receive. */
+export type ReceivableEvent<M extends EventMap> = {
+  [K in keyof M & string]: M[K] extends { receive: unknown } ? K : never;
+}[keyof M & string];
+
+/** The payload a client sends for `K` (a handler's `T`). */
+export type SendData<M extends EventMap, K extends keyof M> = M[K] extends { send: infer T }
+  ? T
+  : never;
+
+/** The ack's data for `K` (a handler's `R`). */
+export type AckData<M extends EventMap, K extends keyof M> = M[K] extends { ack: infer T }
+  ? T
+  : null;
+
+/** The payload published under `K` (a sender's `T`). */
+export type ReceiveData<M extends EventMap, K extends keyof M> = M[K] extends { receive: infer T }
+  ? T
+  : never;
+
+/** A map that accepts any event, for untyped use. */
+export type AnyEvents = Record<string, { send: any; ack: any; receive: any }>;

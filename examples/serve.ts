@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Carom } from '../src/index.js';
+import { serveClientModule, type Carom } from '../src/index.js';
 
 /** An example's server, running. */
 export interface RunningExample {
@@ -23,8 +23,9 @@ export function publicDir(example: string): URL {
 }
 
 /**
- * Serves an example: its `public/` folder over HTTP (index.html at `/`) and
- * the app's WebSockets on the same port, by attaching the app to the server.
+ * Serves an example: its `public/` folder over HTTP (index.html at `/`), the
+ * browser client at `/carom/client.js`, and the app's WebSockets on the same
+ * port, by attaching the app to the server.
  */
 export async function serveExample(
   app: Carom,
@@ -32,6 +33,7 @@ export async function serveExample(
   port: number,
 ): Promise<RunningExample> {
   const server = createServer((req, res) => {
+    if (serveClientModule(req, res)) return;
     const path = (req.url ?? '/').split('?')[0]!;
     const name = path === '/' ? 'index.html' : path.slice(1);
     if (!/^[\w-]+\.(html|js|css)$/.test(name)) {

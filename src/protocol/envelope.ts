@@ -127,8 +127,13 @@ export function decodeEnvelope(text: string, limits: DecodeLimits): InboundEnvel
     );
   }
   const data = raw.data === undefined ? {} : raw.data;
-  // A cheap scan of the text keeps the deep walk off the common path.
-  if (text.includes('__proto__') || text.includes('constructor') || text.includes('prototype')) {
+  // A cheap scan of the text keeps the deep walk off the common path. A key can only hide from this scan behind a JSON escape, so any escape takes the long way.
+  if (
+    text.includes('__proto__') ||
+    text.includes('constructor') ||
+    text.includes('prototype') ||
+    text.includes('\\u')
+  ) {
     const path = findForbiddenKey(data, 'data');
     if (path) {
       return reject(ErrorCode.BAD_ENVELOPE, `key ${path} is not allowed in a payload`, id, event);

@@ -39,7 +39,8 @@ export function parseIsoTimestamp(s: string): number {
   let fraction = 0;
   if (i < len && s.charCodeAt(i) === 58) {
     second = digits(s, i + 1, 2);
-    if (second < 0 || second > 60 || i + 3 > len) return NaN;
+    // No leap seconds: Python's isoformat never writes 60, and Date cannot hold one.
+    if (second < 0 || second > 59 || i + 3 > len) return NaN;
     i += 3;
     if (i < len && (s.charCodeAt(i) === 46 || s.charCodeAt(i) === 44)) {
       i++;
@@ -56,8 +57,11 @@ export function parseIsoTimestamp(s: string): number {
     }
   }
   if (i === len) {
-    const local = new Date(year, month - 1, day, hour, minute, second).getTime();
-    return new Date(local).getDate() === day ? local + fraction : NaN;
+    // setFullYear, unlike the Date constructor, reads years 0-99 literally.
+    const local = new Date(0);
+    local.setFullYear(year, month - 1, day);
+    local.setHours(hour, minute, second, 0);
+    return local.getDate() === day ? local.getTime() + fraction : NaN;
   }
   let offsetMinutes = 0;
   const sign = s.charCodeAt(i);
@@ -84,9 +88,11 @@ export function parseIsoTimestamp(s: string): number {
   } else {
     return NaN;
   }
-  const utc = Date.UTC(year, month - 1, day, hour, minute, second);
-  if (new Date(utc).getUTCDate() !== day) return NaN;
-  return utc - offsetMinutes * 60_000 + fraction;
+  const utc = new Date(0);
+  utc.setUTCFullYear(year, month - 1, day);
+  utc.setUTCHours(hour, minute, second, 0);
+  if (utc.getUTCDate() !== day) return NaN;
+  return utc.getTime() - offsetMinutes * 60_000 + fraction;
 }
 
 /**
@@ -109,8 +115,12 @@ function pad(n: number, width: number): string {
 
 /** Formats epoch milliseconds as the offset-less local ISO form Python's `isoformat()` writes. */
 export function formatLocalTimestamp(ms: number): string {
-  const d = new Date(ms);
-  const micros = Math.round((ms - Math.floor(ms)) * 1000) + d.getMilliseconds() * 1000;
+  // Round once, in whole microseconds, then split: a fraction that rounds up carries
+  // into the second instead of printing seven digits.
+  const totalMicros = Math.round(ms * 1000);
+  const secondMs = Math.floor(totalMicros / 1_000_000) * 1000;
+  const d = new Date(secondMs);
+  const micros = totalMicros - secondMs * 1000;
   return (
     `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1, 2)}-${pad(d.getDate(), 2)}` +
     `T${pad(d.getHours(), 2)}:${pad(d.getMinutes(), 2)}:${pad(d.getSeconds(), 2)}.${pad(micros, 6)}`

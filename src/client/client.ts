@@ -190,7 +190,6 @@ export class CaromClient<M extends EventMap = AnyEvents> {
     event: K,
     fn: (data: ReceiveData<M, K>, envelope: ServerEnvelope<ReceiveData<M, K>>) => void,
   ): () => void;
-  on(event: string, fn: Listener): () => void;
   on(event: string, fn: (data: any, envelope: any) => void): () => void {
     let set = this.listeners.get(event);
     if (!set) this.listeners.set(event, (set = new Set()));
@@ -276,7 +275,6 @@ export class CaromClient<M extends EventMap = AnyEvents> {
    * queued (up to `maxQueue`; beyond that the oldest is dropped and counted).
    */
   emit<K extends SendableEvent<M>>(event: K, data: SendData<M, K>): void;
-  emit(event: string, data?: unknown): void;
   emit(event: string, data?: unknown): void {
     const frame = this.frame(event, data, undefined);
     if (this.stateNow === 'open' && this.socket?.readyState === OPEN) {
@@ -304,7 +302,6 @@ export class CaromClient<M extends EventMap = AnyEvents> {
     data: SendData<M, K>,
     options?: { timeoutMs?: number },
   ): Promise<AckData<M, K>>;
-  async request(event: string, data?: unknown, options?: { timeoutMs?: number }): Promise<unknown>;
   async request(
     event: string,
     data?: unknown,

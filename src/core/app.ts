@@ -31,6 +31,13 @@ import { TimedSenders } from './timed-senders.js';
 import { Topics } from './topics.js';
 import { PayloadValidator } from './validation.js';
 
+/** What a peer that arrives after shutdown talks to: nothing. */
+const CLOSED_LISTENER: PeerListener = {
+  onText: () => undefined,
+  onBinary: () => undefined,
+  onClose: () => undefined,
+};
+
 /** Where `listen` binds. */
 export interface ListenOptions {
   /** TCP port; 0 picks a free one. Default 8080. */
@@ -111,8 +118,10 @@ export class Carom implements PeerAcceptor {
     this.container.provide(Carom, this);
     const senderClasses = o.senders.map((s) => this.container.register(s));
     const handlerClasses = o.handlers.map((h) => this.container.register(h));
-    for (const p of o.providers) this.container.register(p);
+    const providerClasses = o.providers.map((p) => this.container.register(p));
     for (const cls of senderClasses) this.bindSender(cls);
+    // Built now, not on first use, so a provider that cannot be made fails here.
+    for (const cls of providerClasses) this.container.get(cls);
     const registry = new Registry();
     for (const cls of handlerClasses) {
       if (registry.add(this.container.get(cls)) === 0) {
@@ -286,7 +295,7 @@ export class Carom implements PeerAcceptor {
       }
       return { ok: true, user };
     } catch (err) {
-      if (err instanceof ConnectionRefused) return { ok: false, reason: err.message.slice(0, 120) };
+      if (err instanceof ConnectionRefused) return { ok: false, reason: err.message };
       this.logger.error('authenticate threw; refusing the connection', err);
       return { ok: false, reason: 'unauthorized' };
     }
@@ -294,6 +303,10 @@ export class Carom implements PeerAcceptor {
 
   /** @internal The transport seam: starts a connection for an admitted peer. */
   accept(peer: Peer, user: unknown): PeerListener {
+    if (this.closing) {
+      peer.close(CloseCode.GOING_AWAY, 'server shutting down');
+      return CLOSED_LISTENER;
+    }
     return this.connections.open(peer, user);
   }
 

@@ -110,12 +110,10 @@ export class Connections {
   }
 
   private control(session: Session): ConnectionControl {
-    const { requests, index, publisher } = this.parts;
+    const { requests, publisher } = this.parts;
     return {
       subscribe: (topics) => requests.serverSubscribe(session, topics),
-      unsubscribe: (topics) => {
-        for (const t of topics) index.remove(session, t);
-      },
+      unsubscribe: (topics) => requests.serverUnsubscribe(session, topics),
       topics: () => (session.open ? requests.list(session) : session.finalTopics).events,
       excluded: () => [
         ...((session.open ? requests.list(session) : session.finalTopics).excluded ?? []),

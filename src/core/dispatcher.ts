@@ -74,16 +74,17 @@ export class Dispatcher {
   receiveText(session: Session, text: string): void {
     if (!session.open) return;
     const envelope = decodeEnvelope(text, this.limits);
-    if (isRejection(envelope)) {
-      this.replyError(session, envelope.error, envelope.id, envelope.event);
-      return;
-    }
+    // Every frame spends a token, bad ones too, so a flood of garbage is limited as well.
     if (this.parts.rateLimit && !this.takeToken(session, this.parts.rateLimit)) {
       const error = new CaromError(
         ErrorCode.RATE_LIMITED,
         `more than ${this.parts.rateLimit.messages} envelopes in ${this.parts.rateLimit.perMs} ms; slow down`,
       );
       this.replyError(session, error, envelope.id, envelope.event);
+      return;
+    }
+    if (isRejection(envelope)) {
+      this.replyError(session, envelope.error, envelope.id, envelope.event);
       return;
     }
     if (!session.ready || session.inFlight >= this.parts.maxInFlight || session.queue.length > 0) {
@@ -142,6 +143,7 @@ export class Dispatcher {
     }
     if (this.isStale(session, envelope)) return true;
     if (entries.length === 1 && entries[0]!.dto === undefined && !this.parts.canHandle) {
+      this.parts.stale.handled(session, event, envelope.timestamp);
       return this.handleOne(session, envelope, entries[0]!);
     }
     void this.handleAll(session, envelope, entries);
@@ -181,12 +183,12 @@ export class Dispatcher {
       return true;
     }
     if (!isThenable(result)) {
-      this.replyAck(session, envelope.id, result);
+      this.replyAck(session, envelope, result);
       return true;
     }
     result.then(
       (value) => {
-        this.replyAck(session, envelope.id, value);
+        this.replyAck(session, envelope, value);
         this.finish(session);
       },
       (err: unknown) => {
@@ -232,6 +234,7 @@ export class Dispatcher {
         }
         payloads.push(value);
       }
+      this.parts.stale.handled(session, envelope.event, envelope.timestamp);
       let reply: unknown;
       let failure: { entry: HandlerEntry; err: unknown } | undefined;
       for (let i = 0; i < entries.length; i++) {
@@ -243,7 +246,7 @@ export class Dispatcher {
         }
       }
       if (failure) this.replyFailure(session, envelope, failure.entry, failure.err);
-      else this.replyAck(session, envelope.id, reply);
+      else this.replyAck(session, envelope, reply);
     } catch (err) {
       // Only the guard and validation reach here.
       this.replyFailure(session, envelope, undefined, err);
@@ -256,6 +259,7 @@ export class Dispatcher {
     try {
       const action = envelope.event;
       const names = readTopicList(envelope.data, action);
+      this.parts.stale.handled(session, action, envelope.timestamp);
       const outcome =
         action === 'subscribe'
           ? await this.parts.subscriptions.subscribe(session, names)
@@ -265,7 +269,7 @@ export class Dispatcher {
         const error = new CaromError(outcome.error.code, outcome.error.message, details);
         this.replyError(session, error, envelope.id, action);
       } else {
-        this.replyAck(session, envelope.id, outcome.list);
+        this.replyAck(session, envelope, outcome.list);
       }
     } catch (err) {
       this.replyFailure(session, envelope, undefined, err);
@@ -274,7 +278,8 @@ export class Dispatcher {
     }
   }
 
-  private replyAck(session: Session, id: EnvelopeId | undefined, value: unknown): void {
+  private replyAck(session: Session, envelope: InboundEnvelope, value: unknown): void {
+    const { id, event } = envelope;
     if (id === undefined || !session.open) return;
     let json: string;
     try {
@@ -285,7 +290,7 @@ export class Dispatcher {
         err,
       );
       const error = new CaromError(ErrorCode.HANDLER_ERROR, 'the handler failed');
-      this.replyError(session, error, id, undefined);
+      this.replyError(session, error, id, event);
       return;
     }
     session.write(new Frame(encodeAck(id, json, this.stamp())));

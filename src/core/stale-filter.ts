@@ -20,8 +20,8 @@ export interface Watermarked {
 }
 
 /**
- * Decides whether a client envelope is stale, and moves the watermark when it
- * is not. Envelopes without a timestamp are never stale and move nothing.
+ * Decides whether a client envelope is stale, and keeps the watermarks it is
+ * judged against. Envelopes without a timestamp are never stale and move nothing.
  */
 export class StaleFilter {
   private readonly scope: StaleScope;
@@ -39,16 +39,29 @@ export class StaleFilter {
     if (!(this.maxAgeMs > 0)) throw new TypeError('staleness.maxAgeMs must be a positive number');
   }
 
-  /** True when the envelope must be dropped. `now` is the server clock in epoch ms. */
+  /** True when the envelope must be dropped. `now` is the server clock in epoch ms. Moves nothing. */
   isStale(owner: Watermarked, event: string, timestamp: number | undefined, now: number): boolean {
     if (timestamp === undefined) return false;
     if (now - timestamp > this.maxAgeMs) return true;
     if (this.scope === 'off') return false;
-    const marks = this.scope === 'connection' ? owner.watermarks : this.global;
+    const newest = this.marks(owner).get(event);
+    return newest !== undefined && timestamp < newest;
+  }
+
+  /**
+   * Records that an envelope is being handled: its timestamp becomes the
+   * watermark when newer. Called once the envelope passed the guard and
+   * validation, so a refused envelope never makes later ones stale.
+   */
+  handled(owner: Watermarked, event: string, timestamp: number | undefined): void {
+    if (timestamp === undefined || this.scope === 'off') return;
+    const marks = this.marks(owner);
     const newest = marks.get(event);
-    if (newest !== undefined && timestamp < newest) return true;
     if (newest === undefined || timestamp > newest) marks.set(event, timestamp);
-    return false;
+  }
+
+  private marks(owner: Watermarked): Map<string, number> {
+    return this.scope === 'connection' ? owner.watermarks : this.global;
   }
 
   /** Number of global watermarks held (one per event at most). */

@@ -84,8 +84,7 @@ export class SubscriptionRequests {
   /** Subscribes from server code: no guard, and an undeclared name throws. */
   serverSubscribe(session: Session, names: readonly string[]): void {
     for (const name of names) {
-      const problem = typeof name === 'string' && name ? patternProblem(name) : 'empty name';
-      if (problem) throw new TypeError(`cannot subscribe: ${problem}`);
+      checkName(name, 'subscribe');
       if (!isPattern(name) && !this.topics.isDeclared(name)) {
         throw new TypeError(
           `cannot subscribe to '${name}': no sender, channel or topic family declares it`,
@@ -96,11 +95,23 @@ export class SubscriptionRequests {
     for (const name of names) this.index.add(session, name);
   }
 
+  /** Unsubscribes from server code; a malformed name throws. */
+  serverUnsubscribe(session: Session, names: readonly string[]): void {
+    for (const name of names) checkName(name, 'unsubscribe');
+    for (const name of names) this.index.remove(session, name);
+  }
+
   /** The connection's subscriptions, as the ack lists them. */
   list(session: Session): SubscriptionList {
     const events = [...session.exact, ...session.patterns];
     return session.excluded.size > 0 ? { events, excluded: [...session.excluded] } : { events };
   }
+}
+
+function checkName(name: unknown, action: string): asserts name is string {
+  const problem =
+    typeof name === 'string' && name.length > 0 ? patternProblem(name) : 'an empty name';
+  if (problem) throw new TypeError(`cannot ${action}: ${problem}`);
 }
 
 function refusal(unknown: string[], forbidden: string[]): CaromError | undefined {

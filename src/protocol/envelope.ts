@@ -96,14 +96,22 @@ export function decodeEnvelope(text: string, limits: DecodeLimits): InboundEnvel
     return reject(ErrorCode.BAD_ENVELOPE, 'an envelope must be a JSON object');
   }
   const raw = parsed as Record<string, unknown>;
+  const event = raw.event;
   const id = readId(raw.id);
   if (id === null) {
+    // Name the event in the reply when it is itself good, so the client can tell which send failed.
+    const named =
+      typeof event === 'string' &&
+      event.length > 0 &&
+      event.length <= limits.maxEventLength &&
+      !hasControlCharacter(event);
     return reject(
       ErrorCode.BAD_ENVELOPE,
       `"id" must be a string of at most ${MAX_ID_LENGTH} characters or a safe integer`,
+      undefined,
+      named ? event : undefined,
     );
   }
-  const event = raw.event;
   if (typeof event !== 'string' || event.length === 0) {
     return reject(ErrorCode.BAD_ENVELOPE, '"event" must be a non-empty string', id);
   }
@@ -127,7 +135,8 @@ export function decodeEnvelope(text: string, limits: DecodeLimits): InboundEnvel
     );
   }
   const data = raw.data === undefined ? {} : raw.data;
-  // A cheap scan of the text keeps the deep walk off the common path. A key can only hide from this scan behind a JSON escape, so any escape takes the long way.
+  // A cheap scan of the text keeps the deep walk off the common path. A key can only
+  // hide from it behind a JSON escape, so any escape takes the long way.
   if (
     text.includes('__proto__') ||
     text.includes('constructor') ||

@@ -50,9 +50,30 @@ class WsPeer implements Peer {
   }
 
   close(code: number, reason: string): void {
-    if (this.socket.readyState === 0 || this.socket.readyState === 1)
-      this.socket.close(code, reason);
+    if (this.socket.readyState === 0 || this.socket.readyState === 1) {
+      this.socket.close(code, fitCloseReason(reason));
+    }
   }
+}
+
+const MAX_REASON_BYTES = 123;
+
+/**
+ * A close reason that fits a close frame (123 bytes of UTF-8), cut at a
+ * character boundary: `ws` throws on a longer one, and a reason may carry
+ * text the application did not bound.
+ */
+export function fitCloseReason(reason: string): string {
+  if (Buffer.byteLength(reason, 'utf8') <= MAX_REASON_BYTES) return reason;
+  let out = '';
+  let bytes = 0;
+  for (const ch of reason) {
+    const size = Buffer.byteLength(ch, 'utf8');
+    if (bytes + size > MAX_REASON_BYTES) break;
+    out += ch;
+    bytes += size;
+  }
+  return out;
 }
 
 function pathOf(url: string | undefined): string {
@@ -72,6 +93,9 @@ export class WsTransport {
   private readonly peers = new Set<WsPeer>();
   private heartbeat: NodeJS.Timeout | undefined;
   private server: Server | undefined;
+  private closed = false;
+  /** Handshakes waiting for `authenticate`; shutdown waits for them too. */
+  private handshakes = 0;
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     void this.upgrade(request, socket, head);
   };
@@ -105,13 +129,14 @@ export class WsTransport {
     this.heartbeat = undefined;
     this.server?.off('upgrade', this.onUpgrade);
     this.server = undefined;
+    this.closed = true;
     for (const peer of this.peers) peer.close(code, reason);
   }
 
   /** Resolves when every socket has finished closing. */
   async drained(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.peers.size > 0 && Date.now() < deadline) {
+    while ((this.peers.size > 0 || this.handshakes > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
     for (const peer of this.peers) peer.socket.terminate();
@@ -124,15 +149,30 @@ export class WsTransport {
       }
       return;
     }
-    const admission = await this.acceptor.admit(request);
-    if (socket.destroyed) return;
-    this.wss.handleUpgrade(request, socket, head, (ws) => {
-      if (!admission.ok) {
-        ws.close(CloseCode.POLICY_VIOLATION, admission.reason);
+    this.handshakes++;
+    try {
+      const admission = await this.acceptor.admit(request);
+      if (socket.destroyed) return;
+      if (this.closed) {
+        // The app shut down while `authenticate` ran: nobody is admitted any more.
+        socket.end(
+          'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+        );
         return;
       }
-      this.connect(ws, request, admission.user);
-    });
+      this.wss.handleUpgrade(request, socket, head, (ws) => {
+        if (!admission.ok) {
+          ws.close(CloseCode.POLICY_VIOLATION, fitCloseReason(admission.reason));
+          return;
+        }
+        this.connect(ws, request, admission.user);
+      });
+    } catch {
+      // `admit` never throws; this is `ws` refusing a malformed handshake or socket.
+      socket.destroy();
+    } finally {
+      this.handshakes--;
+    }
   }
 
   private connect(ws: WebSocket, request: IncomingMessage, user: unknown): void {

@@ -6,7 +6,7 @@
 import type {
   AckData,
   AnyEvents,
-  EventMap,
+  EventMapOf,
   ReceivableEvent,
   ReceiveData,
   SendableEvent,
@@ -129,7 +129,7 @@ function withToken(url: string, token: string | undefined): string {
  * A connection to a carom server that survives the network: it reconnects,
  * resubscribes, queues emits while away, and types every event through `M`.
  */
-export class CaromClient<M extends EventMap = AnyEvents> {
+export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   private socket: WebSocketLike | undefined;
   private stateNow: ClientState = 'connecting';
   private readonly listeners = new Map<string, Set<Listener>>();
@@ -250,9 +250,15 @@ export class CaromClient<M extends EventMap = AnyEvents> {
       this.subscribed.add(e);
       this.excluded.delete(e);
     }
-    await this.ready();
-    const ack = await this.call<{ events: string[] }>('subscribe', { events });
-    return ack.events;
+    try {
+      const ack = await this.ask('subscribe', { events });
+      return (ack as { events: string[] }).events;
+    } catch (err) {
+      // Names the server refused are not held, so a reconnect does not ask for them again.
+      const rejected = (err as RequestError).details as { rejected?: Array<{ name: string }> };
+      for (const r of rejected?.rejected ?? []) this.subscribed.delete(r.name);
+      throw err;
+    }
   }
 
   /** Unsubscribes, with the protocol's rules for `*` and exclusions; resolves with what remains. */
@@ -261,13 +267,17 @@ export class CaromClient<M extends EventMap = AnyEvents> {
       if (e === '*') {
         this.subscribed.clear();
         this.excluded.clear();
-      } else if (this.subscribed.delete(e) || !e.endsWith('.*')) {
-        if (!e.endsWith('.*') && this.coveredByPattern(e)) this.excluded.add(e);
+      } else if (e.endsWith('.*')) {
+        // As on the server: exclusions the removed pattern no longer covers go with it.
+        this.subscribed.delete(e);
+        for (const ex of this.excluded) if (!this.coveredByPattern(ex)) this.excluded.delete(ex);
+      } else {
+        this.subscribed.delete(e);
+        if (this.coveredByPattern(e)) this.excluded.add(e);
       }
     }
-    await this.ready();
-    const ack = await this.call<{ events: string[] }>('unsubscribe', { events });
-    return ack.events;
+    const ack = await this.ask('unsubscribe', { events });
+    return (ack as { events: string[] }).events;
   }
 
   /**
@@ -307,8 +317,33 @@ export class CaromClient<M extends EventMap = AnyEvents> {
     data?: unknown,
     options: { timeoutMs?: number } = {},
   ): Promise<unknown> {
-    await this.ready();
-    return this.call(event, data, options.timeoutMs);
+    return this.ask(event, data, options.timeoutMs);
+  }
+
+  /** Sends with an id once open; one deadline covers the wait for a connection and for the reply. */
+  private async ask(
+    event: string,
+    data: unknown,
+    timeoutMs = this.requestTimeoutMs,
+  ): Promise<unknown> {
+    if (this.stateNow === 'open') return this.call(event, data, timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new RequestError('TIMEOUT', `no reply to '${event}' within ${timeoutMs} ms`, event),
+          ),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.ready(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.call(event, data, Math.max(1, deadline - Date.now()));
   }
 
   /** Closes for good: no reconnect; pending requests reject with `CLOSED`. */
@@ -483,7 +518,7 @@ export class CaromClient<M extends EventMap = AnyEvents> {
  * const { ok } = await client.request('chat', { text: 'hi' });
  * ```
  */
-export function connect<M extends EventMap = AnyEvents>(
+export function connect<M extends EventMapOf<M> = AnyEvents>(
   url: string,
   options?: ClientOptions,
 ): CaromClient<M> {

@@ -13,6 +13,7 @@ export {
 } from './client.js';
 export type {
   EventMap,
+  EventMapOf,
   EventSpec,
   AnyEvents,
   SendableEvent,

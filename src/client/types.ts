@@ -12,6 +12,12 @@
  */
 export type EventMap = Record<string, EventSpec>;
 
+/**
+ * The constraint on an event map type parameter: every key an {@link EventSpec}.
+ * Unlike `EventMap` it also accepts an `interface`, which has no index signature.
+ */
+export type EventMapOf<M> = { [K in keyof M]: EventSpec };
+
 /** One event of an {@link EventMap}. */
 export interface EventSpec {
   /** Payload a client sends (and a handler receives). */
@@ -23,27 +29,29 @@ export interface EventSpec {
 }
 
 /** Events a client may send. */
-export type SendableEvent<M extends EventMap> = {
+export type SendableEvent<M extends EventMapOf<M>> = {
   [K in keyof M & string]: M[K] extends { send: unknown } ? K : never;
 }[keyof M & string];
 
 /** Events a client may receive. */
-export type ReceivableEvent<M extends EventMap> = {
+export type ReceivableEvent<M extends EventMapOf<M>> = {
   [K in keyof M & string]: M[K] extends { receive: unknown } ? K : never;
 }[keyof M & string];
 
 /** The payload a client sends for `K` (a handler's `T`). */
-export type SendData<M extends EventMap, K extends keyof M> = M[K] extends { send: infer T }
+export type SendData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends { send: infer T }
   ? T
   : never;
 
 /** The ack's data for `K` (a handler's `R`). */
-export type AckData<M extends EventMap, K extends keyof M> = M[K] extends { ack: infer T }
+export type AckData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends { ack: infer T }
   ? T
   : null;
 
 /** The payload published under `K` (a sender's `T`). */
-export type ReceiveData<M extends EventMap, K extends keyof M> = M[K] extends { receive: infer T }
+export type ReceiveData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends {
+  receive: infer T;
+}
   ? T
   : never;
 

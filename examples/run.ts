@@ -5,7 +5,7 @@
 import { readdir } from 'node:fs/promises';
 import type { RunningExample } from './serve.js';
 
-const name = process.argv[2] ?? 'ping';
+const name = process.argv[2] ?? 'chat';
 const here = new URL('./', import.meta.url);
 const available = (await readdir(here, { withFileTypes: true }))
   .filter((d) => d.isDirectory())

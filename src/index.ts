@@ -14,7 +14,7 @@ export type { StalenessOptions, StaleScope } from './core/stale-filter.js';
 export type { UnknownProperties, PropertyFailure } from './core/validation.js';
 export type { RateLimit, MessageGuard, ErrorClass } from './core/dispatcher.js';
 export type { SubscriptionList } from './core/subscription-requests.js';
-export type { Class } from './core/container.js';
+export type { Class, ValueProvider } from './core/container.js';
 export { On } from './decorators/on.js';
 export { Topic } from './decorators/topic.js';
 export { OnConnect, OnDisconnect, Injectable, Payload } from './decorators/lifecycle.js';

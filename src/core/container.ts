@@ -14,6 +14,22 @@ const NOT_INJECTABLE = new Set<unknown>([
   Promise,
 ]);
 
+/** A ready value standing in for a class: `{ provide: Clock, useValue: fakeClock }`. */
+export interface ValueProvider<T extends object = object> {
+  readonly provide: Class<T>;
+  readonly useValue: T;
+}
+
+function isValueProvider(value: unknown): value is ValueProvider {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'provide' in value &&
+    'useValue' in value &&
+    Object.keys(value).length === 2
+  );
+}
+
 function isClass(value: unknown): value is Class {
   return typeof value === 'function' && value.prototype !== undefined;
 }
@@ -29,8 +45,23 @@ export class Container {
   private readonly instances = new Map<Class, object>();
   private readonly resolving: Class[] = [];
 
-  /** Registers a class to construct, or a ready instance for its own class. */
-  register(item: Class | object): Class {
+  /**
+   * Registers a class to construct, a ready instance for its own class, or
+   * `{ provide: SomeClass, useValue: instance }` to stand in for a class (a
+   * fake in a test, a subclass). Returns the class it is registered under.
+   */
+  register(item: Class | object | ValueProvider): Class {
+    if (isValueProvider(item)) {
+      if (!isClass(item.provide)) {
+        throw new ConfigurationError('`provide` must be a class (the type constructors ask for)');
+      }
+      const existing = this.instances.get(item.provide);
+      if (existing && existing !== item.useValue) {
+        throw new ConfigurationError(`two values were given for ${item.provide.name}; pass one`);
+      }
+      this.provide(item.provide, item.useValue);
+      return item.provide;
+    }
     if (isClass(item)) {
       this.registered.add(item);
       return item;

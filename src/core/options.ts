@@ -1,4 +1,4 @@
-import type { Class } from './container.js';
+import type { Class, ValueProvider } from './container.js';
 import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
 import type { ErrorClass, MessageGuard, RateLimit } from './dispatcher.js';
@@ -22,8 +22,11 @@ export interface CaromOptions {
   readonly handlers?: ReadonlyArray<Class | object>;
   /** `Sender` and `TimedSender` classes (or ready instances) with `@Topic`. */
   readonly senders?: ReadonlyArray<Class | object>;
-  /** Other classes (or instances) that constructors may ask for. */
-  readonly providers?: ReadonlyArray<Class | object>;
+  /**
+   * Other classes (or instances) that constructors may ask for, or
+   * `{ provide: SomeClass, useValue }` to stand in for a class.
+   */
+  readonly providers?: ReadonlyArray<Class | object | ValueProvider>;
   /** Extra declared names: exact names, or families such as `room.*` (every name under `room.`). */
   readonly topics?: readonly string[];
   /** Let clients subscribe to, and the server publish, names nobody declared. Default `false`. */

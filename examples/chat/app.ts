@@ -1,0 +1,289 @@
+/**
+ * The chat example, carom's take on the FastAPI WebSocket chat demo.
+ *
+ * - A user picks a name and joins a room: `join {name, room}`. The ack lists
+ *   the room's members (the joiner included); the members already there get
+ *   a `joined` notice. A connection may be in several rooms at once, under one
+ *   name: the name is claimed by its first `join` (unique across the server,
+ *   compared without case) and released when the connection closes.
+ * - A room is the topic `room.NAME`, declared as a family with
+ *   `topics: ['room.*']`. Joining subscribes the connection from server code
+ *   (`connection.subscribe`); clients may not subscribe to anything themselves
+ *   (`canSubscribe` refuses), so a room's subscribers are exactly its members
+ *   and nobody can listen in on a room they did not join.
+ * - Everything said in a room, and every presence notice, is published on the
+ *   room's topic with a `type`: `message`, `joined` or `left` (with `reason`
+ *   `left` or `disconnected`). The sender of a message receives it too, like
+ *   everyone else in the room, so every member sees the same order.
+ * - `whisper {to, text}` goes to one user by name, wherever they are: the
+ *   target need not share a room with the sender (names are unique across the
+ *   server). Only the target receives the `whisper` event; the sender gets the
+ *   ack. Whispers are sent with `connection.send`, and `whisper` is declared by
+ *   nobody, so no client can subscribe to other people's whispers.
+ * - Refusals come back as `error` envelopes: a bad payload (empty or too long
+ *   message, bad name or room) is `VALIDATION_FAILED` with the DTO's messages;
+ *   the rest are `ClientError`s (`HANDLER_ERROR`) with a stable `details.reason`:
+ *   `NAME_TAKEN`, `NAME_MISMATCH`, `NOT_JOINED`, `UNKNOWN_USER`, `SELF_WHISPER`.
+ */
+import { Transform } from 'class-transformer';
+import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import {
+  Carom,
+  ClientError,
+  Injectable,
+  On,
+  OnDisconnect,
+  type CaromOptions,
+  type Connection,
+  type Context,
+} from '../../src/index.js';
+
+/** A user name: 1 to 24 letters, digits, `_` or `-` (any script). */
+export const NAME_PATTERN = /^[\p{L}\p{N}_-]{1,24}$/u;
+/** A room name: 1 to 32 lowercase letters, digits or `-`, not starting with `-`. */
+export const ROOM_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+/** The longest message or whisper, in characters. */
+export const MAX_TEXT = 500;
+/** The topic of a room. */
+export const roomTopic = (room: string): string => `room.${room}`;
+
+const ROOM_PREFIX = 'room.';
+const NAME_KEY = 'chat.name';
+
+/** Trims strings (a message of blanks is empty); leaves other values for the validators to refuse. */
+const Trimmed = (): PropertyDecorator =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
+
+/** Room names are case-insensitive: `Lobby` is `lobby`. */
+const RoomName = (): PropertyDecorator =>
+  Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.trim().toLowerCase() : value,
+  );
+
+const NAME_RULE = { message: 'a name is 1 to 24 letters, digits, - or _' };
+const ROOM_RULE = {
+  message: 'a room name is 1 to 32 letters, digits or -, and does not start with -',
+};
+
+/** `join`: who you are and where you go. */
+export class JoinRoom {
+  @Trimmed() @IsString(NAME_RULE) @Matches(NAME_PATTERN, NAME_RULE) name!: string;
+  @RoomName() @IsString(ROOM_RULE) @Matches(ROOM_PATTERN, ROOM_RULE) room!: string;
+}
+
+/** `leave`: the room to leave. */
+export class LeaveRoom {
+  @RoomName() @IsString(ROOM_RULE) @Matches(ROOM_PATTERN, ROOM_RULE) room!: string;
+}
+
+/** `message`: something said in a room you are in. */
+export class SayInRoom {
+  @RoomName() @IsString(ROOM_RULE) @Matches(ROOM_PATTERN, ROOM_RULE) room!: string;
+  @Trimmed()
+  @IsString({ message: 'a message is text' })
+  @IsNotEmpty({ message: 'a message cannot be empty' })
+  @MaxLength(MAX_TEXT, { message: `a message is at most ${MAX_TEXT} characters` })
+  text!: string;
+}
+
+/** `whisper`: something said to one user. */
+export class Whisper {
+  @Trimmed() @IsString(NAME_RULE) @Matches(NAME_PATTERN, NAME_RULE) to!: string;
+  @Trimmed()
+  @IsString({ message: 'a message is text' })
+  @IsNotEmpty({ message: 'a message cannot be empty' })
+  @MaxLength(MAX_TEXT, { message: `a message is at most ${MAX_TEXT} characters` })
+  text!: string;
+}
+
+/** What is published on a room's topic. */
+export type RoomEvent =
+  | { type: 'message'; room: string; from: string; text: string }
+  | { type: 'joined'; room: string; name: string }
+  | { type: 'left'; room: string; name: string; reason: 'left' | 'disconnected' };
+
+/** The `whisper` event the target receives. */
+export interface WhisperEvent {
+  from: string;
+  to: string;
+  text: string;
+}
+
+/** The ack of `join`. */
+export interface Joined {
+  room: string;
+  name: string;
+  /** Everyone in the room, the joiner included, sorted. */
+  members: string[];
+}
+
+/** Why a request was refused, in `details.reason` of the error. */
+export type ChatRefusal =
+  'NAME_TAKEN' | 'NAME_MISMATCH' | 'NOT_JOINED' | 'UNKNOWN_USER' | 'SELF_WHISPER';
+
+function refuse(reason: ChatRefusal, message: string, details: object = {}): ClientError {
+  return new ClientError(message, { details: { reason, ...details } });
+}
+
+function byName(a: string, b: string): number {
+  return a.localeCompare(b, undefined, { sensitivity: 'base' });
+}
+
+/** The chat: names, rooms, messages and whispers. */
+@Injectable()
+export class ChatRooms {
+  /** Claimed names, lowercased, to the connection that holds each. */
+  private readonly names = new Map<string, Connection>();
+
+  constructor(private readonly app: Carom) {}
+
+  /** The name a connection chose, if it joined a room yet. */
+  static nameOf(connection: Connection): string | undefined {
+    return connection.state.get(NAME_KEY) as string | undefined;
+  }
+
+  @On('join')
+  join(msg: JoinRoom, ctx: Context): Joined {
+    const { connection } = ctx;
+    const name = this.claim(connection, msg.name);
+    const topic = roomTopic(msg.room);
+    if (!connection.topics.includes(topic)) {
+      // Tell the members already there first, so the joiner gets the list, not a notice.
+      this.app.publish(topic, { type: 'joined', room: msg.room, name } satisfies RoomEvent);
+      connection.subscribe(topic);
+    }
+    return { room: msg.room, name, members: this.members(msg.room) };
+  }
+
+  @On('leave')
+  leave(msg: LeaveRoom, ctx: Context): { room: string } {
+    const name = this.requireMember(ctx.connection, msg.room);
+    const topic = roomTopic(msg.room);
+    ctx.connection.unsubscribe(topic);
+    this.app.publish(topic, {
+      type: 'left',
+      room: msg.room,
+      name,
+      reason: 'left',
+    } satisfies RoomEvent);
+    return { room: msg.room };
+  }
+
+  @On('message')
+  say(msg: SayInRoom, ctx: Context): { ok: true } {
+    const from = this.requireMember(ctx.connection, msg.room);
+    this.app.publish(roomTopic(msg.room), {
+      type: 'message',
+      room: msg.room,
+      from,
+      text: msg.text,
+    } satisfies RoomEvent);
+    return { ok: true };
+  }
+
+  @On('whisper')
+  whisper(msg: Whisper, ctx: Context): { to: string } {
+    const from = ChatRooms.nameOf(ctx.connection);
+    if (from === undefined) {
+      throw refuse('NOT_JOINED', 'join a room (and pick a name) before you whisper');
+    }
+    const target = this.names.get(msg.to.toLowerCase());
+    if (!target || !target.open) {
+      throw refuse('UNKNOWN_USER', `nobody called "${msg.to}" is here`, { to: msg.to });
+    }
+    if (target === ctx.connection) {
+      throw refuse('SELF_WHISPER', 'you cannot whisper to yourself');
+    }
+    const to = ChatRooms.nameOf(target)!;
+    target.send('whisper', { from, to, text: msg.text } satisfies WhisperEvent);
+    return { to };
+  }
+
+  /** Every room with at least one member, for the page's lobby. */
+  @On('rooms')
+  rooms(): { rooms: Array<{ room: string; members: number }> } {
+    const counts = new Map<string, number>();
+    for (const connection of this.app.openConnections) {
+      for (const topic of connection.topics) {
+        if (!topic.startsWith(ROOM_PREFIX)) continue;
+        const room = topic.slice(ROOM_PREFIX.length);
+        counts.set(room, (counts.get(room) ?? 0) + 1);
+      }
+    }
+    const rooms = [...counts].map(([room, members]) => ({ room, members }));
+    return { rooms: rooms.sort((a, b) => b.members - a.members || byName(a.room, b.room)) };
+  }
+
+  /** Tells each room the connection was in that it is gone, and frees its name. */
+  @OnDisconnect()
+  gone(connection: Connection): void {
+    const name = ChatRooms.nameOf(connection);
+    if (name === undefined) return;
+    if (this.names.get(name.toLowerCase()) === connection) this.names.delete(name.toLowerCase());
+    for (const topic of connection.topics) {
+      if (!topic.startsWith(ROOM_PREFIX)) continue;
+      const room = topic.slice(ROOM_PREFIX.length);
+      this.app.publish(topic, {
+        type: 'left',
+        room,
+        name,
+        reason: 'disconnected',
+      } satisfies RoomEvent);
+    }
+  }
+
+  /** The members of a room, by name, sorted. */
+  members(room: string): string[] {
+    return this.app
+      .subscribers(roomTopic(room))
+      .map((c) => ChatRooms.nameOf(c))
+      .filter((n): n is string => n !== undefined)
+      .sort(byName);
+  }
+
+  /** Gives the connection its name on its first join; later joins must use the same one. */
+  private claim(connection: Connection, wanted: string): string {
+    const current = ChatRooms.nameOf(connection);
+    if (current !== undefined) {
+      if (current.toLowerCase() !== wanted.toLowerCase()) {
+        throw refuse('NAME_MISMATCH', `you are "${current}" on this connection`, {
+          name: current,
+        });
+      }
+      return current;
+    }
+    const holder = this.names.get(wanted.toLowerCase());
+    if (holder && holder !== connection && holder.open) {
+      throw refuse('NAME_TAKEN', `the name "${wanted}" is taken; pick another`, { name: wanted });
+    }
+    this.names.set(wanted.toLowerCase(), connection);
+    connection.state.set(NAME_KEY, wanted);
+    return wanted;
+  }
+
+  /** The connection's name, when it is in the room; otherwise a `NOT_JOINED` refusal. */
+  private requireMember(connection: Connection, room: string): string {
+    const name = ChatRooms.nameOf(connection);
+    if (name === undefined || !connection.topics.includes(roomTopic(room))) {
+      throw refuse('NOT_JOINED', `you are not in room "${room}"; join it first`, { room });
+    }
+    return name;
+  }
+}
+
+/**
+ * The chat's options: the room family, and no client subscriptions (rooms are
+ * joined with `join`, and whispers need no subscription).
+ */
+export function chatOptions(): CaromOptions {
+  return {
+    handlers: [ChatRooms],
+    topics: ['room.*'],
+    canSubscribe: () => false,
+  };
+}
+
+/** The example's app. */
+export function createChatApp(options: CaromOptions = {}): Carom {
+  return new Carom({ ...chatOptions(), ...options });
+}

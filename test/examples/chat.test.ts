@@ -1,0 +1,452 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { createTestApp, type TestApp, type TestClient } from '../../src/testing/index.js';
+import { ChatRooms, MAX_TEXT, chatOptions, type RoomEvent } from '../../examples/chat/app.js';
+
+describe('chat example', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp(chatOptions());
+  });
+  afterEach(() => t.close());
+
+  /** Connects a client and joins `room` as `name`; fails the test if the join is refused. */
+  async function joined(name: string, room = 'lobby'): Promise<TestClient> {
+    const client = await t.connect();
+    const reply = await client.request('join', { name, room });
+    assert.equal(reply.event, 'ack', JSON.stringify(reply.data));
+    return client;
+  }
+
+  const roomEvents = (client: TestClient, room = 'lobby'): RoomEvent[] =>
+    client.dataOf<RoomEvent>(`room.${room}`);
+
+  describe('joining', () => {
+    it('gives the joiner the member list and the others a notice', async () => {
+      const ada = await t.connect();
+      const first = await ada.request('join', { name: 'ada', room: 'lobby' });
+      assert.deepEqual(first.data, { room: 'lobby', name: 'ada', members: ['ada'] });
+
+      const bob = await t.connect();
+      const second = await bob.request('join', { name: 'bob', room: 'lobby' });
+      assert.deepEqual(second.data, { room: 'lobby', name: 'bob', members: ['ada', 'bob'] });
+
+      assert.deepEqual(roomEvents(ada), [{ type: 'joined', room: 'lobby', name: 'bob' }]);
+      assert.deepEqual(roomEvents(bob), [], 'the joiner gets the list, not a notice about itself');
+    });
+
+    it('sorts members without regard to case and keeps the case they chose', async () => {
+      await joined('zoe');
+      await joined('Ada');
+      const carl = await t.connect();
+      const reply = await carl.request('join', { name: 'carl', room: 'lobby' });
+      assert.deepEqual(reply.data.members, ['Ada', 'carl', 'zoe']);
+    });
+
+    it('does not tell other rooms about a join', async () => {
+      const ada = await joined('ada', 'kitchen');
+      await joined('bob', 'lobby');
+      assert.deepEqual(roomEvents(ada, 'kitchen'), []);
+      assert.deepEqual(ada.dataOf('room.lobby'), []);
+    });
+
+    it('treats room names without regard to case and surrounding blanks', async () => {
+      const ada = await joined('ada', 'Lobby');
+      const bob = await t.connect();
+      const reply = await bob.request('join', { name: 'bob', room: '  LOBBY ' });
+      assert.deepEqual(reply.data, { room: 'lobby', name: 'bob', members: ['ada', 'bob'] });
+      assert.deepEqual(roomEvents(ada), [{ type: 'joined', room: 'lobby', name: 'bob' }]);
+    });
+
+    it('lets one connection be in several rooms under one name', async () => {
+      const ada = await joined('ada', 'lobby');
+      const reply = await ada.request('join', { name: 'ada', room: 'kitchen' });
+      assert.deepEqual(reply.data, { room: 'kitchen', name: 'ada', members: ['ada'] });
+      assert.deepEqual(ada.connection!.topics.sort(), ['room.kitchen', 'room.lobby']);
+    });
+
+    it('answers a second join of the same room with the list and no new notice', async () => {
+      const ada = await joined('ada');
+      const bob = await joined('bob');
+      ada.clear();
+      const again = await bob.request('join', { name: 'bob', room: 'lobby' });
+      assert.deepEqual(again.data.members, ['ada', 'bob']);
+      assert.deepEqual(roomEvents(ada), []);
+    });
+
+    it('lists the rooms that have members, busiest first', async () => {
+      const lobbyist = await joined('ada', 'lobby');
+      await joined('bob', 'lobby');
+      await joined('carl', 'kitchen');
+      const reply = await lobbyist.request('rooms', {});
+      assert.deepEqual(reply.data, {
+        rooms: [
+          { room: 'lobby', members: 2 },
+          { room: 'kitchen', members: 1 },
+        ],
+      });
+    });
+  });
+
+  describe('messages', () => {
+    it('go to every member of the room, the sender included, and nowhere else', async () => {
+      const ada = await joined('ada');
+      const bob = await joined('bob');
+      const carl = await joined('carl', 'kitchen');
+      const outsider = await t.connect();
+      ada.clear();
+      bob.clear();
+      carl.clear();
+
+      const reply = await ada.request('message', { room: 'lobby', text: '  hello  ' });
+      assert.deepEqual(reply.data, { ok: true });
+      const said = { type: 'message', room: 'lobby', from: 'ada', text: 'hello' };
+      assert.deepEqual(roomEvents(ada), [said]);
+      assert.deepEqual(roomEvents(bob), [said]);
+      assert.deepEqual(carl.received, []);
+      assert.deepEqual(outsider.received, []);
+    });
+
+    it('keep their order for every member', async () => {
+      const ada = await joined('ada');
+      const bob = await joined('bob');
+      bob.clear();
+      await ada.request('message', { room: 'lobby', text: 'one' });
+      await bob.request('message', { room: 'lobby', text: 'two' });
+      await ada.request('message', { room: 'lobby', text: 'three' });
+      const texts = (c: TestClient) =>
+        roomEvents(c)
+          .filter((e) => e.type === 'message')
+          .map((e) => (e as { text: string }).text);
+      assert.deepEqual(texts(ada), ['one', 'two', 'three']);
+      assert.deepEqual(texts(bob), ['one', 'two', 'three']);
+    });
+
+    it('accept exactly the longest text allowed', async () => {
+      const ada = await joined('ada');
+      const reply = await ada.request('message', { room: 'lobby', text: 'x'.repeat(MAX_TEXT) });
+      assert.equal(reply.event, 'ack');
+    });
+  });
+
+  describe('leaving', () => {
+    it('tells the room, and the leaver hears nothing more from it', async () => {
+      const ada = await joined('ada');
+      const bob = await joined('bob');
+      ada.clear();
+      bob.clear();
+
+      const reply = await bob.request('leave', { room: 'lobby' });
+      assert.deepEqual(reply.data, { room: 'lobby' });
+      assert.deepEqual(roomEvents(ada), [
+        { type: 'left', room: 'lobby', name: 'bob', reason: 'left' },
+      ]);
+      assert.deepEqual(
+        bob.received.filter((e) => e.event !== 'ack'),
+        [],
+      );
+
+      await ada.request('message', { room: 'lobby', text: 'still here?' });
+      assert.deepEqual(roomEvents(bob), []);
+      const list = await ada.request('join', { name: 'ada', room: 'lobby' });
+      assert.deepEqual(list.data.members, ['ada']);
+    });
+
+    it('keeps the name: the leaver can whisper and join again', async () => {
+      const ada = await joined('ada');
+      const bob = await joined('bob');
+      await bob.request('leave', { room: 'lobby' });
+      const whisper = await bob.request('whisper', { to: 'ada', text: 'psst' });
+      assert.equal(whisper.event, 'ack');
+      const back = await bob.request('join', { name: 'bob', room: 'lobby' });
+      assert.deepEqual(back.data.members, ['ada', 'bob']);
+      assert.deepEqual(roomEvents(ada).at(-1), { type: 'joined', room: 'lobby', name: 'bob' });
+    });
+
+    it('on disconnect, tells every room the connection was in', async () => {
+      const ada = await joined('ada', 'lobby');
+      await ada.request('join', { name: 'ada', room: 'kitchen' });
+      const bob = await joined('bob', 'lobby');
+      const carl = await joined('carl', 'kitchen');
+      const dave = await joined('dave', 'garden');
+      bob.clear();
+      carl.clear();
+
+      ada.close();
+      await t.idle();
+
+      assert.deepEqual(roomEvents(bob, 'lobby'), [
+        { type: 'left', room: 'lobby', name: 'ada', reason: 'disconnected' },
+      ]);
+      assert.deepEqual(roomEvents(carl, 'kitchen'), [
+        { type: 'left', room: 'kitchen', name: 'ada', reason: 'disconnected' },
+      ]);
+      assert.deepEqual(dave.dataOf('room.garden'), []);
+      const list = await bob.request('join', { name: 'bob', room: 'lobby' });
+      assert.deepEqual(list.data.members, ['bob']);
+    });
+
+    it('on disconnect, frees the name for someone else', async () => {
+      const ada = await joined('ada');
+      ada.close();
+      await t.idle();
+      const again = await t.connect();
+      const reply = await again.request('join', { name: 'ADA', room: 'lobby' });
+      assert.deepEqual(reply.data, { room: 'lobby', name: 'ADA', members: ['ADA'] });
+    });
+
+    it('a connection that never joined leaves without a notice', async () => {
+      const ada = await joined('ada');
+      ada.clear();
+      const lurker = await t.connect();
+      lurker.close();
+      await t.idle();
+      assert.deepEqual(ada.received, []);
+    });
+  });
+
+  describe('whispers', () => {
+    it('reach the target only, even in another room, and ack the sender', async () => {
+      const ada = await joined('ada', 'lobby');
+      const bob = await joined('bob', 'kitchen');
+      const carl = await joined('carl', 'lobby');
+      ada.clear();
+      bob.clear();
+      carl.clear();
+
+      const reply = await ada.request('whisper', { to: 'BOB', text: ' meet me in the garden ' });
+      assert.equal(reply.event, 'ack');
+      assert.deepEqual(reply.data, { to: 'bob' });
+      assert.deepEqual(
+        bob.received.map((e) => e.event),
+        ['whisper'],
+      );
+      assert.deepEqual(bob.dataOf('whisper'), [
+        { from: 'ada', to: 'bob', text: 'meet me in the garden' },
+      ]);
+      assert.deepEqual(
+        ada.received.map((e) => e.event),
+        ['ack'],
+        'the sender gets the ack, not a copy',
+      );
+      assert.deepEqual(carl.received, []);
+    });
+
+    it('cannot be subscribed to by anyone else', async () => {
+      await joined('ada');
+      const snoop = await t.connect();
+      for (const topic of ['whisper', '*', 'room.*', 'room.lobby']) {
+        const reply = await snoop.subscribe(topic);
+        assert.equal(reply.event, 'error', topic);
+        assert.ok(['UNKNOWN_EVENT', 'FORBIDDEN'].includes(reply.data.code), topic);
+      }
+      assert.deepEqual(snoop.connection!.topics, []);
+    });
+  });
+
+  describe('refusals', () => {
+    function assertRefused(
+      reply: { event: string; data: any },
+      event: string,
+      reason: string,
+      message: RegExp,
+    ): void {
+      assert.equal(reply.event, 'error');
+      assert.equal(reply.data.code, 'HANDLER_ERROR');
+      assert.equal(reply.data.event, event);
+      assert.equal(reply.data.details.reason, reason);
+      assert.match(reply.data.message, message);
+    }
+
+    function assertInvalid(
+      reply: { event: string; data: any },
+      property: string,
+      message: RegExp,
+    ): void {
+      assert.equal(reply.event, 'error');
+      assert.equal(reply.data.code, 'VALIDATION_FAILED');
+      const failure = reply.data.details.find((d: { property: string }) => d.property === property);
+      assert.ok(failure, `a failure for ${property} in ${JSON.stringify(reply.data.details)}`);
+      assert.ok(
+        Object.values(failure.constraints as Record<string, string>).some((m) => message.test(m)),
+        JSON.stringify(failure.constraints),
+      );
+    }
+
+    it('an empty or blank message', async () => {
+      const ada = await joined('ada');
+      ada.clear();
+      assertInvalid(
+        await ada.request('message', { room: 'lobby', text: '' }),
+        'text',
+        /cannot be empty/,
+      );
+      assertInvalid(
+        await ada.request('message', { room: 'lobby', text: '   \n ' }),
+        'text',
+        /cannot be empty/,
+      );
+      assertInvalid(await ada.request('message', { room: 'lobby' }), 'text', /./);
+      assert.deepEqual(roomEvents(ada), [], 'nothing was published');
+    });
+
+    it('a message that is too long', async () => {
+      const ada = await joined('ada');
+      ada.clear();
+      const reply = await ada.request('message', { room: 'lobby', text: 'x'.repeat(MAX_TEXT + 1) });
+      assertInvalid(reply, 'text', /at most 500 characters/);
+      assert.deepEqual(roomEvents(ada), []);
+    });
+
+    it('a message that is not text', async () => {
+      const ada = await joined('ada');
+      assertInvalid(await ada.request('message', { room: 'lobby', text: 42 }), 'text', /text/);
+    });
+
+    it('an empty or too long whisper', async () => {
+      const ada = await joined('ada');
+      const bob = await joined('bob');
+      assertInvalid(await ada.request('whisper', { to: 'bob', text: ' ' }), 'text', /empty/);
+      assertInvalid(
+        await ada.request('whisper', { to: 'bob', text: 'y'.repeat(MAX_TEXT + 1) }),
+        'text',
+        /at most/,
+      );
+      assert.deepEqual(bob.dataOf('whisper'), []);
+    });
+
+    it('a whisper to nobody by that name', async () => {
+      const ada = await joined('ada');
+      assertRefused(
+        await ada.request('whisper', { to: 'ghost', text: 'boo' }),
+        'whisper',
+        'UNKNOWN_USER',
+        /ghost/,
+      );
+    });
+
+    it('a whisper to someone who has gone', async () => {
+      const ada = await joined('ada');
+      const bob = await joined('bob');
+      bob.close();
+      await t.idle();
+      assertRefused(
+        await ada.request('whisper', { to: 'bob', text: 'still there?' }),
+        'whisper',
+        'UNKNOWN_USER',
+        /bob/,
+      );
+    });
+
+    it('a whisper to yourself', async () => {
+      const ada = await joined('ada');
+      assertRefused(
+        await ada.request('whisper', { to: 'Ada', text: 'hi me' }),
+        'whisper',
+        'SELF_WHISPER',
+        /yourself/,
+      );
+    });
+
+    it('a whisper before picking a name', async () => {
+      await joined('ada');
+      const stranger = await t.connect();
+      assertRefused(
+        await stranger.request('whisper', { to: 'ada', text: 'hi' }),
+        'whisper',
+        'NOT_JOINED',
+        /join a room/,
+      );
+    });
+
+    it('a name someone else has, whatever its case', async () => {
+      const ada = await joined('ada');
+      const impostor = await t.connect();
+      for (const name of ['ada', 'ADA', ' Ada ']) {
+        assertRefused(
+          await impostor.request('join', { name, room: 'kitchen' }),
+          'join',
+          'NAME_TAKEN',
+          /taken/,
+        );
+      }
+      assert.deepEqual(impostor.connection!.topics, [], 'the refused join subscribed nothing');
+      assert.deepEqual(roomEvents(ada), []);
+      const ok = await impostor.request('join', { name: 'bob', room: 'kitchen' });
+      assert.equal(ok.event, 'ack', 'a refused name can be replaced by another');
+    });
+
+    it('another name on a connection that already has one', async () => {
+      const ada = await joined('ada');
+      assertRefused(
+        await ada.request('join', { name: 'bob', room: 'kitchen' }),
+        'join',
+        'NAME_MISMATCH',
+        /you are "ada"/,
+      );
+      assert.deepEqual(ada.connection!.topics, ['room.lobby']);
+    });
+
+    it('a message, a leave or a join notice for a room you are not in', async () => {
+      const ada = await joined('ada', 'lobby');
+      const bob = await joined('bob', 'kitchen');
+      const stranger = await t.connect();
+      bob.clear();
+      assertRefused(
+        await ada.request('message', { room: 'kitchen', text: 'hi' }),
+        'message',
+        'NOT_JOINED',
+        /not in room "kitchen"/,
+      );
+      assertRefused(
+        await ada.request('leave', { room: 'kitchen' }),
+        'leave',
+        'NOT_JOINED',
+        /kitchen/,
+      );
+      assertRefused(
+        await stranger.request('message', { room: 'lobby', text: 'hi' }),
+        'message',
+        'NOT_JOINED',
+        /lobby/,
+      );
+      assert.deepEqual(roomEvents(bob, 'kitchen'), []);
+    });
+
+    it('bad names and rooms', async () => {
+      const client = await t.connect();
+      assertInvalid(await client.request('join', { name: '', room: 'lobby' }), 'name', /a name/);
+      assertInvalid(
+        await client.request('join', { name: 'a'.repeat(25), room: 'lobby' }),
+        'name',
+        /a name/,
+      );
+      assertInvalid(
+        await client.request('join', { name: 'two words', room: 'lobby' }),
+        'name',
+        /a name/,
+      );
+      assertInvalid(
+        await client.request('join', { name: 'ada', room: 'room.*' }),
+        'room',
+        /room name/,
+      );
+      assertInvalid(await client.request('join', { name: 'ada', room: '-x' }), 'room', /room/);
+      assertInvalid(await client.request('join', { name: 'ada' }), 'room', /room/);
+      assert.equal(ChatRooms.nameOf(client.connection!), undefined, 'no name was claimed');
+      const ok = await client.request('join', { name: 'Łukasz_2', room: 'a-1' });
+      assert.deepEqual(ok.data, { room: 'a-1', name: 'Łukasz_2', members: ['Łukasz_2'] });
+    });
+
+    it('leave nothing subscribed or claimed behind after every refusal', async () => {
+      const ada = await joined('ada');
+      await ada.request('message', { room: 'lobby', text: '' });
+      await ada.request('whisper', { to: 'nobody', text: 'x' });
+      await ada.request('join', { name: 'someone-else', room: 'x' });
+      assert.deepEqual(ada.connection!.topics, ['room.lobby']);
+      const fresh = await t.connect();
+      const reply = await fresh.request('join', { name: 'someone-else', room: 'x' });
+      assert.equal(reply.event, 'ack');
+    });
+  });
+});

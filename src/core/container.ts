@@ -4,7 +4,12 @@ import { ConfigurationError } from '../protocol/errors.js';
 /** Any class. */
 export type Class<T = object> = abstract new (...args: any[]) => T;
 
-const NOT_INJECTABLE = new Set<unknown>([
+/**
+ * Types TypeScript records for parameters that are not application classes:
+ * primitives' wrappers, `Object` for interfaces and type-only imports, and the
+ * built-in collections. They are neither injectable nor DTOs.
+ */
+const BUILT_IN_TYPES = new Set<unknown>([
   Object,
   String,
   Number,
@@ -12,7 +17,15 @@ const NOT_INJECTABLE = new Set<unknown>([
   Array,
   Function,
   Promise,
+  Map,
+  Set,
+  Date,
 ]);
+
+/** True for a class of the application's own (not a built-in type, not undefined). */
+export function isApplicationClass(value: unknown): value is Class {
+  return isClass(value) && !BUILT_IN_TYPES.has(value);
+}
 
 /** A ready value standing in for a class: `{ provide: Clock, useValue: fakeClock }`. */
 export interface ValueProvider<T extends object = object> {
@@ -118,7 +131,7 @@ export class Container {
       return new (cls as new () => object)();
     }
     const args = types.map((type, index) => {
-      if (!isClass(type) || NOT_INJECTABLE.has(type)) {
+      if (!isApplicationClass(type)) {
         const shown = isClass(type) ? type.name : String(type);
         throw new ConfigurationError(
           `cannot construct ${cls.name}: constructor parameter #${index} has type ${shown}, ` +

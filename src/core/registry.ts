@@ -8,6 +8,7 @@ import {
 } from '../decorators/metadata.js';
 import { ConfigurationError } from '../protocol/errors.js';
 import type { Connection } from './connection.js';
+import { isApplicationClass } from './container.js';
 import type { Context } from './context.js';
 import type { DtoClass } from './validation.js';
 
@@ -27,26 +28,12 @@ export interface LifecycleHook {
   readonly invoke: (connection: Connection) => unknown;
 }
 
-const NOT_A_DTO = new Set<unknown>([
-  undefined,
-  Object,
-  String,
-  Number,
-  Boolean,
-  Array,
-  Function,
-  Promise,
-  Map,
-  Set,
-  Date,
-]);
-
 function dtoOf(instance: object, meta: HandlerMetadata): DtoClass | undefined {
   if (meta.options.dto) return meta.options.dto;
   const types = Reflect.getMetadata('design:paramtypes', instance, meta.method) as
     unknown[] | undefined;
   const first = types?.[0];
-  return typeof first === 'function' && !NOT_A_DTO.has(first) ? (first as DtoClass) : undefined;
+  return isApplicationClass(first) ? (first as DtoClass) : undefined;
 }
 
 function bindMethod(instance: object, method: string | symbol, what: string) {

@@ -1,6 +1,6 @@
 /**
  * Runs an example by its folder name: `npm run example -- ping`.
- * PORT sets the port (default 8080).
+ * PORT sets the port (default 8080), HOST the interface (default: all).
  */
 import { readdir } from 'node:fs/promises';
 import type { RunningExample } from './serve.js';
@@ -16,9 +16,9 @@ if (!available.includes(name)) {
 }
 const port = Number(process.env.PORT ?? 8080);
 const example = (await import(`./${name}/server.js`)) as {
-  start(port: number): Promise<RunningExample>;
+  start(port: number, host?: string): Promise<RunningExample>;
 };
-const running = await example.start(port);
+const running = await example.start(port, process.env.HOST);
 process.stdout.write(
   `${name} example: open http://localhost:${running.port}/ (WebSocket at ws://localhost:${running.port}/ws); Ctrl+C stops\n`,
 );

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serveClientModule, type Carom } from '../src/index.js';
 
@@ -11,10 +11,22 @@ export interface RunningExample {
   close(): Promise<void>;
 }
 
+/** Where and how an example listens. */
+export interface ServeOptions {
+  /** TCP port; 0 picks a free one. */
+  readonly port: number;
+  /** Interface to bind. Default: all interfaces (tests pass 127.0.0.1). */
+  readonly host?: string;
+  /** Extra HTTP routes, tried before the static files; return true when handled. */
+  readonly routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
 };
 
 /** An example's `public/` folder in the source tree (the compiled code runs from `build/`). */
@@ -23,39 +35,61 @@ export function publicDir(example: string): URL {
 }
 
 /**
- * Serves an example: its `public/` folder over HTTP (index.html at `/`), the
- * browser client at `/carom/client.js`, and the app's WebSockets on the same
- * port, by attaching the app to the server.
+ * Answers a GET or HEAD for a file of `dir` (a folder URL ending in `/`):
+ * `index.html` at `/`, otherwise one plain file name such as `/app.css`
+ * (no folders, so nothing outside `dir` can be named). Anything else is 404,
+ * or 405 for another method.
+ */
+export function serveStatic(req: IncomingMessage, res: ServerResponse, dir: URL): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res
+      .writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' })
+      .end('method not allowed\n');
+    return;
+  }
+  const path = (req.url ?? '/').split('?')[0]!;
+  const name = path === '/' ? 'index.html' : path.slice(1);
+  const ext = name.slice(name.lastIndexOf('.'));
+  if (!/^[\w-]+\.[a-z]+$/.test(name) || !(ext in TYPES)) {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    return;
+  }
+  readFile(new URL(name, dir)).then(
+    (body) =>
+      res
+        .writeHead(200, { 'content-type': TYPES[ext]!, 'content-length': body.length })
+        .end(req.method === 'HEAD' ? undefined : body),
+    () => res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n'),
+  );
+}
+
+/**
+ * Serves an example on one port: its routes, the browser client at
+ * `/carom/client.js`, the files of `dir` (index.html at `/`), and the app's
+ * WebSockets, by attaching the app to the server.
  */
 export async function serveExample(
   app: Carom,
-  publicDir: URL,
-  port: number,
+  dir: URL,
+  options: ServeOptions,
 ): Promise<RunningExample> {
   const server = createServer((req, res) => {
     if (serveClientModule(req, res)) return;
-    const path = (req.url ?? '/').split('?')[0]!;
-    const name = path === '/' ? 'index.html' : path.slice(1);
-    if (!/^[\w-]+\.(html|js|css)$/.test(name)) {
-      res.writeHead(404).end('not found\n');
-      return;
-    }
-    readFile(new URL(name, publicDir)).then(
-      (body) =>
-        res.writeHead(200, { 'content-type': TYPES[name.slice(name.lastIndexOf('.'))]! }).end(body),
-      () => res.writeHead(404).end('not found\n'),
-    );
+    if (options.routes?.(req, res)) return;
+    serveStatic(req, res, dir);
   });
   app.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, resolve);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
-  const bound = (server.address() as AddressInfo).port;
   return {
     app,
     server,
-    port: bound,
+    port: (server.address() as AddressInfo).port,
     async close() {
       await app.close();
       server.closeAllConnections();

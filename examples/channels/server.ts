@@ -1,11 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serveClientModule } from '../../src/index.js';
-import { publicDir, type RunningExample } from '../serve.js';
+import { publicDir, serveExample, type RunningExample } from '../serve.js';
 import { createChannelsApi } from './api.js';
 import { createChannelsApp } from './app.js';
-import { serveStatic } from './static.js';
 
 /** The channels example, running; `token` is what the HTTP API wants as a bearer token. */
 export interface RunningChannels extends RunningExample {
@@ -26,6 +22,7 @@ export interface ChannelsServerOptions {
  */
 export async function start(
   port: number,
+  host?: string,
   options: ChannelsServerOptions = {},
 ): Promise<RunningChannels> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -34,37 +31,17 @@ export async function start(
   const generated = options.token === undefined && !fromEnv;
 
   const app = createChannelsApp();
-  const api = createChannelsApi(app, token);
-  const dir = publicDir('channels');
-  const server = createServer((req, res) => {
-    if (serveClientModule(req, res)) return;
-    if (api(req, res)) return;
-    serveStatic(req, res, dir);
+  const running = await serveExample(app, publicDir('channels'), {
+    port,
+    host,
+    routes: createChannelsApi(app, token),
   });
-  app.attach(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const bound = (server.address() as AddressInfo).port;
+  const bound = running.port;
   const base = `http://localhost:${bound}`;
   if (generated) print(`channels API token (set CHANNELS_TOKEN to choose one): ${token}`);
   const shown = generated ? token : options.token === undefined ? '$CHANNELS_TOKEN' : 'TOKEN';
   print(
     `try: curl -X POST ${base}/api/channels -H 'Authorization: Bearer ${shown}' -d '{"name":"news"}'`,
   );
-  return {
-    app,
-    server,
-    port: bound,
-    token,
-    async close() {
-      await app.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...running, token };
 }

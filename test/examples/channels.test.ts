@@ -138,7 +138,7 @@ describe('channels example over HTTP', () => {
   const pages: Page[] = [];
 
   before(async () => {
-    running = await start(0, { token: TOKEN, print: () => undefined });
+    running = await start(0, '127.0.0.1', { token: TOKEN, print: () => undefined });
     base = `http://127.0.0.1:${running.port}`;
   });
   after(() => running.close());
@@ -227,7 +227,7 @@ describe('channels example over HTTP', () => {
       const saved = process.env.CHANNELS_TOKEN;
       process.env.CHANNELS_TOKEN = 'from-the-env';
       const printed: string[] = [];
-      const other = await start(0, { print: (line) => printed.push(line) });
+      const other = await start(0, '127.0.0.1', { print: (line) => printed.push(line) });
       try {
         assert.equal(other.token, 'from-the-env');
         assert.ok(
@@ -249,7 +249,7 @@ describe('channels example over HTTP', () => {
       const saved = process.env.CHANNELS_TOKEN;
       delete process.env.CHANNELS_TOKEN;
       const printed: string[] = [];
-      const other = await start(0, { print: (line) => printed.push(line) });
+      const other = await start(0, '127.0.0.1', { print: (line) => printed.push(line) });
       try {
         assert.ok(other.token.length >= 16);
         assert.ok(printed.some((line) => line.includes(other.token)));

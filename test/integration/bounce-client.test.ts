@@ -48,7 +48,7 @@ function assertServerEnvelope(e: Envelope, event: string, from: number, to: numb
 describe('a bounce-ws simple_ping client against the ping example', () => {
   let running: RunningExample;
   beforeEach(async () => {
-    running = await start(0);
+    running = await start(0, '127.0.0.1');
   });
   afterEach(async () => {
     terminateAll();

@@ -1,0 +1,145 @@
+/**
+ * The ping example's page (a bare WebSocket, no carom client), driven in
+ * headless Chromium: it subscribes, sends pings and logs every envelope.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { start } from '../../examples/ping/server.js';
+import type { RunningExample } from '../../examples/serve.js';
+import { Pages, closeBrowser, launchBrowser, poll, type OpenPage } from './browser.js';
+
+interface Logged {
+  event: string;
+  data: any;
+  timestamp: string;
+  id?: number | string;
+}
+
+/** bounce-ws's offset-less local form, which the ping app sends. */
+const LOCAL_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?$/;
+
+describe('ping example in a browser', () => {
+  let browser: Browser | undefined;
+  let running: RunningExample | undefined;
+  let pages: Pages;
+
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await closeBrowser(browser);
+  });
+  beforeEach(async () => {
+    pages = new Pages(() => browser!);
+    running = await start(0, '127.0.0.1');
+  });
+  afterEach(async () => {
+    try {
+      await pages.closeAll();
+    } finally {
+      await running?.close();
+      running = undefined;
+    }
+  });
+
+  async function open(): Promise<OpenPage> {
+    const p = await pages.open(`http://127.0.0.1:${running!.port}/`);
+    await poll(
+      'the page to say open',
+      () => p.page.textContent('#state'),
+      (s) => s === 'open',
+    );
+    return p;
+  }
+
+  /** Every line of #log, parsed. */
+  async function logged(page: Page): Promise<Logged[]> {
+    const text = (await page.textContent('#log')) ?? '';
+    return text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as Logged);
+  }
+
+  const waitForLog = (page: Page, what: string, ok: (lines: Logged[]) => boolean) =>
+    poll(what, () => logged(page), ok);
+
+  const subscribed = (event: string) => running!.app.subscribers(event).length;
+
+  it('subscribes, logs the ping it asked for and the timed pings', async () => {
+    const { page, errors } = await open();
+
+    // Both boxes start ticked: the page subscribes to both and logs the acks.
+    const acks = await waitForLog(
+      page,
+      'two subscribe acks',
+      (lines) => lines.filter((l) => l.event === 'ack').length >= 2,
+    );
+    const last = acks.filter((l) => l.event === 'ack').at(-1)!;
+    assert.deepEqual([...last.data.events].sort(), ['ping', 'ping_timed']);
+    assert.equal(subscribed('ping'), 1);
+    assert.equal(subscribed('ping_timed'), 1);
+
+    await page.click('#send');
+    const withPing = await waitForLog(page, 'a ping envelope', (lines) =>
+      lines.some((l) => l.event === 'ping'),
+    );
+    const pings = withPing.filter((l) => l.event === 'ping');
+    assert.equal(pings.length, 1);
+    assert.deepEqual(pings[0]!.data, { ping: 'ping' });
+    assert.match(pings[0]!.timestamp, LOCAL_TIMESTAMP);
+    assert.equal(pings[0]!.id, undefined);
+
+    const timed = (
+      await waitForLog(
+        page,
+        'two ping_timed envelopes',
+        (lines) => lines.filter((l) => l.event === 'ping_timed').length >= 2,
+      )
+    ).filter((l) => l.event === 'ping_timed');
+    for (const line of timed) {
+      assert.deepEqual(line.data, { ping: 'ping' });
+      assert.match(line.timestamp, LOCAL_TIMESTAMP);
+    }
+    assert.equal((await logged(page)).filter((l) => l.event === 'error').length, 0);
+    assert.deepEqual(errors, []);
+  });
+
+  it('unsubscribes when a box is unticked, and Clear empties the log', async () => {
+    const { page, errors } = await open();
+    await poll(
+      'both subscriptions on the server',
+      async () => [subscribed('ping'), subscribed('ping_timed')],
+      ([a, b]) => a === 1 && b === 1,
+    );
+
+    await page.uncheck('#sub-ping_timed');
+    await poll(
+      'ping_timed unsubscribed on the server',
+      async () => subscribed('ping_timed'),
+      (n) => n === 0,
+    );
+    assert.equal(subscribed('ping'), 1);
+    await waitForLog(page, "the unsubscribe's ack", (lines) =>
+      lines.some((l) => l.event === 'ack' && JSON.stringify(l.data.events) === '["ping"]'),
+    );
+
+    await page.click('#clear');
+    assert.equal(await page.textContent('#log'), '');
+
+    // Still subscribed to ping: a sent ping comes back; re-ticking subscribes again.
+    await page.click('#send');
+    await waitForLog(page, 'a ping envelope', (lines) => lines.some((l) => l.event === 'ping'));
+    await page.check('#sub-ping_timed');
+    await poll(
+      'ping_timed subscribed again',
+      async () => subscribed('ping_timed'),
+      (n) => n === 1,
+    );
+    await waitForLog(page, 'a ping_timed envelope', (lines) =>
+      lines.some((l) => l.event === 'ping_timed'),
+    );
+    assert.deepEqual(errors, []);
+  });
+});

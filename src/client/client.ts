@@ -136,7 +136,11 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   private readonly stateListeners = new Set<(state: ClientState, info?: CloseInfo) => void>();
   private readonly errorListeners = new Set<(error: ServerError) => void>();
   private readonly pending = new Map<string | number, Pending>();
-  private readonly queue: string[] = [];
+  /** Emits waiting for a connection: the event name (for drop reports) and the frame. */
+  private readonly queue: Array<{ readonly event: string; readonly frame: string }> = [];
+  private readonly dropListeners = new Set<
+    (event: string, data: unknown, dropped: number) => void
+  >();
   private readonly subscribed = new Set<string>();
   private readonly excluded = new Set<string>();
   private nextId = 1;
@@ -282,7 +286,8 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
 
   /**
    * Sends an event without asking for a reply. While disconnected it is
-   * queued (up to `maxQueue`; beyond that the oldest is dropped and counted).
+   * queued (up to `maxQueue`; beyond that the oldest is dropped, counted in
+   * `dropped` and reported to `onDrop`). After `close()` it is dropped.
    */
   emit<K extends SendableEvent<M>>(event: K, data: SendData<M, K>): void;
   emit(event: string, data?: unknown): void {
@@ -292,14 +297,28 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
       return;
     }
     if (this.stateNow === 'closed') {
-      this.droppedCount++;
+      this.drop(event, data);
       return;
     }
     if (this.queue.length >= this.maxQueue) {
-      this.queue.shift();
-      this.droppedCount++;
+      const oldest = this.queue.shift()!;
+      this.drop(oldest.event, (JSON.parse(oldest.frame) as { data: unknown }).data);
     }
-    this.queue.push(frame);
+    this.queue.push({ event, frame });
+  }
+
+  /**
+   * Calls `fn` with each emit the client drops: past `maxQueue` while
+   * disconnected (the oldest goes), or after `close()`. `dropped` is the count so far.
+   */
+  onDrop(fn: (event: string, data: unknown, dropped: number) => void): () => void {
+    this.dropListeners.add(fn);
+    return () => this.dropListeners.delete(fn);
+  }
+
+  private drop(event: string, data: unknown): void {
+    this.droppedCount++;
+    for (const fn of this.dropListeners) fn(event, data, this.droppedCount);
   }
 
   /**
@@ -437,7 +456,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
         socket.send(this.frame('unsubscribe', { events: [...this.excluded] }, undefined));
       }
     }
-    for (const frame of this.queue.splice(0)) socket.send(frame);
+    for (const queued of this.queue.splice(0)) socket.send(queued.frame);
     this.setState('open');
   }
 

@@ -315,6 +315,19 @@ describe('carom/client: subscribe, emit, request', () => {
     assert.equal(c.dropped, 0);
   });
 
+  it('an emit after close() is dropped, counted and reported', async () => {
+    const { inbox, url } = await serve();
+    const c = client(url);
+    await within(c.ready(), 'opening');
+    const reported: string[] = [];
+    c.onDrop((event) => reported.push(event));
+    c.close();
+    c.emit('log', { n: 1 });
+    assert.equal(c.dropped, 1);
+    assert.deepEqual(reported, ['log']);
+    assert.deepEqual(inbox.logged, []);
+  });
+
   it('request resolves with the ack data (null when the handler returns nothing)', async () => {
     const { inbox, url } = await serve();
     const c = client(url);
@@ -630,8 +643,14 @@ describe('carom/client: reconnecting to a new app on the same port', () => {
     await within(c.ready(), 'opening');
     await first.app.close();
     await reach(c, 'reconnecting');
+    const reported: Array<[string, unknown, number]> = [];
+    c.onDrop((event, data, dropped) => reported.push([event, data, dropped]));
     for (let n = 1; n <= 5; n++) c.emit('log', { n });
     assert.equal(c.dropped, 2);
+    assert.deepEqual(reported, [
+      ['log', { n: 1 }, 1],
+      ['log', { n: 2 }, 2],
+    ]);
     const second = await serve({}, first.port);
     await within(c.request('chat', { text: 'barrier' }), 'a round trip after reconnecting');
     assert.deepEqual(second.inbox.logged, [3, 4, 5]);

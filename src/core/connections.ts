@@ -43,7 +43,7 @@ export class Connections {
       randomUUID(),
       user,
       peer.remoteAddress,
-      this.control(session),
+      new SessionControl(session, this.parts),
     );
     session.connection = connection;
     this.byConnection.set(connection, session);
@@ -108,22 +108,49 @@ export class Connections {
       this.parts.logger.error(`${hook.name} failed`, err);
     }
   }
+}
 
-  private control(session: Session): ConnectionControl {
-    const { requests, publisher } = this.parts;
-    return {
-      subscribe: (topics) => requests.serverSubscribe(session, topics),
-      unsubscribe: (topics) => requests.serverUnsubscribe(session, topics),
-      topics: () => (session.open ? requests.list(session) : session.finalTopics).events,
-      excluded: () => [
-        ...((session.open ? requests.list(session) : session.finalTopics).excluded ?? []),
-      ],
-      send: (event, data) => session.write(publisher.frame(event, data)),
-      close: (code, reason) => {
-        session.peer.close(code, reason);
-        session.onClose(code);
-      },
-      isOpen: () => session.open,
-    };
+/**
+ * What a `Connection` does, on its session. A class rather than a literal of
+ * closures: one small object per connection, its methods shared.
+ */
+class SessionControl implements ConnectionControl {
+  constructor(
+    private readonly session: Session,
+    private readonly parts: ConnectionParts,
+  ) {}
+
+  subscribe(topics: readonly string[]): void {
+    this.parts.requests.serverSubscribe(this.session, topics);
+  }
+
+  unsubscribe(topics: readonly string[]): void {
+    this.parts.requests.serverUnsubscribe(this.session, topics);
+  }
+
+  topics(): string[] {
+    return this.list().events;
+  }
+
+  excluded(): string[] {
+    return [...(this.list().excluded ?? [])];
+  }
+
+  send(event: string, data: unknown): boolean {
+    return this.session.write(this.parts.publisher.frame(event, data));
+  }
+
+  close(code: number, reason: string): void {
+    this.session.peer.close(code, reason);
+    this.session.onClose(code);
+  }
+
+  isOpen(): boolean {
+    return this.session.open;
+  }
+
+  private list() {
+    const s = this.session;
+    return s.open ? this.parts.requests.list(s) : s.finalTopics;
   }
 }

@@ -1,0 +1,166 @@
+/**
+ * What the bench's processes share: event names, the payloads, the messages the
+ * orchestrator exchanges with the server and load processes, and small helpers.
+ */
+
+/** The event the fan-out scenario publishes (a `Sender` in carom). */
+export const TICK = 'tick';
+/** The event the timed fan-out scenario publishes (a `TimedSender` in carom). */
+export const TOCK = 'tock';
+/** The inbound request without validation. */
+export const ECHO = 'echo';
+/** The inbound request whose payload is checked against a class-validator DTO. */
+export const ECHO_DTO = 'echo_dto';
+
+/**
+ * Period of the timed publisher (one message per tick), set by the orchestrator
+ * for each run through the environment: carom's `@Topic` reads it when the
+ * contender module loads.
+ */
+export const TIMED_PERIOD_MS = Math.max(1, Number(process.env.BENCH_TIMED_PERIOD_MS) || 2);
+
+/**
+ * The timer period for N subscribers: long enough that every contender
+ * publishes one message within it, so none skips or bunches ticks and the
+ * scenario compares the cost of the same work.
+ */
+export function timedPeriodFor(subscribers: number): number {
+  return Math.max(2, Math.ceil(subscribers / 100));
+}
+
+/** About 80 characters, so that a tick's data is about 100 bytes of JSON. */
+export const BODY =
+  'The quick brown fox jumps over the lazy dog while carom counts every frame it sends.'.slice(
+    0,
+    80,
+  );
+
+/** The data of one fan-out message: `{"seq":123,"body":"..."}`, about 100 bytes. */
+export interface TickData {
+  seq: number;
+  body: string;
+}
+
+/** The payload of an inbound request. */
+export interface EchoData {
+  n: number;
+  text: string;
+}
+
+/** What the trivial handler returns. */
+export interface EchoReply {
+  n: number;
+}
+
+/** The contenders, in table order; raw ws is the baseline of every ratio. */
+export const CONTENDERS = ['raw-ws', 'carom', 'socketio'] as const;
+export type ContenderName = (typeof CONTENDERS)[number];
+
+/** The protocol a contender's clients speak. */
+export function clientKind(contender: ContenderName): 'envelope' | 'socketio' {
+  return contender === 'socketio' ? 'socketio' : 'envelope';
+}
+
+/** A message from the orchestrator to a child: a command with a request id. */
+export interface Command {
+  rid: number;
+  cmd: string;
+  [key: string]: unknown;
+}
+
+/** A child's answer to one command. */
+export interface Reply {
+  rid: number;
+  ok: boolean;
+  error?: string;
+  [key: string]: unknown;
+}
+
+/** What a server process announces once it listens. */
+export interface ReadyMessage {
+  type: 'ready';
+  port: number;
+  path: string;
+}
+
+/** Wall-clock time in milliseconds with sub-millisecond resolution, comparable across processes. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The value at quantile `q` (0..1) of an ascending array. */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/** Median of unsorted numbers (NaN for none). */
+export function median(values: readonly number[]): number {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Resolves on the next turn of the event loop, after I/O. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The message text of anything thrown. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+/**
+ * Serves one child process's commands over its IPC channel: each handler's
+ * result is sent back with the command's `rid`; a throw is sent as an error.
+ * The process exits when the parent goes away.
+ */
+export function serveCommands(
+  handlers: Record<string, (cmd: Command) => unknown>,
+  onExit: () => Promise<void>,
+): void {
+  const send = (reply: Reply): void => {
+    if (process.connected) process.send!(reply);
+  };
+  process.on('message', (raw: unknown) => {
+    const cmd = raw as Command;
+    if (cmd.cmd === 'exit') {
+      void exitSoon(onExit, () => send({ rid: cmd.rid, ok: true }));
+      return;
+    }
+    const handler = handlers[cmd.cmd];
+    if (!handler) {
+      send({ rid: cmd.rid, ok: false, error: `unknown command ${cmd.cmd}` });
+      return;
+    }
+    Promise.resolve()
+      .then(() => handler(cmd))
+      .then(
+        (result) => send({ rid: cmd.rid, ok: true, ...(result as object) }),
+        (err: unknown) => send({ rid: cmd.rid, ok: false, error: errorText(err) }),
+      );
+  });
+  // The orchestrator is gone: nothing will ever end this process otherwise.
+  process.on('disconnect', () => process.exit(0));
+}
+
+async function exitSoon(onExit: () => Promise<void>, acknowledge: () => void): Promise<void> {
+  const force = setTimeout(() => process.exit(0), 3000);
+  try {
+    await onExit();
+  } catch {
+    // exiting anyway
+  }
+  clearTimeout(force);
+  acknowledge();
+  // Let the acknowledgement leave before the channel closes; exit() writes a --cpu-prof profile.
+  setTimeout(() => process.exit(0), 20);
+}

@@ -1,0 +1,28 @@
+import { plainToInstance } from 'class-transformer';
+import { IsInt, IsString, Length, Min, validate } from 'class-validator';
+
+/** The DTO of the `echo_dto` request, the same class in every contender. */
+export class EchoDto {
+  @IsInt()
+  @Min(0)
+  n!: number;
+
+  @IsString()
+  @Length(1, 100)
+  text!: string;
+}
+
+/**
+ * What carom does with a DTO, for the contenders that do it by hand: turn the
+ * payload into an instance with class-transformer, check it with
+ * class-validator (unknown properties stripped), and say what failed.
+ */
+export async function validateEcho(data: unknown): Promise<EchoDto | string> {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    return 'payload must be a JSON object';
+  }
+  const instance = plainToInstance(EchoDto, data);
+  const errors = await validate(instance, { whitelist: true, forbidUnknownValues: true });
+  if (errors.length > 0) return `invalid payload: ${errors.map((e) => e.property).join(', ')}`;
+  return instance;
+}

@@ -1,0 +1,439 @@
+/**
+ * The load generator of one run: `node build/bench/load.js`. It opens the
+ * clients (raw `ws` clients speaking carom's envelopes for carom and raw ws,
+ * socket.io-client over the WebSocket transport for Socket.IO), checks every
+ * fan-out message arrives once and in order, and drives the request phases.
+ * Every loop is bounded in count and time.
+ */
+import { io, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
+import {
+  epochMs,
+  nextTurn,
+  quantile,
+  serveCommands,
+  sleep,
+  TICK,
+  TOCK,
+  type Command,
+} from './common.js';
+
+type ReplyCallback = (ok: boolean) => void;
+
+/** One client connection, whatever library it uses. */
+interface BenchClient {
+  /** Fan-out checking: the next sequence number expected and how many arrived. */
+  next: number;
+  got: number;
+  subscribe(events: string[]): Promise<void>;
+  /** Sends a request with an id; `onReply(ok)` runs when its ack (or error) arrives. */
+  request(event: string, n: number, onReply: ReplyCallback): void;
+  close(): void;
+}
+
+interface Tally {
+  /** The event being checked and how many messages each client must get. */
+  event: string;
+  count: number;
+  completed: number;
+  firstAt: number;
+  lastAt: number;
+  deliveries: number;
+  violations: number;
+  details: string[];
+  done: (() => void) | undefined;
+}
+
+let tally: Tally | undefined;
+let stray = 0;
+let replyErrors = 0;
+const clients: BenchClient[] = [];
+
+/** Every fan-out message any client receives goes through here. */
+function onMessage(client: BenchClient, event: string, seq: number): void {
+  const t = tally;
+  if (t === undefined || event !== t.event) {
+    stray++;
+    return;
+  }
+  if (t.deliveries === 0) t.firstAt = epochMs();
+  t.deliveries++;
+  client.got++;
+  if (seq !== client.next) {
+    t.violations++;
+    if (t.details.length < 5) {
+      t.details.push(`client ${clients.indexOf(client)} expected seq ${client.next}, got ${seq}`);
+    }
+    if (seq > client.next) client.next = seq + 1;
+  } else {
+    client.next++;
+  }
+  if (client.got === t.count) {
+    t.completed++;
+    if (t.completed === clients.length) {
+      t.lastAt = epochMs();
+      t.done?.();
+    }
+  } else if (client.got > t.count) {
+    t.violations++;
+    if (t.details.length < 5)
+      t.details.push(`client ${clients.indexOf(client)} got extra messages`);
+  }
+}
+
+const TICK_PREFIX = `{"event":"${TICK}","data":{"seq":`;
+const TOCK_PREFIX = `{"event":"${TOCK}","data":{"seq":`;
+
+/** Reads the digits at `from`; -1 when there are none. */
+function readInt(text: string, from: number): number {
+  let n = 0;
+  let i = from;
+  const end = Math.min(text.length, from + 15);
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  return i === from ? -1 : n;
+}
+
+/** A raw `ws` client speaking carom's protocol (used against carom and raw ws). */
+class EnvelopeClient implements BenchClient {
+  next = 0;
+  got = 0;
+  private nextId = 1;
+  private readonly pending = new Map<number, { n: number; cb: ReplyCallback }>();
+  private readonly ws: WebSocket;
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+  }
+
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.ws.once('open', resolve);
+      this.ws.once('error', reject);
+      this.ws.on('error', () => undefined);
+      this.ws.on('message', (data: Buffer) => this.receive(data.toString()));
+    });
+  }
+
+  private receive(text: string): void {
+    // Fan-out messages: the fixed prefix both envelope servers write, then the digits.
+    if (text.startsWith(TICK_PREFIX)) {
+      onMessage(this, TICK, readInt(text, TICK_PREFIX.length));
+      return;
+    }
+    if (text.startsWith(TOCK_PREFIX)) {
+      onMessage(this, TOCK, readInt(text, TOCK_PREFIX.length));
+      return;
+    }
+    const msg = JSON.parse(text) as {
+      event: string;
+      id?: number;
+      data?: { n?: number; seq?: number };
+    };
+    if (msg.event === 'ack' || msg.event === 'error') {
+      const p = msg.id === undefined ? undefined : this.pending.get(msg.id);
+      if (!p) {
+        replyErrors++;
+        return;
+      }
+      this.pending.delete(msg.id!);
+      p.cb(msg.event === 'ack' && (msg.data?.n === undefined || msg.data.n === p.n));
+      return;
+    }
+    if (msg.event === TICK || msg.event === TOCK) onMessage(this, msg.event, msg.data?.seq ?? -1);
+    else stray++;
+  }
+
+  private send(event: string, dataJson: string, cb: ReplyCallback, n: number): void {
+    const id = this.nextId++;
+    this.pending.set(id, { n, cb });
+    this.ws.send(`{"event":"${event}","data":${dataJson},"id":${id},"timestamp":${Date.now()}}`);
+  }
+
+  subscribe(events: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.send(
+        'subscribe',
+        JSON.stringify({ events }),
+        (ok) => (ok ? resolve() : reject(new Error('subscribe refused'))),
+        -1,
+      );
+    });
+  }
+
+  request(event: string, n: number, onReply: ReplyCallback): void {
+    this.send(event, `{"n":${n},"text":"hello"}`, onReply, n);
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+/** A socket.io-client socket over the WebSocket transport. */
+class SocketIoClient implements BenchClient {
+  next = 0;
+  got = 0;
+  private readonly socket: Socket;
+
+  constructor(url: string) {
+    this.socket = io(url, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      timeout: 20000,
+    });
+  }
+
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.socket.once('connect', () => resolve());
+      this.socket.once('connect_error', reject);
+      this.socket.on(TICK, (d: { seq: number }) => onMessage(this, TICK, d.seq));
+      this.socket.on(TOCK, (d: { seq: number }) => onMessage(this, TOCK, d.seq));
+    });
+  }
+
+  subscribe(events: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.socket.emit('subscribe', { events }, (reply: { events?: unknown }) =>
+        reply?.events ? resolve() : reject(new Error('subscribe refused')),
+      );
+    });
+  }
+
+  request(event: string, n: number, onReply: ReplyCallback): void {
+    this.socket.emit(event, { n, text: 'hello' }, (reply: { n?: number }) =>
+      onReply(reply?.n === n),
+    );
+  }
+
+  close(): void {
+    this.socket.disconnect();
+  }
+}
+
+/** Rejects when `promise` has not settled within 15 s. */
+function within<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within 15 s`)), 15_000);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Opens `count` clients, `concurrency` handshakes at a time, each subscribed when asked. */
+async function connect(cmd: Command): Promise<object> {
+  const kind = cmd.kind as 'envelope' | 'socketio';
+  const count = cmd.count as number;
+  const concurrency = Math.max(1, Math.min(count, cmd.concurrency as number));
+  const subscribe = cmd.subscribe as string[] | undefined;
+  const url =
+    kind === 'socketio'
+      ? `http://127.0.0.1:${cmd.port as number}`
+      : `ws://127.0.0.1:${cmd.port as number}${cmd.path as string}`;
+  const start = performance.now();
+  let index = clients.length;
+  const end = index + count;
+  let opened = 0;
+  let subscribed = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = 0; i < count && index < end; i++) {
+      const n = index++;
+      const client = kind === 'socketio' ? new SocketIoClient(url) : new EnvelopeClient(url);
+      clients.push(client);
+      await within(client.open(), `client ${n} did not open`);
+      opened++;
+      if (subscribe) {
+        await within(client.subscribe(subscribe), `client ${n} got no subscribe ack`);
+        subscribed++;
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } catch (err) {
+    throw new Error(
+      `${(err as Error).message} (${opened} of ${count} opened, ${subscribed} subscribed, ` +
+        `after ${(performance.now() - start).toFixed(0)} ms)`,
+      { cause: err },
+    );
+  }
+  const ms = performance.now() - start;
+  return { ms, perSec: (count / ms) * 1000, clients: clients.length };
+}
+
+/** Arms the fan-out check: every client must now get `count` messages of `event`, seq 0..count-1. */
+function expect(cmd: Command): object {
+  for (const c of clients) {
+    c.next = 0;
+    c.got = 0;
+  }
+  stray = 0;
+  tally = {
+    event: cmd.event as string,
+    count: cmd.count as number,
+    completed: 0,
+    firstAt: 0,
+    lastAt: 0,
+    deliveries: 0,
+    violations: 0,
+    details: [],
+    done: undefined,
+  };
+  return {};
+}
+
+/** Waits until every client got every message, or `timeoutMs`; reports what arrived. */
+async function wait(cmd: Command): Promise<object> {
+  const t = tally;
+  if (!t) throw new Error('wait without expect');
+  if (t.completed < clients.length) {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, cmd.timeoutMs as number);
+      t.done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+  // Anything extra or late would show up now.
+  await sleep(20);
+  tally = undefined;
+  let missing = 0;
+  for (const c of clients) missing += Math.max(0, t.count - c.got);
+  return {
+    complete: t.completed === clients.length,
+    firstAt: t.firstAt,
+    lastAt: t.lastAt,
+    deliveries: t.deliveries,
+    violations: t.violations,
+    missing,
+    stray,
+    details: t.details,
+  };
+}
+
+/** Waits (bounded) until no request is outstanding. */
+async function drain(outstanding: () => number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (let i = 0; i < 100_000 && outstanding() > 0 && performance.now() < deadline; i++) {
+    await sleep(2);
+  }
+}
+
+/** Closed loop: each client keeps `window` requests outstanding for `durationMs`. */
+async function closedLoop(cmd: Command): Promise<object> {
+  const event = cmd.event as string;
+  const window = cmd.window as number;
+  const durationMs = cmd.durationMs as number;
+  let running = true;
+  let inWindow = 0;
+  let total = 0;
+  let errors = 0;
+  let outstanding = 0;
+  let n = 0;
+  const fire = (c: BenchClient): void => {
+    outstanding++;
+    c.request(event, n++, (ok) => {
+      outstanding--;
+      total++;
+      if (!ok) errors++;
+      else if (running) inWindow++;
+      if (running) fire(c);
+    });
+  };
+  const start = performance.now();
+  for (const c of clients) for (let w = 0; w < window; w++) fire(c);
+  await sleep(durationMs);
+  running = false;
+  const elapsed = performance.now() - start;
+  await drain(() => outstanding, 5000);
+  return {
+    requests: inWindow,
+    total,
+    perSec: (inWindow / elapsed) * 1000,
+    elapsedMs: elapsed,
+    errors,
+    unanswered: outstanding,
+  };
+}
+
+/**
+ * Open loop: `rate` requests per second in all, round-robin over the clients,
+ * each sent on schedule whatever the replies do; latency from send to reply.
+ */
+async function openLoop(cmd: Command): Promise<object> {
+  const event = cmd.event as string;
+  const rate = cmd.rate as number;
+  const durationMs = cmd.durationMs as number;
+  const total = Math.max(1, Math.round((rate * durationMs) / 1000));
+  const latencies = new Float64Array(total);
+  let sent = 0;
+  let received = 0;
+  let errors = 0;
+  const start = performance.now();
+  const deadline = start + durationMs + 5000;
+  for (let turn = 0; sent < total && turn < 50_000_000; turn++) {
+    const now = performance.now();
+    if (now > deadline) break;
+    const due = Math.min(total, Math.floor(((now - start) * rate) / 1000) + 1);
+    while (sent < due) {
+      const client = clients[sent % clients.length]!;
+      const t = performance.now();
+      client.request(event, sent++, (ok) => {
+        if (!ok) errors++;
+        else latencies[received++] = performance.now() - t;
+      });
+    }
+    await nextTurn();
+  }
+  const elapsed = performance.now() - start;
+  await drain(() => sent - received - errors, 5000);
+  const sorted = latencies.subarray(0, received).sort();
+  let sum = 0;
+  for (let i = 0; i < sorted.length; i++) sum += sorted[i]!;
+  return {
+    sent,
+    received,
+    errors,
+    unanswered: sent - received - errors,
+    achievedRate: (sent / elapsed) * 1000,
+    p50: quantile(sorted, 0.5),
+    p99: quantile(sorted, 0.99),
+    p999: quantile(sorted, 0.999),
+    max: sorted.length ? sorted[sorted.length - 1]! : NaN,
+    mean: sorted.length ? sum / sorted.length : NaN,
+  };
+}
+
+function closeAll(): void {
+  for (const c of clients) {
+    try {
+      c.close();
+    } catch {
+      // closing anyway
+    }
+  }
+  clients.length = 0;
+}
+
+serveCommands(
+  {
+    connect,
+    expect,
+    wait,
+    closedLoop,
+    openLoop,
+    stats: () => ({ replyErrors, stray, clients: clients.length }),
+    close: () => {
+      closeAll();
+      return {};
+    },
+  },
+  async () => closeAll(),
+);
+process.send!({ type: 'ready' });

@@ -18,13 +18,12 @@ export interface ConnectionControl {
  * @typeParam U - the type `authenticate` returns for the user.
  */
 export class Connection<U = unknown> {
-  /** Free-form per-connection state for the application (a name picked in a chat, say). */
-  readonly state = new Map<string, unknown>();
   readonly #control: ConnectionControl;
+  #state: Map<string, unknown> | undefined;
 
   /** @internal Created by the app; applications never construct connections. */
   constructor(
-    /** Unique within the app. */
+    /** Unique within the app (`c1`, `c2`, ...): a name, not a secret. */
     readonly id: string,
     /** What `authenticate` returned, or `undefined` without authentication. */
     readonly user: U,
@@ -47,6 +46,11 @@ export class Connection<U = unknown> {
   /** Removes subscriptions, with the protocol's rules for `*` and exclusions. */
   unsubscribe(...topics: string[]): void {
     this.#control.unsubscribe(topics);
+  }
+
+  /** Free-form per-connection state for the application (a name picked in a chat, say). */
+  get state(): Map<string, unknown> {
+    return (this.#state ??= new Map());
   }
 
   /** Exact names and patterns this connection is subscribed to. */

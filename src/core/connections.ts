@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { CloseCode } from '../protocol/errors.js';
 import type { Peer } from '../transport/peer.js';
 import { Connection, type ConnectionControl } from './connection.js';
 import type { Dispatcher } from './dispatcher.js';
+import { NO_MARKS } from './stale-filter.js';
 import type { CaromLogger } from './logger.js';
 import type { Publisher } from './publisher.js';
 import type { LifecycleHook } from './registry.js';
@@ -31,6 +31,7 @@ export interface ConnectionParts {
 export class Connections {
   readonly sessions = new Set<Session>();
   private readonly byConnection = new WeakMap<Connection, Session>();
+  private nextId = 1;
 
   constructor(private readonly parts: ConnectionParts) {}
 
@@ -40,7 +41,8 @@ export class Connections {
     session.tokens = this.parts.initialTokens;
     session.refilledAt = this.parts.now();
     const connection = new Connection(
-      randomUUID(),
+      // Short ids stay flat strings in memory; they name, they do not authenticate.
+      `c${(this.nextId++).toString(36)}`,
       user,
       peer.remoteAddress,
       new SessionControl(session, this.parts),
@@ -75,7 +77,7 @@ export class Connections {
     const topics = this.parts.requests.list(session);
     session.finalTopics = topics;
     this.parts.index.removeAll(session);
-    session.watermarks.clear();
+    session.watermarks = NO_MARKS as Map<string, number>;
     session.queue.length = 0;
     for (const hook of this.parts.disconnectHooks) {
       this.runHook(hook, session.connection);

@@ -35,11 +35,10 @@ export class Publisher {
     const recipients = this.index.recipients(event);
     if (recipients.length === 0) return 0;
     const frame = this.frame(event, data, eventJson);
-    let sent = 0;
-    for (let i = 0; i < recipients.length; i++) {
-      if (recipients[i]!.write(frame)) sent++;
-    }
-    return sent;
+    // Straight to the peers: a session leaves the index in the same step that
+    // closes it, so every recipient here is open.
+    for (let i = 0; i < recipients.length; i++) recipients[i]!.peer.send(frame);
+    return recipients.length;
   }
 
   /** Sends `event` to every session given (framework announcements). */

@@ -27,9 +27,16 @@ export abstract class Sender<T = unknown> {
    * connections it was sent to. Without `data`, publishes what
    * `createMessageData()` returns.
    */
-  async send(data?: T): Promise<number> {
-    const binding = this.binding();
-    return binding.publish(data === undefined ? await this.createMessageData() : data);
+  send(data?: T): Promise<number> {
+    // The common case stays off the async machinery: publish now, resolve with the count.
+    // Every failure (not registered, unserializable data) is a rejection, never a throw.
+    try {
+      const binding = this.binding();
+      if (data !== undefined) return Promise.resolve(binding.publish(data));
+      return Promise.resolve(this.createMessageData()).then((made) => binding.publish(made));
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   /** Sends the event to one connection, subscribed or not. False when it is closed. */

@@ -4,7 +4,10 @@ import type { Peer, PeerListener } from '../transport/peer.js';
 import type { Connection } from './connection.js';
 import type { Watermarked } from './stale-filter.js';
 import type { SubscriptionList } from './subscription-requests.js';
-import type { Subscriber } from './subscriptions.js';
+import { NO_MARKS } from './stale-filter.js';
+import { NO_NAMES, type Subscriber } from './subscriptions.js';
+
+const NOTHING: SubscriptionList = Object.freeze({ events: [] as string[] });
 
 /** What a session hands its traffic to: the app's dispatcher. */
 export interface SessionHost {
@@ -19,10 +22,10 @@ export interface SessionHost {
  * public `Connection` instead.
  */
 export class Session implements Subscriber, Watermarked, PeerListener {
-  readonly exact = new Set<string>();
-  readonly patterns = new Set<string>();
-  readonly excluded = new Set<string>();
-  readonly watermarks = new Map<string, number>();
+  exact = NO_NAMES as Set<string>;
+  patterns = NO_NAMES as Set<string>;
+  excluded = NO_NAMES as Set<string>;
+  watermarks = NO_MARKS as Map<string, number>;
   mark = 0;
   /** Envelopes waiting for their turn (arrival order). */
   readonly queue: InboundEnvelope[] = [];
@@ -36,7 +39,7 @@ export class Session implements Subscriber, Watermarked, PeerListener {
   refilledAt = 0;
   connection!: Connection;
   /** What the connection was subscribed to when it closed, for disconnect hooks. */
-  finalTopics: SubscriptionList = { events: [] };
+  finalTopics: SubscriptionList = NOTHING;
 
   constructor(
     readonly peer: Peer,

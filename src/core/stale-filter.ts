@@ -14,9 +14,12 @@ export interface StalenessOptions {
   readonly maxAgeMs?: number;
 }
 
+/** The empty map every connection starts with; a map of its own comes with its first watermark. */
+export const NO_MARKS: ReadonlyMap<string, number> = new Map<string, number>();
+
 /** Per-connection watermarks live on the connection, so they go when it goes. */
 export interface Watermarked {
-  readonly watermarks: Map<string, number>;
+  watermarks: Map<string, number>;
 }
 
 /**
@@ -55,6 +58,7 @@ export class StaleFilter {
    */
   handled(owner: Watermarked, event: string, timestamp: number | undefined): void {
     if (timestamp === undefined || this.scope === 'off') return;
+    if (this.scope === 'connection' && owner.watermarks === NO_MARKS) owner.watermarks = new Map();
     const marks = this.marks(owner);
     const newest = marks.get(event);
     if (newest === undefined || timestamp > newest) marks.set(event, timestamp);

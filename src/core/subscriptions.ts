@@ -1,13 +1,20 @@
 import { ALL, patternPrefix } from '../protocol/names.js';
 
-/** What the index keeps for each connection. */
+/**
+ * The empty set every connection starts with. Most connections never hold a
+ * pattern or an exclusion, and idle memory per connection counts: a set of
+ * their own is made on the first add, and dropped again when emptied.
+ */
+export const NO_NAMES: ReadonlySet<string> = new Set<string>();
+
+/** What the index keeps for each connection (`NO_NAMES` until it holds something). */
 export interface Subscriber {
   /** Exact names this connection subscribed to. */
-  readonly exact: Set<string>;
+  exact: Set<string>;
   /** `*` and `prefix.*` patterns this connection subscribed to. */
-  readonly patterns: Set<string>;
+  patterns: Set<string>;
   /** Exact names excluded from this connection's patterns. */
-  readonly excluded: Set<string>;
+  excluded: Set<string>;
   /** Scratch mark that keeps one publish from reaching a connection twice. */
   mark: number;
 }
@@ -47,6 +54,7 @@ export class Subscriptions<S extends Subscriber> {
   add(s: S, name: string): void {
     if (name === ALL || name.endsWith('.*')) {
       if (s.patterns.has(name)) return;
+      if (s.patterns === NO_NAMES) s.patterns = new Set();
       s.patterns.add(name);
       this.patternCount++;
       if (name === ALL) this.everything.add(s);
@@ -56,6 +64,7 @@ export class Subscriptions<S extends Subscriber> {
     }
     if (s.excluded.delete(name)) this.exclusionCount--;
     if (!s.exact.has(name)) {
+      if (s.exact === NO_NAMES) s.exact = new Set();
       s.exact.add(name);
       this.exactCount++;
       addTo(this.byName, name, s);
@@ -90,6 +99,7 @@ export class Subscriptions<S extends Subscriber> {
       removeFrom(this.byName, name, s);
     }
     if (coveredByPatterns(s, name) && !s.excluded.has(name)) {
+      if (s.excluded === NO_NAMES) s.excluded = new Set();
       s.excluded.add(name);
       this.exclusionCount++;
     }
@@ -108,9 +118,7 @@ export class Subscriptions<S extends Subscriber> {
     this.exclusionCount -= s.excluded.size;
     if (s.patterns.size > 0) this.recipientCache.clear();
     else for (const name of s.exact) this.recipientCache.delete(name);
-    s.exact.clear();
-    s.patterns.clear();
-    s.excluded.clear();
+    s.exact = s.patterns = s.excluded = NO_NAMES as Set<string>;
   }
 
   /** Removes the exact-name subscriptions of `name` from every connection (a deleted channel). */

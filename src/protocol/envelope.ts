@@ -163,7 +163,8 @@ export function encodeEvent(eventJson: string, dataJson: string, timestamp: stri
 
 /** Builds an `ack` reply. */
 export function encodeAck(id: EnvelopeId, dataJson: string, timestamp: string): string {
-  return `{"event":"ack","id":${JSON.stringify(id)},"data":${dataJson},"timestamp":"${timestamp}"}`;
+  const idJson = typeof id === 'number' ? String(id) : JSON.stringify(id);
+  return `{"event":"ack","id":${idJson},"data":${dataJson},"timestamp":"${timestamp}"}`;
 }
 
 /** Builds an `error` envelope for a request (with its id and event when known). */

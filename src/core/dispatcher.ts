@@ -17,7 +17,7 @@ import type { HandlerEntry, Registry } from './registry.js';
 import type { Session } from './session.js';
 import type { StaleFilter } from './stale-filter.js';
 import { readTopicList, type SubscriptionRequests } from './subscription-requests.js';
-import type { PayloadValidator } from './validation.js';
+import type { DtoClass, PayloadValidator } from './validation.js';
 
 /** Decides whether a connection may have an envelope handled; `false` answers `FORBIDDEN`. */
 export type MessageGuard = (ctx: Context) => boolean | Promise<boolean>;
@@ -142,9 +142,14 @@ export class Dispatcher {
       return true;
     }
     if (this.isStale(session, envelope)) return true;
-    if (entries.length === 1 && entries[0]!.dto === undefined && !this.parts.canHandle) {
-      this.parts.stale.handled(session, event, envelope.timestamp);
-      return this.handleOne(session, envelope, entries[0]!);
+    if (entries.length === 1 && !this.parts.canHandle) {
+      const entry = entries[0]!;
+      if (entry.dto === undefined) {
+        this.parts.stale.handled(session, event, envelope.timestamp);
+        return this.handleOne(session, envelope, entry, envelope.data);
+      }
+      this.validateThenHandle(session, envelope, entry, entry.dto);
+      return false;
     }
     void this.handleAll(session, envelope, entries);
     return false;
@@ -173,11 +178,38 @@ export class Dispatcher {
     };
   }
 
-  /** The common case: one handler, no DTO, no guard. Stays synchronous when the handler does. */
-  private handleOne(session: Session, envelope: InboundEnvelope, entry: HandlerEntry): boolean {
+  /** One handler with a DTO and no guard: validate, then the one-handler path, with few hops. */
+  private validateThenHandle(
+    session: Session,
+    envelope: InboundEnvelope,
+    entry: HandlerEntry,
+    dto: DtoClass,
+  ): void {
+    this.parts.validator.validate(dto, envelope.data).then(
+      (payload) => {
+        this.parts.stale.handled(session, envelope.event, envelope.timestamp);
+        if (this.handleOne(session, envelope, entry, payload)) this.finish(session);
+      },
+      (err: unknown) => {
+        this.replyFailure(session, envelope, entry, err);
+        this.finish(session);
+      },
+    );
+  }
+
+  /**
+   * The common case: one handler, no guard, the payload ready. Stays synchronous
+   * when the handler does; returns false when `finish` will follow.
+   */
+  private handleOne(
+    session: Session,
+    envelope: InboundEnvelope,
+    entry: HandlerEntry,
+    payload: unknown,
+  ): boolean {
     let result: unknown;
     try {
-      result = entry.invoke(envelope.data, this.context(session, envelope));
+      result = entry.invoke(payload, this.context(session, envelope));
     } catch (err) {
       this.replyFailure(session, envelope, entry, err);
       return true;

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BODY, ECHO, ECHO_DTO, TICK, TIMED_PERIOD_MS, TOCK } from '../common.js';
 import { validateEcho } from './dto.js';
-import type { BenchServer } from './types.js';
+import { IntervalPublisher, type BenchServer } from './types.js';
 
 const MAX_PAYLOAD = 1024 * 1024;
 const DECLARED = new Set([TICK, TOCK]);
@@ -196,26 +196,15 @@ export async function createServer(): Promise<BenchServer> {
     });
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  let timer: NodeJS.Timeout | undefined;
+  const timed = new IntervalPublisher((seq) => publish(TOCK, seq), TIMED_PERIOD_MS);
 
   return {
     port: (http.address() as AddressInfo).port,
     path: '/ws',
     publish: (seq) => publish(TICK, seq),
-    startTimed: (count) =>
-      new Promise<void>((resolve) => {
-        let seq = 0;
-        timer = setInterval(() => {
-          publish(TOCK, seq++);
-          if (seq >= count) {
-            clearInterval(timer);
-            timer = undefined;
-            resolve();
-          }
-        }, TIMED_PERIOD_MS);
-      }),
+    startTimed: (count) => timed.run(count),
     close: async () => {
-      if (timer) clearInterval(timer);
+      timed.stop();
       for (const conn of conns) conn.ws.close(1001, 'server shutting down');
       wss.close();
       http.closeAllConnections();

@@ -30,3 +30,36 @@ export interface ServerOptions {
 
 /** A contender module's entry point. */
 export type CreateServer = (options: ServerOptions) => Promise<BenchServer>;
+
+/**
+ * The timed publisher of the contenders without a `TimedSender`: a `setInterval`
+ * publishing `count` messages, one per period, resolving after the last.
+ */
+export class IntervalPublisher {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly publish: (seq: number) => unknown,
+    private readonly periodMs: number,
+  ) {}
+
+  /** Publishes sequence numbers 0..count-1, one per period. */
+  run(count: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let seq = 0;
+      this.timer = setInterval(() => {
+        this.publish(seq++);
+        if (seq >= count) {
+          this.stop();
+          resolve();
+        }
+      }, this.periodMs);
+    });
+  }
+
+  /** Stops publishing. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -29,6 +29,10 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
+/** The stylesheet every example page links, from `examples/shared/`. */
+const SHARED_STYLESHEET = '/example.css';
+const SHARED_DIR = new URL('../../examples/shared/', import.meta.url);
+
 /** An example's `public/` folder in the source tree (the compiled code runs from `build/`). */
 export function publicDir(example: string): URL {
   return new URL(`../../examples/${example}/public/`, import.meta.url);
@@ -65,7 +69,7 @@ export function serveStatic(req: IncomingMessage, res: ServerResponse, dir: URL)
 
 /**
  * Serves an example on one port: its routes, the browser client at
- * `/carom/client.js`, the files of `dir` (index.html at `/`), and the app's
+ * `/carom/client.js`, the shared `/example.css`, the files of `dir` (index.html at `/`), and the app's
  * WebSockets, by attaching the app to the server.
  */
 export async function serveExample(
@@ -76,7 +80,8 @@ export async function serveExample(
   const server = createServer((req, res) => {
     if (serveClientModule(req, res)) return;
     if (options.routes?.(req, res)) return;
-    serveStatic(req, res, dir);
+    const shared = (req.url ?? '').split('?')[0] === SHARED_STYLESHEET;
+    serveStatic(req, res, shared ? SHARED_DIR : dir);
   });
   app.attach(server);
   await new Promise<void>((resolve, reject) => {

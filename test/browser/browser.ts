@@ -10,6 +10,8 @@ import {
   type Locator,
   type Page,
 } from 'playwright-core';
+import { after, afterEach, before, beforeEach } from 'node:test';
+import type { RunningExample } from '../../examples/serve.js';
 
 /** Debian's chromium; `npm test`'s pretest installs it when missing. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -161,4 +163,54 @@ export function waitForTexts(locator: Locator, expected: string[]): Promise<stri
 /** Waits for a page's connection indicator (`#state[data-state]`) to say `open`. */
 export function waitForOpen(page: Page): Promise<string | null> {
   return waitForAttribute(page.locator('#state'), 'data-state', 'open');
+}
+
+/** One test file's browser and the example server of the test running now. */
+export interface ExampleFixture<R extends RunningExample> {
+  /** The server of the current test. */
+  readonly running: R;
+  /** The current test's pages, closed after it. */
+  readonly pages: Pages;
+  /** `http://127.0.0.1:PORT` of the current server, plus `path`. */
+  url(path?: string): string;
+}
+
+/**
+ * Registers, in the calling `describe`, the hooks every browser test file
+ * needs: one Chromium for the file, a fresh example server and page set per
+ * test, everything closed afterwards whatever happened.
+ */
+export function useExample<R extends RunningExample>(start: () => Promise<R>): ExampleFixture<R> {
+  let browser: Browser | undefined;
+  let running: R | undefined;
+  let pages: Pages | undefined;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await closeBrowser(browser);
+  });
+  beforeEach(async () => {
+    pages = new Pages(() => browser!);
+    running = await start();
+  });
+  afterEach(async () => {
+    try {
+      await pages?.closeAll();
+    } finally {
+      await running?.close();
+      running = undefined;
+    }
+  });
+  return {
+    get running() {
+      if (!running) throw new Error('no example server: use the fixture inside a test');
+      return running;
+    },
+    get pages() {
+      if (!pages) throw new Error('no pages: use the fixture inside a test');
+      return pages;
+    },
+    url: (path = '/') => `http://127.0.0.1:${running!.port}${path}`,
+  };
 }

@@ -3,13 +3,10 @@
  * creates, feeds and deletes channels through the HTTP API from Node.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { start, type RunningChannels } from '../../examples/channels/server.js';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { start } from '../../examples/channels/server.js';
 import {
-  Pages,
-  closeBrowser,
-  launchBrowser,
   poll,
   texts,
   waitForAttribute,
@@ -17,35 +14,15 @@ import {
   waitForOpen,
   waitForTexts,
   type OpenPage,
+  useExample,
 } from './browser.js';
 
 const TOKEN = 'browser-test-token';
 
 describe('channels example in a browser', () => {
-  let browser: Browser | undefined;
-  let running: RunningChannels | undefined;
-  let pages: Pages;
+  const example = useExample(() => start(0, '127.0.0.1', { token: TOKEN, print: () => undefined }));
 
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await closeBrowser(browser);
-  });
-  beforeEach(async () => {
-    pages = new Pages(() => browser!);
-    running = await start(0, '127.0.0.1', { token: TOKEN, print: () => undefined });
-  });
-  afterEach(async () => {
-    try {
-      await pages.closeAll();
-    } finally {
-      await running?.close();
-      running = undefined;
-    }
-  });
-
-  const base = () => `http://127.0.0.1:${running!.port}`;
+  const base = () => example.url('');
 
   /** Calls the API from Node with the token; returns the status and the JSON body. */
   async function api(
@@ -77,7 +54,7 @@ describe('channels example in a browser', () => {
   }
 
   async function open(): Promise<OpenPage> {
-    const p = await pages.open(`${base()}/`);
+    const p = await example.pages.open(`${base()}/`);
     await waitForOpen(p.page);
     return p;
   }
@@ -148,7 +125,7 @@ describe('channels example in a browser', () => {
 
     await subscribe(p.page, 'news');
     assert.equal(
-      running!.app.subscribers('news').length,
+      example.running.app.subscribers('news').length,
       1,
       'the server has the subscription once the page shows it',
     );
@@ -180,7 +157,7 @@ describe('channels example in a browser', () => {
     await subscribe(p.page, 'weather');
     assert.equal((await api('DELETE', '/api/channels/weather')).status, 204);
     await waitForChannels(p.page, ['news']);
-    assert.equal(running!.app.subscribers('weather').length, 0);
+    assert.equal(example.running.app.subscribers('weather').length, 0);
     assert.equal(await p.page.locator('#error').isHidden(), true);
     assertNoPageErrors(p);
   });
@@ -218,7 +195,7 @@ describe('channels example in a browser', () => {
     await p.page.click('#create-button');
     await waitForAttribute(result, 'data-status', '401');
     assert.equal(await result.getAttribute('data-ok'), 'false');
-    assert.equal(running!.app.channels.has('notes'), false);
+    assert.equal(example.running.app.channels.has('notes'), false);
 
     await p.page.fill('#token-input', TOKEN);
     await p.page.click('#create-button');

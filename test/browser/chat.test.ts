@@ -3,14 +3,10 @@
  * whispers, errors and presence, each user in its own browser context.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import { start } from '../../examples/chat/server.js';
-import type { RunningExample } from '../../examples/serve.js';
 import {
-  Pages,
-  closeBrowser,
-  launchBrowser,
   poll,
   texts,
   waitForAttribute,
@@ -18,37 +14,17 @@ import {
   waitForOpen,
   waitForTexts,
   type OpenPage,
+  useExample,
 } from './browser.js';
 
 describe('chat example in a browser', () => {
-  let browser: Browser | undefined;
-  let running: RunningExample | undefined;
-  let pages: Pages;
+  const example = useExample(() => start(0, '127.0.0.1'));
 
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await closeBrowser(browser);
-  });
-  beforeEach(async () => {
-    pages = new Pages(() => browser!);
-    running = await start(0, '127.0.0.1');
-  });
-  afterEach(async () => {
-    try {
-      await pages.closeAll();
-    } finally {
-      await running?.close();
-      running = undefined;
-    }
-  });
-
-  const url = () => `http://127.0.0.1:${running!.port}/`;
+  const url = () => example.url();
 
   /** Opens the page and waits for its WebSocket. */
   async function open(): Promise<OpenPage> {
-    const p = await pages.open(url());
+    const p = await example.pages.open(url());
     await waitForOpen(p.page);
     return p;
   }

@@ -3,11 +3,10 @@
  * headless Chromium: it subscribes, sends pings and logs every envelope.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import { start } from '../../examples/ping/server.js';
-import type { RunningExample } from '../../examples/serve.js';
-import { Pages, closeBrowser, launchBrowser, poll, type OpenPage } from './browser.js';
+import { poll, useExample, type OpenPage } from './browser.js';
 
 interface Logged {
   event: string;
@@ -20,31 +19,10 @@ interface Logged {
 const LOCAL_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?$/;
 
 describe('ping example in a browser', () => {
-  let browser: Browser | undefined;
-  let running: RunningExample | undefined;
-  let pages: Pages;
-
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await closeBrowser(browser);
-  });
-  beforeEach(async () => {
-    pages = new Pages(() => browser!);
-    running = await start(0, '127.0.0.1');
-  });
-  afterEach(async () => {
-    try {
-      await pages.closeAll();
-    } finally {
-      await running?.close();
-      running = undefined;
-    }
-  });
+  const example = useExample(() => start(0, '127.0.0.1'));
 
   async function open(): Promise<OpenPage> {
-    const p = await pages.open(`http://127.0.0.1:${running!.port}/`);
+    const p = await example.pages.open(example.url());
     await poll(
       'the page to say open',
       () => p.page.textContent('#state'),
@@ -65,7 +43,7 @@ describe('ping example in a browser', () => {
   const waitForLog = (page: Page, what: string, ok: (lines: Logged[]) => boolean) =>
     poll(what, () => logged(page), ok);
 
-  const subscribed = (event: string) => running!.app.subscribers(event).length;
+  const subscribed = (event: string) => example.running.app.subscribers(event).length;
 
   it('subscribes, logs the ping it asked for and the timed pings', async () => {
     const { page, errors } = await open();

@@ -3,19 +3,10 @@
  * charts, pausing and the burn button.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
 import { start } from '../../examples/ticker/server.js';
-import type { RunningExample } from '../../examples/serve.js';
-import {
-  Pages,
-  closeBrowser,
-  launchBrowser,
-  poll,
-  waitForAttribute,
-  waitForOpen,
-  type OpenPage,
-} from './browser.js';
+import { poll, waitForAttribute, waitForOpen, type OpenPage, useExample } from './browser.js';
 
 /** The number fields the page shows, with the digits it shows them with. */
 const VALUES = [
@@ -27,31 +18,10 @@ const VALUES = [
 ] as const;
 
 describe('ticker example in a browser', () => {
-  let browser: Browser | undefined;
-  let running: RunningExample | undefined;
-  let pages: Pages;
-
-  before(async () => {
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await closeBrowser(browser);
-  });
-  beforeEach(async () => {
-    pages = new Pages(() => browser!);
-    running = await start(0, '127.0.0.1');
-  });
-  afterEach(async () => {
-    try {
-      await pages.closeAll();
-    } finally {
-      await running?.close();
-      running = undefined;
-    }
-  });
+  const example = useExample(() => start(0, '127.0.0.1'));
 
   async function open(): Promise<OpenPage> {
-    const p = await pages.open(`http://127.0.0.1:${running!.port}/`);
+    const p = await example.pages.open(example.url());
     await waitForOpen(p.page);
     return p;
   }
@@ -106,7 +76,7 @@ describe('ticker example in a browser', () => {
     const laterPoints = await pointsAtLeast(page, 3);
     assert.ok(laterPoints > firstPoints, `points ${firstPoints} then ${laterPoints}`);
     await assertNumbersShown(page);
-    assert.equal(running!.app.subscribers('stats').length, 1);
+    assert.equal(example.running.app.subscribers('stats').length, 1);
     assert.deepEqual(errors, []);
   });
 
@@ -117,12 +87,12 @@ describe('ticker example in a browser', () => {
     await page.click('#pause');
     await waitForAttribute(page.locator('#pause'), 'data-paused', 'true');
     assert.equal(await page.textContent('#pause'), 'Resume');
-    assert.equal(running!.app.subscribers('stats').length, 0, 'unsubscribed on the server');
+    assert.equal(example.running.app.subscribers('stats').length, 0, 'unsubscribed on the server');
 
     const before = await attrNumber(page, '#samples', 'data-count');
     await page.click('#pause');
     await waitForAttribute(page.locator('#pause'), 'data-paused', 'false');
-    assert.equal(running!.app.subscribers('stats').length, 1);
+    assert.equal(example.running.app.subscribers('stats').length, 1);
     await samplesAtLeast(page, before + 1);
 
     await page.click('#burn');

@@ -16,22 +16,7 @@ import {
   type Context,
 } from '../../src/index.js';
 import { createTestApp, settle, type TestApp } from '../../src/testing/index.js';
-
-interface Deferred<T = void> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(err: unknown): void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred, type Deferred } from '../support/deferred.js';
 
 /**
  * A controller whose `work` handler waits on a gate the test opens by hand.

@@ -7,24 +7,9 @@ import {
   type TestApp,
   type TestAppOptions,
 } from '../../src/testing/index.js';
+import { deferred, type Deferred } from '../support/deferred.js';
 
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0, 0);
-
-interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(err: unknown): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (err: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 /** Publishes a counter every second. */
 @Topic('tick', { everyMs: 1000 })

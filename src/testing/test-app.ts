@@ -1,4 +1,4 @@
-import { Carom } from '../core/app.js';
+import { Carom } from '../app.js';
 import type { CaromLogger } from '../core/logger.js';
 import type { Connection } from '../core/connection.js';
 import type { CaromOptions } from '../core/options.js';

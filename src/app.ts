@@ -1,35 +1,35 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readTopic } from '../decorators/metadata.js';
-import { CloseCode, ConfigurationError, ConnectionRefused } from '../protocol/errors.js';
-import { TimestampWriter } from '../protocol/timestamp.js';
+import { readTopic } from './decorators/metadata.js';
+import { CloseCode, ConfigurationError, ConnectionRefused } from './protocol/errors.js';
+import { TimestampWriter } from './protocol/timestamp.js';
 import type {
   HandshakeRequest,
   Admission,
   Peer,
   PeerAcceptor,
   PeerListener,
-} from '../transport/peer.js';
-import { serveClientModule } from '../transport/client-module.js';
-import { WsTransport } from '../transport/ws-server.js';
-import { Channels } from './channels.js';
-import { systemClock, type Clock } from './clock.js';
-import type { Connection } from './connection.js';
-import { Connections } from './connections.js';
-import { Container, type Class } from './container.js';
-import { Dispatcher } from './dispatcher.js';
-import { createLogger, type CaromLogger } from './logger.js';
-import { resolveOptions, type CaromOptions, type ResolvedOptions } from './options.js';
-import { Publisher } from './publisher.js';
-import { Registry } from './registry.js';
-import { kBinding, Sender, TimedSender, type SenderBinding } from './sender.js';
-import type { Session } from './session.js';
-import { StaleFilter } from './stale-filter.js';
-import { SubscriptionRequests } from './subscription-requests.js';
-import { Subscriptions } from './subscriptions.js';
-import { TimedSenders } from './timed-senders.js';
-import { Topics } from './topics.js';
-import { PayloadValidator } from './validation.js';
+} from './transport/peer.js';
+import { serveClientModule } from './transport/client-module.js';
+import { WsTransport } from './transport/ws-server.js';
+import { Channels } from './core/channels.js';
+import { systemClock, type Clock } from './core/clock.js';
+import type { Connection } from './core/connection.js';
+import { Connections } from './core/connections.js';
+import { Container, type Class } from './core/container.js';
+import { Dispatcher } from './core/dispatcher.js';
+import { createLogger, type CaromLogger } from './core/logger.js';
+import { resolveOptions, type CaromOptions, type ResolvedOptions } from './core/options.js';
+import { Publisher } from './core/publisher.js';
+import { Registry } from './core/registry.js';
+import { kBinding, Sender, TimedSender, type SenderBinding } from './core/sender.js';
+import type { Session } from './core/session.js';
+import { StaleFilter } from './core/stale-filter.js';
+import { SubscriptionRequests } from './core/subscription-requests.js';
+import { Subscriptions } from './core/subscriptions.js';
+import { TimedSenders } from './core/timed-senders.js';
+import { Topics } from './core/topics.js';
+import { PayloadValidator } from './core/validation.js';
 
 /** What a peer that arrives after shutdown talks to: nothing. */
 const CLOSED_LISTENER: PeerListener = {

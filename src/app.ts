@@ -162,7 +162,11 @@ export class Carom implements PeerAcceptor {
       this.publisher,
       this.connections.sessions,
     );
-    this.transport = new WsTransport(this, { path: o.path, heartbeatMs: o.heartbeatMs });
+    this.transport = new WsTransport(this, {
+      path: o.path,
+      heartbeatMs: o.heartbeatMs,
+      maxBufferedBytes: o.maxBufferedBytes,
+    });
   }
 
   /**

@@ -35,6 +35,11 @@ export interface CaromOptions {
   readonly staleness?: StalenessOptions;
   /** Largest accepted frame in bytes; a larger one closes the connection with 1009. Default 1 MiB. */
   readonly maxPayload?: number;
+  /**
+   * Bytes a connection may have waiting to be sent before it is closed with
+   * 1013 as too slow (a client that stopped reading). Default 16 MiB; 0 is no limit.
+   */
+  readonly maxBufferedBytes?: number;
   /** Longest accepted event name. Default 200. */
   readonly maxEventLength?: number;
   /** Envelopes of one connection handled at once. Default 1 (strict arrival order). */
@@ -81,6 +86,7 @@ export type ResolvedOptions = Required<
 export const DEFAULTS = {
   allowUndeclared: false,
   maxPayload: 1024 * 1024,
+  maxBufferedBytes: 16 * 1024 * 1024,
   maxEventLength: 200,
   maxInFlight: 1,
   timestampFormat: 'utc',
@@ -108,6 +114,7 @@ export function resolveOptions(options: CaromOptions): ResolvedOptions {
     allowUndeclared: o.allowUndeclared ?? DEFAULTS.allowUndeclared,
     staleness: o.staleness ?? {},
     maxPayload: positiveInteger('maxPayload', o.maxPayload ?? DEFAULTS.maxPayload),
+    maxBufferedBytes: o.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
     maxEventLength: positiveInteger('maxEventLength', o.maxEventLength ?? DEFAULTS.maxEventLength),
     maxInFlight: positiveInteger('maxInFlight', o.maxInFlight ?? DEFAULTS.maxInFlight),
     timestampFormat: o.timestampFormat ?? DEFAULTS.timestampFormat,
@@ -128,6 +135,11 @@ export function resolveOptions(options: CaromOptions): ResolvedOptions {
   }
   if (resolved.timestampFormat !== 'utc' && resolved.timestampFormat !== 'local') {
     throw new ConfigurationError(`option timestampFormat must be 'utc' or 'local'`);
+  }
+  if (!Number.isInteger(resolved.maxBufferedBytes) || resolved.maxBufferedBytes < 0) {
+    throw new ConfigurationError(
+      'option maxBufferedBytes must be 0 (no limit) or a positive integer',
+    );
   }
   if (!(resolved.heartbeatMs >= 0)) {
     throw new ConfigurationError('option heartbeatMs must be 0 (off) or a positive number');

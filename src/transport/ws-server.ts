@@ -11,11 +11,14 @@ export interface WsTransportOptions {
   readonly path: string;
   /** Ping interval; a connection that misses a pong for a whole interval is terminated. 0 turns it off. */
   readonly heartbeatMs: number;
+  /** Bytes a socket may have waiting to be written before it is closed as too slow; 0 is no limit. */
+  readonly maxBufferedBytes: number;
 }
 
 interface NetSocketLike {
   cork(): void;
   uncork(): void;
+  readonly writableLength: number;
 }
 
 /** Send options for every frame: text, made once rather than per send. */
@@ -27,6 +30,8 @@ const TEXT_FRAME = { binary: false } as const;
  */
 class WsPeer implements Peer {
   alive = true;
+  /** The core's listener, once the connection is accepted. */
+  listener: PeerListener | undefined;
   private corked = false;
   private readonly net: NetSocketLike | undefined;
   private readonly uncork = (): void => {
@@ -37,6 +42,7 @@ class WsPeer implements Peer {
   constructor(
     readonly socket: WebSocket,
     readonly remoteAddress: string | undefined,
+    private readonly maxBuffered: number,
   ) {
     // `ws` keeps the net.Socket here; it is not in its types.
     this.net = (socket as unknown as { _socket?: NetSocketLike })._socket;
@@ -45,6 +51,12 @@ class WsPeer implements Peer {
   send(frame: Frame): void {
     if (this.socket.readyState !== 1) return;
     if (!this.corked && this.net) {
+      // Checked once a turn, before this turn's burst: what is still waiting now is what
+      // earlier turns could not get out, which is what a slow reader leaves behind.
+      if (this.maxBuffered > 0 && this.net.writableLength > this.maxBuffered) {
+        this.tooSlow();
+        return;
+      }
       this.corked = true;
       this.net.cork();
       process.nextTick(this.uncork);
@@ -56,6 +68,17 @@ class WsPeer implements Peer {
     if (this.socket.readyState === 0 || this.socket.readyState === 1) {
       this.socket.close(code, fitCloseReason(reason));
     }
+  }
+
+  /**
+   * A client that does not read makes every frame sent to it wait in memory.
+   * Past the limit the connection is closed (1013, try again later) and leaves
+   * the app at once, rather than growing without bound; `ws` destroys the
+   * socket if the close handshake never completes.
+   */
+  private tooSlow(): void {
+    this.close(CloseCode.TRY_AGAIN_LATER, 'too slow: the send buffer is full');
+    this.listener?.onClose(CloseCode.TRY_AGAIN_LATER);
   }
 }
 
@@ -179,9 +202,10 @@ export class WsTransport {
   }
 
   private connect(ws: WebSocket, request: IncomingMessage, user: unknown): void {
-    const peer = new WsPeer(ws, request.socket.remoteAddress);
+    const peer = new WsPeer(ws, request.socket.remoteAddress, this.options.maxBufferedBytes);
     this.peers.add(peer);
     const listener: PeerListener = this.acceptor.accept(peer, user);
+    peer.listener = listener;
     ws.on('message', (data, isBinary) => {
       if (isBinary) listener.onBinary();
       else listener.onText(data.toString());

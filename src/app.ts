@@ -141,6 +141,7 @@ export class Carom implements PeerAcceptor {
       logger: this.logger,
       maxEventLength: o.maxEventLength,
       maxInFlight: o.maxInFlight,
+      maxQueued: o.maxQueued,
       rateLimit: o.rateLimit,
       canHandle: o.canHandle,
       exposeErrors: o.exposeErrors,

@@ -42,6 +42,7 @@ export interface DispatcherParts {
   readonly logger: CaromLogger;
   readonly maxEventLength: number;
   readonly maxInFlight: number;
+  readonly maxQueued: number;
   readonly rateLimit: RateLimit | undefined;
   readonly canHandle: MessageGuard | undefined;
   readonly exposeErrors: readonly ErrorClass[];
@@ -88,6 +89,15 @@ export class Dispatcher {
       return;
     }
     if (!session.ready || session.inFlight >= this.parts.maxInFlight || session.queue.length > 0) {
+      // A bounded wait: a client flooding a slow handler is told, not buffered without end.
+      if (session.queue.length >= this.parts.maxQueued) {
+        const error = new CaromError(
+          ErrorCode.RATE_LIMITED,
+          `${this.parts.maxQueued} envelopes are already waiting on this connection; slow down`,
+        );
+        this.replyError(session, error, envelope.id, envelope.event);
+        return;
+      }
       session.queue.push(envelope);
       return;
     }

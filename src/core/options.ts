@@ -44,6 +44,11 @@ export interface CaromOptions {
   readonly maxEventLength?: number;
   /** Envelopes of one connection handled at once. Default 1 (strict arrival order). */
   readonly maxInFlight?: number;
+  /**
+   * Envelopes of one connection that may wait behind those being handled;
+   * more are answered `RATE_LIMITED`. Default 1024.
+   */
+  readonly maxQueued?: number;
   /** Per-connection rate limit; excess envelopes are answered `RATE_LIMITED`. Default none. */
   readonly rateLimit?: RateLimit;
   /** Outgoing timestamps: `utc` (ISO with `Z`, default) or `local` (bounce-ws's offset-less form). */
@@ -89,6 +94,7 @@ export const DEFAULTS = {
   maxBufferedBytes: 16 * 1024 * 1024,
   maxEventLength: 200,
   maxInFlight: 1,
+  maxQueued: 1024,
   timestampFormat: 'utc',
   unknownProperties: 'strip',
   path: '/ws',
@@ -117,6 +123,7 @@ export function resolveOptions(options: CaromOptions): ResolvedOptions {
     maxBufferedBytes: o.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
     maxEventLength: positiveInteger('maxEventLength', o.maxEventLength ?? DEFAULTS.maxEventLength),
     maxInFlight: positiveInteger('maxInFlight', o.maxInFlight ?? DEFAULTS.maxInFlight),
+    maxQueued: positiveInteger('maxQueued', o.maxQueued ?? DEFAULTS.maxQueued),
     timestampFormat: o.timestampFormat ?? DEFAULTS.timestampFormat,
     unknownProperties: o.unknownProperties ?? DEFAULTS.unknownProperties,
     exposeErrors: o.exposeErrors ?? [],

@@ -214,3 +214,20 @@ export function useExample<R extends RunningExample>(start: () => Promise<R>): E
     url: (path = '/') => `http://127.0.0.1:${running!.port}${path}`,
   };
 }
+
+/**
+ * Waits until the elements of `locator` carry exactly `expected` in their
+ * `data-KEY` attribute, in order; returns them.
+ */
+export function waitForDataset(
+  locator: Locator,
+  key: string,
+  expected: string[],
+): Promise<Array<string | undefined>> {
+  const want = JSON.stringify(expected);
+  return poll(
+    `${locator} data-${key} to read ${want}`,
+    () => locator.evaluateAll((els, k) => els.map((e) => (e as HTMLElement).dataset[k]), key),
+    (got) => JSON.stringify(got) === want,
+  );
+}

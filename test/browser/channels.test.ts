@@ -7,7 +7,6 @@ import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { start } from '../../examples/channels/server.js';
 import {
-  poll,
   texts,
   waitForAttribute,
   waitForCount,
@@ -15,6 +14,7 @@ import {
   waitForTexts,
   type OpenPage,
   useExample,
+  waitForDataset,
 } from './browser.js';
 
 const TOKEN = 'browser-test-token';
@@ -62,17 +62,8 @@ describe('channels example in a browser', () => {
   const row = (page: Page, name: string) => page.locator(`#channels > li[data-channel="${name}"]`);
   const byTestId = (page: Page, id: string) => page.locator(`[data-testid="${id}"]`);
 
-  const listed = (page: Page) =>
-    page
-      .locator('#channels > li')
-      .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.channel));
-
   async function waitForChannels(page: Page, expected: string[]): Promise<void> {
-    await poll(
-      `channels ${JSON.stringify(expected)}`,
-      () => listed(page),
-      (got) => JSON.stringify(got) === JSON.stringify(expected),
-    );
+    await waitForDataset(page.locator('#channels > li'), 'channel', expected);
     assert.equal(await page.textContent('#channel-count'), String(expected.length));
     assert.equal(await page.locator('#no-channels').isHidden(), expected.length > 0);
   }

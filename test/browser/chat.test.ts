@@ -15,6 +15,7 @@ import {
   waitForTexts,
   type OpenPage,
   useExample,
+  waitForDataset,
 } from './browser.js';
 
 describe('chat example in a browser', () => {
@@ -51,17 +52,8 @@ describe('chat example in a browser', () => {
     await page.press('#message-input', 'Enter');
   }
 
-  const members = (page: Page) =>
-    page
-      .locator('#members li')
-      .evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.name));
-
   async function waitForMembers(page: Page, expected: string[]): Promise<void> {
-    await poll(
-      `members ${JSON.stringify(expected)}`,
-      () => members(page),
-      (got) => JSON.stringify(got) === JSON.stringify(expected),
-    );
+    await waitForDataset(page.locator('#members li'), 'name', expected);
     assert.equal(await page.textContent('#member-count'), String(expected.length));
   }
 

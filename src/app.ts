@@ -11,6 +11,7 @@ import type {
   PeerListener,
 } from './transport/peer.js';
 import { serveClientModule } from './transport/client-module.js';
+import { pathOf } from './transport/handshake.js';
 import { WsTransport } from './transport/ws-server.js';
 import { Channels } from './core/channels.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -177,7 +178,7 @@ export class Carom implements PeerAcceptor {
   async listen(options: ListenOptions = {}): Promise<AddressInfo> {
     const server = createServer((req, res) => {
       if (serveClientModule(req, res)) return;
-      const upgrade = req.url?.split('?')[0] === this.options.path;
+      const upgrade = pathOf(req.url) === this.options.path;
       res.writeHead(upgrade ? 426 : 404, { 'content-type': 'text/plain' });
       res.end(upgrade ? 'this path takes WebSocket connections\n' : 'not found\n');
     });

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pathOf } from './handshake.js';
 
 /** The URL path the client module is served at. */
 export const CLIENT_MODULE_PATH = '/carom/client.js';
@@ -22,7 +23,7 @@ export function clientModuleSource(): Promise<Buffer> {
  * own HTTP server's request handler; `app.listen` does it for you.
  */
 export function serveClientModule(req: IncomingMessage, res: ServerResponse): boolean {
-  const path = (req.url ?? '').split('?')[0];
+  const path = pathOf(req.url);
   if (path !== CLIENT_MODULE_PATH || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
   clientModuleSource().then(
     (body) => {

@@ -8,6 +8,13 @@ export interface TokenSources {
   readonly cookie?: string;
 }
 
+/** The path of a request URL, without its query string (`/` when there is none). */
+export function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
 function header(request: HandshakeRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode } from '../protocol/errors.js';
 import type { Frame } from '../protocol/frame.js';
+import { pathOf } from './handshake.js';
 import type { Peer, PeerAcceptor, PeerListener } from './peer.js';
 
 /** Options of the `ws` transport. */
@@ -100,12 +101,6 @@ export function fitCloseReason(reason: string): string {
     bytes += size;
   }
   return out;
-}
-
-function pathOf(url: string | undefined): string {
-  if (!url) return '/';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
 }
 
 /**

@@ -631,27 +631,24 @@ const fmtMs = (v: number): string => (Number.isFinite(v) ? `${sig(v)}ms` : 'n/a'
 const fmtBytes = (v: number): string =>
   !Number.isFinite(v) ? 'n/a' : Math.abs(v) >= 1024 ? `${sig(v / 1024)}KiB` : `${Math.round(v)}B`;
 
+const FANOUT_METRICS: MetricSpec[] = [
+  { key: 'deliveriesPerSec', label: 'deliveries/s', format: fmtRate },
+  { key: 'cpuUsPerDelivery', label: 'server CPU/delivery', format: fmtUs },
+];
+
+/** The inbound figures, once without and once with the DTO (`plain…` and `dto…` keys). */
+const inboundMetrics = (prefix: 'plain' | 'dto', label: string): MetricSpec[] => [
+  { key: `${prefix}PerSec`, label: `${label}handled/s`, format: fmtRate },
+  { key: `${prefix}CpuUsPerRequest`, label: `${label}server CPU/request`, format: fmtUs },
+  { key: `${prefix}P50Ms`, label: `${label}p50 latency`, format: fmtMs },
+  { key: `${prefix}P99Ms`, label: `${label}p99 latency`, format: fmtMs },
+  { key: `${prefix}P999Ms`, label: `${label}p99.9 latency`, format: fmtMs },
+];
+
 const METRICS: Record<Scenario, MetricSpec[]> = {
-  fanout: [
-    { key: 'deliveriesPerSec', label: 'deliveries/s', format: fmtRate },
-    { key: 'cpuUsPerDelivery', label: 'server CPU/delivery', format: fmtUs },
-  ],
-  'fanout-timed': [
-    { key: 'deliveriesPerSec', label: 'deliveries/s', format: fmtRate },
-    { key: 'cpuUsPerDelivery', label: 'server CPU/delivery', format: fmtUs },
-  ],
-  inbound: [
-    { key: 'plainPerSec', label: 'handled/s', format: fmtRate },
-    { key: 'plainCpuUsPerRequest', label: 'server CPU/request', format: fmtUs },
-    { key: 'plainP50Ms', label: 'p50 latency', format: fmtMs },
-    { key: 'plainP99Ms', label: 'p99 latency', format: fmtMs },
-    { key: 'plainP999Ms', label: 'p99.9 latency', format: fmtMs },
-    { key: 'dtoPerSec', label: 'DTO handled/s', format: fmtRate },
-    { key: 'dtoCpuUsPerRequest', label: 'DTO server CPU/request', format: fmtUs },
-    { key: 'dtoP50Ms', label: 'DTO p50 latency', format: fmtMs },
-    { key: 'dtoP99Ms', label: 'DTO p99 latency', format: fmtMs },
-    { key: 'dtoP999Ms', label: 'DTO p99.9 latency', format: fmtMs },
-  ],
+  fanout: FANOUT_METRICS,
+  'fanout-timed': FANOUT_METRICS,
+  inbound: [...inboundMetrics('plain', ''), ...inboundMetrics('dto', 'DTO ')],
   idle: [
     { key: 'heapPerConn', label: 'heap/connection', format: fmtBytes },
     { key: 'rssPerConn', label: 'RSS/connection', format: fmtBytes },

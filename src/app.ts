@@ -168,6 +168,12 @@ export class Carom implements PeerAcceptor {
       path: o.path,
       heartbeatMs: o.heartbeatMs,
       maxBufferedBytes: o.maxBufferedBytes,
+      maxConnections: o.maxConnections,
+      maxConnectionsPerAddress: o.maxConnectionsPerAddress,
+      clientAddress: o.clientAddress,
+      allowedOrigins: o.allowedOrigins,
+      handshakeTimeoutMs: o.handshakeTimeoutMs,
+      logger: this.logger,
     });
   }
 
@@ -176,12 +182,22 @@ export class Carom implements PeerAcceptor {
    * browser client at `/carom/client.js`, and starts the timed senders. Resolves with the bound address (`port: 0` picks one).
    */
   async listen(options: ListenOptions = {}): Promise<AddressInfo> {
-    const server = createServer((req, res) => {
-      if (serveClientModule(req, res)) return;
-      const upgrade = pathOf(req.url) === this.options.path;
-      res.writeHead(upgrade ? 426 : 404, { 'content-type': 'text/plain' });
-      res.end(upgrade ? 'this path takes WebSocket connections\n' : 'not found\n');
-    });
+    const bound = this.options.handshakeTimeoutMs;
+    // Node's own bounds on a request that never completes are 60 s and more, checked
+    // every 30 s; an unfinished upgrade request must not hold its socket that long.
+    const server = createServer(
+      {
+        headersTimeout: bound,
+        requestTimeout: bound,
+        connectionsCheckingInterval: Math.min(1000, bound),
+      },
+      (req, res) => {
+        if (serveClientModule(req, res)) return;
+        const upgrade = pathOf(req.url) === this.options.path;
+        res.writeHead(upgrade ? 426 : 404, { 'content-type': 'text/plain' });
+        res.end(upgrade ? 'this path takes WebSocket connections\n' : 'not found\n');
+      },
+    );
     this.attach(server);
     this.ownServer = server;
     await new Promise<void>((resolve, reject) => {

@@ -73,19 +73,71 @@ export interface CaromOptions {
   readonly logLevel?: LogLevel;
   /** The clock timers and staleness read. Default: the system clock; the testing kit passes a fake. */
   readonly clock?: Clock;
+  /** Deepest nesting of arrays and objects in an envelope's `data`; deeper is `BAD_ENVELOPE`. Default 32. */
+  readonly maxDepth?: number;
+  /**
+   * Values (objects, arrays, strings, numbers...) a payload may hold when it is
+   * validated against a DTO; more are refused with `VALIDATION_FAILED` before
+   * class-transformer runs. Default 10 000.
+   */
+  readonly maxValidatedValues?: number;
+  /** Subscriptions (names, patterns and exclusions) one connection may hold. Default 1000. */
+  readonly maxSubscriptions?: number;
+  /** How far ahead of the server's clock a client timestamp may be; further is `BAD_ENVELOPE`. Default 60 000 ms. */
+  readonly maxClockSkewMs?: number;
+  /** Open connections in all; a handshake past it is answered HTTP 503. Default 10 000. */
+  readonly maxConnections?: number;
+  /** Open connections from one client address; past it the handshake is answered HTTP 429. Default 1000. */
+  readonly maxConnectionsPerAddress?: number;
+  /**
+   * The client's address, as limits and `connection.remoteAddress` see it.
+   * Default: the socket's peer address. Behind a proxy, read the header it sets
+   * (see {@link forwardedAddress}).
+   */
+  readonly clientAddress?: ClientAddress;
+  /** Channels that may exist at once; `channels.create` past it throws `LIMIT_EXCEEDED`. Default 10 000. */
+  readonly maxChannels?: number;
+  /**
+   * Time a handshake may take, from the upgrade request to an admitted socket
+   * (`authenticate` included); past it the request is answered 503 and its socket
+   * released. `listen` also bounds the HTTP request headers by it. Default 10 000 ms.
+   */
+  readonly handshakeTimeoutMs?: number;
+  /**
+   * Browser origins that may open a WebSocket: a list (`['https://app.example.com']`),
+   * a function, or `'*'` for any. Default: the page must come from the host it
+   * connects to (the `Origin` matches the `Host` header). Requests without an
+   * `Origin` (not from a browser) are never refused by this check.
+   */
+  readonly allowedOrigins?: AllowedOrigins;
+  /**
+   * A handler that takes a payload but has no DTO to validate it: `warn` (default)
+   * logs it at start-up, naming the handler and the fix; `error` refuses to start.
+   * `@On(event, { dto: false })` says a handler takes unvalidated payloads on purpose.
+   */
+  readonly unvalidatedHandlers?: 'warn' | 'error';
 }
 
+/** Reads a client's address from its handshake request. */
+export type ClientAddress = (request: HandshakeRequest) => string | undefined;
+
+/** Which browser origins may connect: a list, a function of the `Origin` header, or `'*'`. */
+export type AllowedOrigins =
+  readonly string[] | '*' | ((origin: string, request: HandshakeRequest) => boolean);
+
 /** The options with every default filled in. */
-export type ResolvedOptions = Required<
-  Omit<
-    CaromOptions,
-    'rateLimit' | 'authenticate' | 'canSubscribe' | 'canHandle' | 'logger' | 'clock'
-  >
-> &
-  Pick<
-    CaromOptions,
-    'rateLimit' | 'authenticate' | 'canSubscribe' | 'canHandle' | 'logger' | 'clock'
-  >;
+export type ResolvedOptions = Required<Omit<CaromOptions, OptionalOption>> &
+  Pick<CaromOptions, OptionalOption>;
+
+type OptionalOption =
+  | 'rateLimit'
+  | 'authenticate'
+  | 'canSubscribe'
+  | 'canHandle'
+  | 'logger'
+  | 'clock'
+  | 'clientAddress'
+  | 'allowedOrigins';
 
 /** The defaults, as the README lists them. */
 export const DEFAULTS = {
@@ -100,11 +152,29 @@ export const DEFAULTS = {
   path: '/ws',
   heartbeatMs: 30_000,
   logLevel: 'info',
+  maxDepth: 32,
+  maxValidatedValues: 10_000,
+  maxSubscriptions: 1000,
+  maxClockSkewMs: 60_000,
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 1000,
+  maxChannels: 10_000,
+  handshakeTimeoutMs: 10_000,
+  unvalidatedHandlers: 'warn',
 } as const;
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
     throw new ConfigurationError(`option ${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function nonNegative(name: string, value: number): number {
+  if (!(value >= 0) || !Number.isFinite(value)) {
+    throw new ConfigurationError(
+      `option ${name} must be 0 or a positive number, got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -136,7 +206,47 @@ export function resolveOptions(options: CaromOptions): ResolvedOptions {
     canHandle: o.canHandle,
     logger: o.logger,
     clock: o.clock,
+    maxDepth: positiveInteger('maxDepth', o.maxDepth ?? DEFAULTS.maxDepth),
+    maxValidatedValues: positiveInteger(
+      'maxValidatedValues',
+      o.maxValidatedValues ?? DEFAULTS.maxValidatedValues,
+    ),
+    maxSubscriptions: positiveInteger(
+      'maxSubscriptions',
+      o.maxSubscriptions ?? DEFAULTS.maxSubscriptions,
+    ),
+    maxClockSkewMs: nonNegative('maxClockSkewMs', o.maxClockSkewMs ?? DEFAULTS.maxClockSkewMs),
+    maxConnections: positiveInteger('maxConnections', o.maxConnections ?? DEFAULTS.maxConnections),
+    maxConnectionsPerAddress: positiveInteger(
+      'maxConnectionsPerAddress',
+      o.maxConnectionsPerAddress ?? DEFAULTS.maxConnectionsPerAddress,
+    ),
+    maxChannels: positiveInteger('maxChannels', o.maxChannels ?? DEFAULTS.maxChannels),
+    handshakeTimeoutMs: positiveInteger(
+      'handshakeTimeoutMs',
+      o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
+    ),
+    unvalidatedHandlers: o.unvalidatedHandlers ?? DEFAULTS.unvalidatedHandlers,
+    clientAddress: o.clientAddress,
+    allowedOrigins: o.allowedOrigins,
   };
+  if (resolved.unvalidatedHandlers !== 'warn' && resolved.unvalidatedHandlers !== 'error') {
+    throw new ConfigurationError(`option unvalidatedHandlers must be 'warn' or 'error'`);
+  }
+  const origins = resolved.allowedOrigins;
+  if (
+    origins !== undefined &&
+    origins !== '*' &&
+    typeof origins !== 'function' &&
+    !(Array.isArray(origins) && origins.every((x) => typeof x === 'string'))
+  ) {
+    throw new ConfigurationError(
+      `option allowedOrigins must be a list of origins, a function or '*'`,
+    );
+  }
+  if (resolved.clientAddress !== undefined && typeof resolved.clientAddress !== 'function') {
+    throw new ConfigurationError('option clientAddress must be a function of the request');
+  }
   if (!resolved.path.startsWith('/')) {
     throw new ConfigurationError(`option path must start with '/', got '${resolved.path}'`);
   }

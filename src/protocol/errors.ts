@@ -11,6 +11,8 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   RATE_LIMITED: 'RATE_LIMITED',
   HANDLER_ERROR: 'HANDLER_ERROR',
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  UNAVAILABLE: 'UNAVAILABLE',
 } as const;
 
 /** One of the protocol's error codes. */
@@ -23,6 +25,7 @@ export const CloseCode = {
   POLICY_VIOLATION: 1008,
   MESSAGE_TOO_BIG: 1009,
   INTERNAL_ERROR: 1011,
+  SERVICE_RESTART: 1012,
   TRY_AGAIN_LATER: 1013,
 } as const;
 

@@ -12,6 +12,12 @@ export interface Peer {
   close(code: number, reason: string): void;
   /** The remote address, when the transport knows it. */
   readonly remoteAddress: string | undefined;
+  /**
+   * The WebSocket subprotocol agreed at the handshake: `carom` when the client is
+   * carom's own (it then gets the protocol's extensions, such as `carom.welcome`),
+   * `''` or absent for a plain client (a bounce-ws one, a bare browser WebSocket).
+   */
+  readonly protocol?: string | undefined;
 }
 
 /** What the core does with a peer's traffic. */

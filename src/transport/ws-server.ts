@@ -5,6 +5,8 @@ import { CloseCode } from '../protocol/errors.js';
 import type { Frame } from '../protocol/frame.js';
 import { pathOf } from './handshake.js';
 import type { Peer, PeerAcceptor, PeerListener } from './peer.js';
+import type { AllowedOrigins, ClientAddress } from '../core/options.js';
+import type { CaromLogger } from '../core/logger.js';
 
 /** Options of the `ws` transport. */
 export interface WsTransportOptions {
@@ -14,6 +16,18 @@ export interface WsTransportOptions {
   readonly heartbeatMs: number;
   /** Bytes a socket may have waiting to be written before it is closed as too slow; 0 is no limit. */
   readonly maxBufferedBytes: number;
+  /** Open sockets in all; a handshake past it is answered 503. */
+  readonly maxConnections: number;
+  /** Open sockets from one client address; a handshake past it is answered 429. */
+  readonly maxConnectionsPerAddress: number;
+  /** Reads the client's address from the request; default: the socket's peer address. */
+  readonly clientAddress: ClientAddress | undefined;
+  /** Browser origins allowed; default: the `Origin` must match the `Host` header. */
+  readonly allowedOrigins: AllowedOrigins | undefined;
+  /** Bound on a handshake, `authenticate` included; past it the request is answered 503. */
+  readonly handshakeTimeoutMs: number;
+  /** Where refused handshakes are logged. */
+  readonly logger: CaromLogger;
 }
 
 interface NetSocketLike {

@@ -31,6 +31,8 @@ import { Subscriptions } from './core/subscriptions.js';
 import { TimedSenders } from './core/timed-senders.js';
 import { Topics } from './core/topics.js';
 import { PayloadValidator } from './core/validation.js';
+import { guardLogger, isInstance, readString } from './core/guard.js';
+import { Replies } from './core/replies.js';
 
 /** What a peer that arrives after shutdown talks to: nothing. */
 const CLOSED_LISTENER: PeerListener = {
@@ -102,7 +104,7 @@ export class Carom implements PeerAcceptor {
   constructor(options: CaromOptions = {}) {
     this.options = resolveOptions(options);
     const o = this.options;
-    this.logger = o.logger ?? createLogger(o.logLevel);
+    this.logger = guardLogger(o.logger ?? createLogger(o.logLevel));
     this.clock = o.clock ?? systemClock;
     this.maxPayload = o.maxPayload;
     this.topics = new Topics(o.allowUndeclared);
@@ -132,20 +134,35 @@ export class Carom implements PeerAcceptor {
       }
     }
 
+    if (registry.unvalidated.length > 0) {
+      const what =
+        `handlers that take a payload with no DTO, so their payloads reach them unvalidated: ` +
+        `${registry.unvalidated.join(', ')}. Give the parameter a class type with class-validator ` +
+        `decorators (@Payload() data: YourDto), or @On(event, { dto: false }) when that is on purpose`;
+      if (o.unvalidatedHandlers === 'error') throw new ConfigurationError(what);
+      this.logger.warn(what);
+    }
+    const replies = new Replies({
+      clock: this.clock,
+      timestamps,
+      logger: this.logger,
+      exposeErrors: o.exposeErrors,
+    });
     this.dispatcher = new Dispatcher({
       registry,
       subscriptions: requests,
       stale: this.stale,
       validator: new PayloadValidator(o.unknownProperties),
+      replies,
       clock: this.clock,
-      timestamps,
       logger: this.logger,
       maxEventLength: o.maxEventLength,
+      maxDepth: o.maxDepth,
+      maxClockSkewMs: o.maxClockSkewMs,
       maxInFlight: o.maxInFlight,
       maxQueued: o.maxQueued,
       rateLimit: o.rateLimit,
       canHandle: o.canHandle,
-      exposeErrors: o.exposeErrors,
     });
     this.connections = new Connections({
       dispatcher: this.dispatcher,
@@ -317,7 +334,9 @@ export class Carom implements PeerAcceptor {
       }
       return { ok: true, user };
     } catch (err) {
-      if (err instanceof ConnectionRefused) return { ok: false, reason: err.message };
+      if (isInstance(err, ConnectionRefused)) {
+        return { ok: false, reason: readString(err, 'message') ?? 'unauthorized' };
+      }
       this.logger.error('authenticate threw; refusing the connection', err);
       return { ok: false, reason: 'unauthorized' };
     }

@@ -65,11 +65,21 @@ export class Connections {
   }
 
   receiveText(session: Session, text: string): void {
-    this.parts.dispatcher.receiveText(session, text);
+    // The dispatcher answers every failure itself; this catch keeps a bug of carom's
+    // own from escaping into the socket's event emitter and ending the process.
+    try {
+      this.parts.dispatcher.receiveText(session, text);
+    } catch (err) {
+      this.parts.logger.error(`carom failed on a frame from ${session.connection.id}`, err);
+    }
   }
 
   receiveBinary(session: Session): void {
-    this.parts.dispatcher.receiveBinary(session);
+    try {
+      this.parts.dispatcher.receiveBinary(session);
+    } catch (err) {
+      this.parts.logger.error(`carom failed on a frame from ${session.connection.id}`, err);
+    }
   }
 
   closed(session: Session, _code: number): void {

@@ -50,3 +50,9 @@ export function patternProblem(name: string): string | undefined {
 export function patternPrefix(pattern: string): string {
   return pattern === ALL ? '' : pattern.slice(0, -1);
 }
+
+/** The first frame a carom client gets, once its connect hooks have settled. */
+export const WELCOME = 'carom.welcome';
+
+/** A client's heartbeat; the server answers it with an `ack`. */
+export const PING = 'carom.ping';

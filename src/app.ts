@@ -116,7 +116,10 @@ export class Carom implements PeerAcceptor {
     this.publisher = new Publisher(this.index, this.clock, timestamps);
     this.stale = new StaleFilter(o.staleness);
     this.timed = new TimedSenders(this.clock, this.logger);
-    const requests = new SubscriptionRequests(this.index, this.topics, o.canSubscribe);
+    const requests = new SubscriptionRequests(this.index, this.topics, o.canSubscribe, {
+      maxLength: o.maxEventLength,
+      maxSubscriptions: o.maxSubscriptions,
+    });
 
     this.container.provide(Carom, this);
     const senderClasses = o.senders.map((s) => this.container.register(s));
@@ -180,6 +183,7 @@ export class Carom implements PeerAcceptor {
       this.index,
       this.publisher,
       this.connections.sessions,
+      o.maxChannels,
     );
     this.transport = new WsTransport(this, {
       path: o.path,

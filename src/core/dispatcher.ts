@@ -317,18 +317,22 @@ export class Dispatcher {
   private async changeSubscriptions(session: Session, envelope: InboundEnvelope): Promise<void> {
     try {
       const action = envelope.event;
-      const names = readTopicList(envelope.data, action);
+      const requests = this.parts.subscriptions;
+      const names = readTopicList(envelope.data, action, requests.limits);
       this.parts.stale.handled(session, action, envelope.timestamp);
-      const outcome =
+      const refused =
         action === 'subscribe'
-          ? await this.parts.subscriptions.subscribe(session, names)
-          : this.parts.subscriptions.unsubscribe(session, names);
-      if (outcome.error) {
-        const details = { ...(outcome.error.details as object), ...outcome.list };
-        const error = new CaromError(outcome.error.code, outcome.error.message, details);
+          ? await requests.subscribe(session, names)
+          : requests.unsubscribe(session, names);
+      // The list is the ack's: built only when someone asked, so a change costs the
+      // same however many subscriptions the connection already holds.
+      const list = envelope.id === undefined ? undefined : requests.list(session);
+      if (refused) {
+        const details = { ...(refused.details as object), ...list };
+        const error = new CaromError(refused.code, refused.message, details);
         this.replyError(session, error, envelope.id, action);
       } else {
-        this.replyAck(session, envelope, outcome.list);
+        this.replyAck(session, envelope, list);
       }
     } catch (err) {
       this.replyFailure(session, envelope, undefined, err);

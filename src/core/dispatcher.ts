@@ -4,6 +4,7 @@ import {
   encodeError,
   isRejection,
   toJson,
+  type DecodeLimits,
   type EnvelopeId,
   type InboundEnvelope,
 } from '../protocol/envelope.js';
@@ -13,6 +14,7 @@ import type { TimestampWriter } from '../protocol/timestamp.js';
 import type { Clock } from './clock.js';
 import type { Context } from './context.js';
 import type { CaromLogger } from './logger.js';
+import { DEFAULTS } from './options.js';
 import type { HandlerEntry, Registry } from './registry.js';
 import type { Session } from './session.js';
 import type { StaleFilter } from './stale-filter.js';
@@ -65,10 +67,11 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * that returns synchronously is answered without a promise in between.
  */
 export class Dispatcher {
-  private readonly limits: { maxEventLength: number };
+  private readonly limits: DecodeLimits;
 
   constructor(private readonly parts: DispatcherParts) {
-    this.limits = { maxEventLength: parts.maxEventLength };
+    // TODO(lead): take maxDepth from the app's options (DispatcherParts).
+    this.limits = { maxEventLength: parts.maxEventLength, maxDepth: DEFAULTS.maxDepth };
   }
 
   /** A text frame from a connection. */

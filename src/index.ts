@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 
-export { Carom, type CaromStats, type ListenOptions } from './app.js';
+export { Carom, type CaromStats, type CloseOptions, type ListenOptions } from './app.js';
 export type { CaromOptions, Authenticate } from './core/options.js';
 export { DEFAULTS } from './core/options.js';
 export { Connection } from './core/connection.js';

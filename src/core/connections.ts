@@ -91,6 +91,7 @@ export class Connections {
     this.parts.index.removeAll(session);
     session.watermarks = NO_MARKS as Map<string, number>;
     session.queue.length = 0;
+    session.draining?.();
     for (const hook of this.parts.disconnectHooks) {
       this.runHook(hook, session.connection);
     }

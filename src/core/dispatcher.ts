@@ -78,6 +78,14 @@ export class Dispatcher {
       this.replyError(session, envelope.error, envelope.id, envelope.event);
       return;
     }
+    if (session.draining !== undefined) {
+      const error = new CaromError(
+        ErrorCode.UNAVAILABLE,
+        'the server is shutting down; reconnect and send it again',
+      );
+      this.replyError(session, error, envelope.id, envelope.event);
+      return;
+    }
     if (!session.ready || session.inFlight >= this.parts.maxInFlight || session.queue.length > 0) {
       // A bounded wait: a client flooding a slow handler is told, not buffered without end.
       if (session.queue.length >= this.parts.maxQueued) {
@@ -104,6 +112,13 @@ export class Dispatcher {
     this.replyError(session, error, undefined, undefined);
   }
 
+  /** Answers every envelope still waiting on a connection with `error` and forgets them (shutdown). */
+  refuseQueued(session: Session, error: CaromError): void {
+    for (const envelope of session.queue.splice(0)) {
+      this.replyError(session, error, envelope.id, envelope.event);
+    }
+  }
+
   /** Starts whatever a connection has queued, as far as its in-flight limit allows. */
   pump(session: Session): void {
     while (
@@ -118,13 +133,22 @@ export class Dispatcher {
 
   private start(session: Session, envelope: InboundEnvelope): void {
     session.inFlight++;
-    if (this.route(session, envelope)) session.inFlight--;
+    if (this.route(session, envelope)) {
+      session.inFlight--;
+      if (session.draining !== undefined) this.idleCheck(session);
+    }
   }
 
   /** Called at the end of every asynchronous route. */
   private finish(session: Session): void {
     session.inFlight--;
     this.pump(session);
+    if (session.draining !== undefined) this.idleCheck(session);
+  }
+
+  /** A draining connection is closed once everything it sent before has been answered. */
+  private idleCheck(session: Session): void {
+    if (session.inFlight === 0 && session.queue.length === 0) session.draining?.();
   }
 
   /** Returns true when the envelope was dealt with synchronously; otherwise `finish` follows. */

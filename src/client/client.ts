@@ -628,7 +628,9 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
     }
     let token: string | undefined;
     try {
-      token = typeof this.token === 'function' ? await this.token() : this.token;
+      const source = this.token;
+      // Called a turn later, so that listeners added right after connect() hear its failure.
+      token = typeof source === 'function' ? await Promise.resolve().then(source) : source;
     } catch (err) {
       if (generation !== this.generation) return;
       this.report({ code: 'TOKEN_FAILED', message: `the token function threw: ${messageOf(err)}` });

@@ -15,10 +15,12 @@ import {
   Payload,
   Sender,
   Topic,
+  ConnectionRefused,
   readToken,
   type CaromOptions,
   type HandshakeRequest,
 } from '../../src/index.js';
+import { Welcome } from './welcome.js';
 import {
   CaromClient,
   RequestError,
@@ -37,8 +39,12 @@ import {
 /** How long any wait lasts before the test fails, in real milliseconds. */
 const WAIT_MS = 5000;
 
-/** Fast reconnection, so that tests do not sit through the default backoff. */
-const FAST = { initialDelayMs: 20, maxDelayMs: 100 } as const;
+/**
+ * Fast reconnection, so that tests do not sit through the default backoff; an
+ * app's close() ends connections with 1001, after which the client waits up to
+ * drainDelayMs.
+ */
+const FAST = { initialDelayMs: 20, maxDelayMs: 100, drainDelayMs: 20 } as const;
 
 /** Rejects with `what` when `promise` has not settled within `ms`. */
 function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
@@ -180,7 +186,7 @@ const clients: CaromClient<any>[] = [];
 /** A listening app (on `port`, or a free one) with the handlers and senders above. */
 async function serve(options: CaromOptions = {}, port = 0) {
   const app = new Carom({
-    handlers: [ChatHandler, Api],
+    handlers: [ChatHandler, Api, Welcome],
     providers: [Inbox],
     senders: [NewsSender, AlertSender],
     topics: ['room.*'],
@@ -372,6 +378,8 @@ describe('carom/client: subscribe, emit, request', () => {
   it('request rejects with TIMEOUT when no reply comes within timeoutMs', async () => {
     const { inbox, url } = await serve();
     const c = client(url);
+    // Open first: the 30 ms are for the reply, not for the handshake and the welcome.
+    await within(c.ready(), 'opening');
     const err = await rejectsWith(c.request('slow', {}, { timeoutMs: 30 }), 'TIMEOUT');
     assert.equal(err.event, 'slow');
     assert.equal(inbox.slowCalls, 1);
@@ -485,17 +493,52 @@ describe('carom/client: states, errors, close', () => {
   });
 });
 
+/** The token a handshake carried in its `carom.token.` subprotocol entry, decoded. */
+function protocolToken(request: HandshakeRequest): string | undefined {
+  const header = request.headers['sec-websocket-protocol'];
+  const offered = String(header ?? '')
+    .split(',')
+    .map((p) => p.trim());
+  const entry = offered.find((p) => p.startsWith('carom.token.'));
+  if (entry === undefined) return undefined;
+  return Buffer.from(entry.slice('carom.token.'.length), 'base64url').toString('utf8');
+}
+
 describe('carom/client: authentication', () => {
-  it('sends the token option in the query string, where readToken finds it', async () => {
+  it('offers carom first and the token in a carom.token.<base64url> subprotocol entry, not in the URL', async () => {
+    const seen: HandshakeRequest[] = [];
+    const { url } = await serve({
+      authenticate: (request) => {
+        seen.push(request);
+        return { name: 'ann' };
+      },
+    });
+    const token = 's3cret &=?/ token, é ✓ 🙂';
+    const c = client(url, { token });
+    await within(c.ready(), 'opening');
+    const plain = client(url);
+    await within(plain.ready(), 'opening without a token');
+    assert.equal(seen.length, 2);
+    const offered = String(seen[0]!.headers['sec-websocket-protocol']).split(/\s*,\s*/);
+    assert.equal(offered[0], 'carom');
+    assert.equal(offered.length, 2);
+    assert.match(offered[1]!, /^carom\.token\.[A-Za-z0-9_-]+$/, 'base64url without padding');
+    assert.equal(protocolToken(seen[0]!), token);
+    assert.doesNotMatch(seen[0]!.url ?? '', /token/);
+    assert.equal(seen[1]!.headers['sec-websocket-protocol'], 'carom');
+    assert.equal(protocolToken(seen[1]!), undefined);
+  });
+
+  it("with tokenIn: 'query', sends the token in the query string, where readToken finds it", async () => {
     const seen: Array<{ token: string | undefined; url: string | undefined }> = [];
     const authenticate = (request: HandshakeRequest) => {
       seen.push({ token: readToken(request), url: request.url });
       return { name: 'ann' };
     };
     const { url } = await serve({ authenticate });
-    const c = client(url, { token: 's3cret &=?/ token' });
+    const c = client(url, { token: 's3cret &=?/ token', tokenIn: 'query' });
     await within(c.ready(), 'opening');
-    const other = client(`${url}?room=blue`, { token: 'second' });
+    const other = client(`${url}?room=blue`, { token: 'second', tokenIn: 'query' });
     await within(other.ready(), 'opening the second');
     assert.equal(seen.length, 2);
     assert.equal(seen[0]!.token, 's3cret &=?/ token');
@@ -503,27 +546,76 @@ describe('carom/client: authentication', () => {
     assert.equal(new URLSearchParams(seen[1]!.url!.split('?')[1]).get('room'), 'blue');
   });
 
-  it('a refusal ends in closed with 1008 and no reconnect', async () => {
+  it('calls a token function (sync or async) on every connect, so a reconnect carries a fresh token', async () => {
+    const seen: Array<string | undefined> = [];
+    const authenticate = (request: HandshakeRequest) => {
+      seen.push(protocolToken(request));
+      return {};
+    };
+    const first = await serve({ authenticate });
+    let n = 0;
+    const sync = client(first.url, { reconnect: FAST, token: () => `sync-${++n}` });
+    let m = 0;
+    const async = client(first.url, {
+      reconnect: FAST,
+      token: async () => {
+        await delay(1);
+        return `async-${++m}`;
+      },
+    });
+    await within(Promise.all([sync.ready(), async.ready()]), 'opening');
+    await first.app.close();
+    await reach(sync, 'reconnecting');
+    await reach(async, 'reconnecting');
+    await serve({ authenticate }, first.port);
+    await within(Promise.all([sync.ready(), async.ready()]), 'reopening');
+    assert.deepEqual(
+      seen.filter((t) => t?.startsWith('sync')),
+      ['sync-1', 'sync-2'],
+    );
+    assert.deepEqual(
+      seen.filter((t) => t?.startsWith('async')),
+      ['async-1', 'async-2'],
+    );
+  });
+
+  it('a refusal ends in closed with 1008 and its reason, no reconnect; ready() and requests reject REFUSED', async () => {
     let attempts = 0;
     const { url } = await serve({
       authenticate: () => {
         attempts++;
-        return false;
+        throw new ConnectionRefused('token expired');
       },
     });
     const c = client(url, { reconnect: FAST, token: 'wrong' });
     const log = record(c);
+    const asked = rejectsWith(c.request('chat', { text: 'before' }), 'REFUSED');
+    const ready = rejectsWith(c.ready(), 'REFUSED');
     await reach(c, 'closed');
     const last = log[log.length - 1]!;
     assert.equal(last.state, 'closed');
     assert.equal(last.info?.code, 1008);
+    assert.equal(last.info?.reason, 'token expired');
     assert.equal(last.info?.willReconnect, false);
-    assert.equal(typeof last.info?.reason, 'string');
+    const err = await ready;
+    assert.match(err.message, /token expired/);
+    assert.deepEqual(err.details, { code: 1008, reason: 'token expired' });
+    await asked;
+    await rejectsWith(c.request('chat', { text: 'after' }), 'REFUSED');
+    await rejectsWith(c.ready(), 'REFUSED');
     // A bounded observation window, several times the longest retry delay.
     await delay(400);
     assert.equal(attempts, 1, 'the refused client tried again');
     assert.equal(c.state, 'closed');
     assert.ok(!states(log).includes('reconnecting'), JSON.stringify(states(log)));
+  });
+
+  it('authenticate returning false is a refusal with the reason unauthorized', async () => {
+    const { url } = await serve({ authenticate: () => false });
+    const c = client(url, { reconnect: FAST });
+    const err = await rejectsWith(c.ready(), 'REFUSED');
+    assert.match(err.message, /unauthorized/);
+    assert.equal(c.state, 'closed');
   });
 });
 

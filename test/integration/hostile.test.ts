@@ -13,9 +13,9 @@ import {
   type CaromOptions,
   type Connection,
 } from '../../src/index.js';
-import { createPingApp } from '../../examples/ping/app.js';
+import { createPingApp, PingHandler } from '../../examples/ping/app.js';
 import { NASTY_FRAMES } from '../fixtures/nasty-frames.js';
-import { connect, terminateAll, type Client, type Envelope } from './helpers.js';
+import { connect, terminateAll, within, type Client, type Envelope } from './helpers.js';
 
 const escaped: unknown[] = [];
 const record = (err: unknown): void => void escaped.push(err);
@@ -107,7 +107,7 @@ class Gate {
 
 describe('connect hooks that refuse', () => {
   it('a ClientError closes with 1008 and its message; any other error with 1011', async () => {
-    const url = await serve(ping({ handlers: [Gate] }));
+    const url = await serve(ping({ handlers: [PingHandler, Gate] }));
     Gate.mode = 'client';
     const banned = await connect(url);
     assert.deepEqual(await banned.closedWithin(), { code: 1008, reason: 'banned' });
@@ -125,10 +125,13 @@ describe('carom.welcome', () => {
     const url = await serve(app);
     const c = await connect(url, {});
     const ws = new WebSocket(url, ['carom']);
-    const first = await new Promise<Envelope>((resolve, reject) => {
-      ws.once('message', (data) => resolve(JSON.parse((data as Buffer).toString()) as Envelope));
-      ws.once('error', reject);
-    });
+    const first = await within(
+      new Promise<Envelope>((resolve, reject) => {
+        ws.once('message', (data) => resolve(JSON.parse((data as Buffer).toString()) as Envelope));
+        ws.once('error', reject);
+      }),
+      'the welcome frame',
+    );
     assert.equal(ws.protocol, 'carom');
     assert.equal(first.event, 'carom.welcome');
     assert.equal(typeof first.data.connection, 'string');

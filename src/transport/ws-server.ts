@@ -271,7 +271,7 @@ export class WsTransport {
       this.pending.delete(handshake);
       if (why === 'hungUp') {
         this.hungUp++;
-        this.options.logger.debug(`handshake from ${address}: the client hung up`);
+        this.log('debug', `handshake from ${address}: the client hung up`);
         return;
       }
       const detail =
@@ -281,11 +281,15 @@ export class WsTransport {
       this.refuse(socket, why, address, detail);
     });
     this.pending.add(handshake);
-    this.acceptor.admit(request).then(
-      (admission) => this.admitted(handshake, request, address, admission),
-      // `admit` never rejects; were it to, the client is refused as unauthorized.
-      () => this.admitted(handshake, request, address, { ok: false, reason: 'unauthorized' }),
-    );
+    this.acceptor
+      .admit(request)
+      .then(
+        (admission) => this.admitted(handshake, request, address, admission),
+        // `admit` never rejects; were it to, the client is refused as unauthorized.
+        () => this.admitted(handshake, request, address, { ok: false, reason: 'unauthorized' }),
+      )
+      // Nothing in `admitted` should throw; if it did, no rejection may go unhandled.
+      .catch(() => socket.destroy());
   }
 
   private admitted(
@@ -321,9 +325,7 @@ export class WsTransport {
       // `ws` answered 400 or 405 itself (bad key, version, method, subprotocol
       // header) and releases the socket once the answer is out.
       this.refusals.invalid++;
-      this.options.logger.info(
-        `handshake from ${address} refused: not a valid WebSocket handshake`,
-      );
+      this.log('info', `handshake from ${address} refused: not a valid WebSocket handshake`);
     }
   }
 
@@ -352,21 +354,31 @@ export class WsTransport {
     const { status, text } = HANDSHAKE_REFUSALS[reason];
     const line = `handshake from ${address ?? 'unknown'} refused (${status}): ${detail ?? text}`;
     // Capacity refusals are the server working as meant; the others may be attacks or bugs.
-    if (
-      reason === 'maxConnections' ||
-      reason === 'maxConnectionsPerAddress' ||
-      reason === 'notFound'
-    ) {
-      this.options.logger.info(line);
-    } else {
-      this.options.logger.warn(line);
+    const quiet =
+      reason === 'maxConnections' || reason === 'maxConnectionsPerAddress' || reason === 'notFound';
+    this.log(quiet ? 'info' : 'warn', line);
+  }
+
+  /** Logs from inside socket events, where a throwing logger would crash the process. */
+  private log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void {
+    try {
+      this.options.logger[level](line);
+    } catch {
+      // Nothing better to do with a logger that throws than to go on serving.
     }
   }
 
   private connect(ws: WebSocket, address: string, user: unknown): void {
     const peer = new WsPeer(ws, address, ws.protocol, this.options.maxBufferedBytes);
+    let listener: PeerListener;
+    try {
+      listener = this.acceptor.accept(peer, user);
+    } catch (err) {
+      this.log('error', `connection from ${address} failed to start: ${describeError(err)}`);
+      ws.terminate();
+      return;
+    }
     this.peers.add(peer);
-    const listener: PeerListener = this.acceptor.accept(peer, user);
     peer.listener = listener;
     ws.on('message', (data, isBinary) => {
       if (isBinary) listener.onBinary();

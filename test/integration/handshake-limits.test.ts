@@ -347,6 +347,18 @@ describe('maxConnections and maxConnectionsPerAddress', () => {
     assert.match(s.log.matching(/no header/)[0]?.text ?? '', /clientAddress/);
   });
 
+  it('a clientAddress that returns a non-address refuses with 400', async () => {
+    let value: unknown = 42;
+    const s = await serve({ clientAddress: () => value as string });
+    assert.equal((await refused(s.url)).status, 400);
+    value = 'x'.repeat(1000);
+    assert.equal((await refused(s.url)).status, 400);
+    value = '';
+    assert.equal((await refused(s.url)).status, 400);
+    assert.equal(s.transport.refusals.badAddress, 3);
+    assert.equal(s.authenticated.length, 0);
+  });
+
   it('forwardedAddress behind one proxy takes the right-most X-Forwarded-For entry', async () => {
     const s = await serve({
       maxConnectionsPerAddress: 1,
@@ -430,6 +442,28 @@ describe('handshakeTimeoutMs and hang-ups', () => {
     assert.equal((await raw.answer()).status, 400);
     assert.equal(s.transport.refusals.earlyData, 1);
     await serverHolds(s.server, 0, 'after the refusal');
+  });
+});
+
+describe('a logger that throws', () => {
+  it('does not stop a refusal, nor the server', async () => {
+    const app = new Carom({
+      handlers: [Api],
+      heartbeatMs: 0,
+      logger: {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: () => {
+          throw new Error('log sink down');
+        },
+        error: () => undefined,
+      },
+    });
+    apps.push(app);
+    const { port } = await app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `ws://127.0.0.1:${port}/ws`;
+    assert.equal((await refused(url, { origin: 'https://evil.example' })).status, 403);
+    await connect(url);
   });
 });
 

@@ -39,7 +39,13 @@ export type {
   Admission,
 } from './transport/peer.js';
 export { Frame } from './protocol/frame.js';
-export { readToken, type TokenSources } from './transport/handshake.js';
+export {
+  readToken,
+  forwardedAddress,
+  type TokenSources,
+  type ForwardedOptions,
+} from './transport/handshake.js';
+export { tokenProtocol, CAROM_PROTOCOL } from './transport/subprotocol.js';
 export {
   serveClientModule,
   clientModuleSource,

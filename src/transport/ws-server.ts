@@ -3,8 +3,14 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode } from '../protocol/errors.js';
 import type { Frame } from '../protocol/frame.js';
+import { ConnectionCounts } from './admission.js';
 import { pathOf } from './handshake.js';
-import type { Peer, PeerAcceptor, PeerListener } from './peer.js';
+import { describeError, quote } from './log-text.js';
+import { OriginPolicy } from './origins.js';
+import { PendingHandshake } from './pending-handshake.js';
+import { HANDSHAKE_REFUSALS, refuseHandshake, type HandshakeRefusal } from './refusal.js';
+import { selectProtocol } from './subprotocol.js';
+import type { Admission, Peer, PeerAcceptor, PeerListener } from './peer.js';
 import type { AllowedOrigins, ClientAddress } from '../core/options.js';
 import type { CaromLogger } from '../core/logger.js';
 
@@ -57,6 +63,7 @@ class WsPeer implements Peer {
   constructor(
     readonly socket: WebSocket,
     readonly remoteAddress: string | undefined,
+    readonly protocol: string,
     private readonly maxBuffered: number,
   ) {
     // `ws` keeps the net.Socket here; it is not in its types.
@@ -99,6 +106,11 @@ class WsPeer implements Peer {
 
 const MAX_REASON_BYTES = 123;
 
+/** Longest client address `clientAddress` may return; an IPv6 address with a zone fits well within. */
+const MAX_ADDRESS_LENGTH = 256;
+
+const ignore = (): void => undefined;
+
 /**
  * A close reason that fits a close frame (123 bytes of UTF-8), cut at a
  * character boundary: `ws` throws on a longer one, and a reason may carry
@@ -117,34 +129,68 @@ export function fitCloseReason(reason: string): string {
   return out;
 }
 
+/** Refusals counted by reason; `invalid` is `ws` refusing a malformed handshake (400, 405). */
+export type RefusalCounts = Record<HandshakeRefusal | 'invalid', number>;
+
 /**
  * The WebSocket transport over `ws`. It listens to an HTTP server's upgrades on
- * one path, authenticates each handshake before the socket exists, and hands
- * admitted sockets to the core. Upgrades on other paths are left to other
- * listeners (or refused with 404 when there are none).
+ * one path and answers each with an HTTP error or a WebSocket. Before any
+ * WebSocket exists it checks, in order: the client address, the origin, the
+ * connection limits, then `authenticate`, all within `handshakeTimeoutMs`;
+ * a refusal is an HTTP status, logged with its reason and the address.
+ * Upgrades on other paths are left to other listeners (or refused with 404
+ * when there are none).
  */
 export class WsTransport {
+  /** Refused handshakes so far, by reason. */
+  readonly refusals: RefusalCounts = {
+    notFound: 0,
+    badAddress: 0,
+    earlyData: 0,
+    origin: 0,
+    maxConnectionsPerAddress: 0,
+    maxConnections: 0,
+    timeout: 0,
+    shuttingDown: 0,
+    invalid: 0,
+  };
+  /** Handshakes whose client hung up before they were answered. */
+  hungUp = 0;
   private readonly wss: WebSocketServer;
   private readonly peers = new Set<WsPeer>();
+  private readonly pending = new Set<PendingHandshake>();
+  private readonly counts: ConnectionCounts;
+  private readonly origins: OriginPolicy;
   private heartbeat: NodeJS.Timeout | undefined;
   private server: Server | undefined;
   private closed = false;
-  /** Handshakes waiting for `authenticate`; shutdown waits for them too. */
-  private handshakes = 0;
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    void this.upgrade(request, socket, head);
+    this.upgrade(request, socket, head);
   };
 
   constructor(
     private readonly acceptor: PeerAcceptor,
     private readonly options: WsTransportOptions,
   ) {
+    this.counts = new ConnectionCounts(options.maxConnections, options.maxConnectionsPerAddress);
+    this.origins = new OriginPolicy(options.allowedOrigins);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: acceptor.maxPayload,
       clientTracking: false,
       perMessageDeflate: false,
+      handleProtocols: selectProtocol,
     });
+  }
+
+  /** Sockets held against `maxConnections`: open WebSockets and handshakes in progress. */
+  get sockets(): number {
+    return this.counts.open;
+  }
+
+  /** Handshakes waiting for an answer (`authenticate` running). */
+  get handshakes(): number {
+    return this.pending.size;
   }
 
   /** Starts accepting upgrades from `server`. */
@@ -158,67 +204,187 @@ export class WsTransport {
     }
   }
 
-  /** Stops accepting upgrades; a handshake still in progress is answered 503. Open sockets stay. */
+  /** Stops accepting upgrades and refuses pending handshakes with 503; open sockets stay. */
   stopAccepting(): void {
     this.closed = true;
+    for (const handshake of [...this.pending]) handshake.abort('shuttingDown');
   }
 
-  /** Stops accepting upgrades and closes every socket with `code`. */
+  /** Stops accepting upgrades, refuses pending handshakes and closes every socket with `code`. */
   close(code: number, reason: string): void {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = undefined;
     this.server?.off('upgrade', this.onUpgrade);
     this.server = undefined;
     this.closed = true;
+    for (const handshake of [...this.pending]) handshake.abort('shuttingDown');
     for (const peer of this.peers) peer.close(code, reason);
   }
 
   /** Resolves when every socket has finished closing. */
   async drained(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while ((this.peers.size > 0 || this.handshakes > 0) && Date.now() < deadline) {
+    while ((this.peers.size > 0 || this.pending.size > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
     for (const peer of this.peers) peer.socket.terminate();
   }
 
-  private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (pathOf(request.url) !== this.options.path) {
       if (this.server && this.server.listenerCount('upgrade') === 1) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        this.refuse(socket, 'notFound', request.socket.remoteAddress, quote(request.url ?? ''));
       }
       return;
     }
-    this.handshakes++;
+    // Gone before it got here: nothing to answer, and its 'close' may have passed already.
+    if (socket.destroyed) return;
+    // Whatever happens to the socket from here on, an error is an event, never a crash.
+    socket.on('error', ignore);
+    if (this.closed) {
+      this.refuse(socket, 'shuttingDown', request.socket.remoteAddress);
+      return;
+    }
+    let address: string;
     try {
-      const admission = await this.acceptor.admit(request);
-      if (socket.destroyed) return;
-      if (this.closed) {
-        // The app shut down while `authenticate` ran: nobody is admitted any more.
-        socket.end(
-          'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
-        );
+      address = this.addressOf(request);
+    } catch (err) {
+      this.refuse(
+        socket,
+        'badAddress',
+        request.socket.remoteAddress,
+        `clientAddress failed: ${describeError(err)}`,
+      );
+      return;
+    }
+    const originRefused = this.origins.check(request);
+    if (originRefused !== undefined) {
+      this.refuse(socket, 'origin', address, originRefused);
+      return;
+    }
+    const release = this.counts.reserve(address);
+    if (typeof release === 'string') {
+      const limit =
+        release === 'maxConnections'
+          ? this.options.maxConnections
+          : this.options.maxConnectionsPerAddress;
+      this.refuse(socket, release, address, `${release} (${limit}) reached`);
+      return;
+    }
+    // The place is held as long as the socket, WebSocket or not, is open.
+    socket.once('close', release);
+    const handshake = new PendingHandshake(socket, head, this.options.handshakeTimeoutMs, (why) => {
+      this.pending.delete(handshake);
+      if (why === 'hungUp') {
+        this.hungUp++;
+        this.log('debug', `handshake from ${address}: the client hung up`);
         return;
       }
+      const detail =
+        why === 'timeout'
+          ? `not done within handshakeTimeoutMs (${this.options.handshakeTimeoutMs} ms)`
+          : undefined;
+      this.refuse(socket, why, address, detail);
+    });
+    this.pending.add(handshake);
+    this.acceptor
+      .admit(request)
+      .then(
+        (admission) => this.admitted(handshake, request, address, admission),
+        // `admit` never rejects; were it to, the client is refused as unauthorized.
+        () => this.admitted(handshake, request, address, { ok: false, reason: 'unauthorized' }),
+      )
+      // Nothing in `admitted` should throw; if it did, no rejection may go unhandled.
+      .catch(() => socket.destroy());
+  }
+
+  private admitted(
+    handshake: PendingHandshake,
+    request: IncomingMessage,
+    address: string,
+    admission: Admission,
+  ): void {
+    const head = handshake.take();
+    // Timed out or hung up meanwhile: whatever `authenticate` said comes too late.
+    if (head === undefined) return;
+    this.pending.delete(handshake);
+    const socket = handshake.socket;
+    if (this.closed) {
+      // The app shut down while `authenticate` ran: nobody is admitted any more.
+      this.refuse(socket, 'shuttingDown', address);
+      return;
+    }
+    let upgraded = false;
+    try {
       this.wss.handleUpgrade(request, socket, head, (ws) => {
+        upgraded = true;
         if (!admission.ok) {
           ws.close(CloseCode.POLICY_VIOLATION, fitCloseReason(admission.reason));
           return;
         }
-        this.connect(ws, request, admission.user);
+        this.connect(ws, address, admission.user);
       });
     } catch {
-      // `admit` never throws; this is `ws` refusing a malformed handshake or socket.
       socket.destroy();
-    } finally {
-      this.handshakes--;
+    }
+    if (!upgraded) {
+      // `ws` answered 400 or 405 itself (bad key, version, method, subprotocol
+      // header) and releases the socket once the answer is out.
+      this.refusals.invalid++;
+      this.log('info', `handshake from ${address} refused: not a valid WebSocket handshake`);
     }
   }
 
-  private connect(ws: WebSocket, request: IncomingMessage, user: unknown): void {
-    const peer = new WsPeer(ws, request.socket.remoteAddress, this.options.maxBufferedBytes);
+  /** The client address the limits count: `clientAddress(request)`, else the socket's. */
+  private addressOf(request: IncomingMessage): string {
+    const read = this.options.clientAddress;
+    const address = read ? read(request) : undefined;
+    if (address === undefined) return request.socket.remoteAddress ?? 'unknown';
+    if (typeof address !== 'string' || address === '' || address.length > MAX_ADDRESS_LENGTH) {
+      throw new Error(
+        `clientAddress returned ${typeof address === 'string' ? quote(address) : typeof address}`,
+      );
+    }
+    return address;
+  }
+
+  /** Answers the request with its HTTP refusal, counts it and logs why. */
+  private refuse(
+    socket: Duplex,
+    reason: HandshakeRefusal,
+    address: string | undefined,
+    detail?: string,
+  ): void {
+    refuseHandshake(socket, reason);
+    this.refusals[reason]++;
+    const { status, text } = HANDSHAKE_REFUSALS[reason];
+    const line = `handshake from ${address ?? 'unknown'} refused (${status}): ${detail ?? text}`;
+    // Capacity refusals are the server working as meant; the others may be attacks or bugs.
+    const quiet =
+      reason === 'maxConnections' || reason === 'maxConnectionsPerAddress' || reason === 'notFound';
+    this.log(quiet ? 'info' : 'warn', line);
+  }
+
+  /** Logs from inside socket events, where a throwing logger would crash the process. */
+  private log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void {
+    try {
+      this.options.logger[level](line);
+    } catch {
+      // Nothing better to do with a logger that throws than to go on serving.
+    }
+  }
+
+  private connect(ws: WebSocket, address: string, user: unknown): void {
+    const peer = new WsPeer(ws, address, ws.protocol, this.options.maxBufferedBytes);
+    let listener: PeerListener;
+    try {
+      listener = this.acceptor.accept(peer, user);
+    } catch (err) {
+      this.log('error', `connection from ${address} failed to start: ${describeError(err)}`);
+      ws.terminate();
+      return;
+    }
     this.peers.add(peer);
-    const listener: PeerListener = this.acceptor.accept(peer, user);
     peer.listener = listener;
     ws.on('message', (data, isBinary) => {
       if (isBinary) listener.onBinary();

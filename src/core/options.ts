@@ -50,8 +50,12 @@ export interface CaromOptions {
    * more are answered `RATE_LIMITED`. Default 1024.
    */
   readonly maxQueued?: number;
-  /** Per-connection rate limit; excess envelopes are answered `RATE_LIMITED`. Default none. */
-  readonly rateLimit?: RateLimit;
+  /**
+   * Per-connection rate limit, a token bucket: excess envelopes are answered
+   * `RATE_LIMITED`. Default 1000 envelopes per 1000 ms (bursts up to 1000);
+   * `false` turns it off.
+   */
+  readonly rateLimit?: RateLimit | false;
   /** Outgoing timestamps: `utc` (ISO with `Z`, default) or `local` (bounce-ws's offset-less form). */
   readonly timestampFormat?: TimestampFormat;
   /** Payload properties a DTO does not declare: `strip` (default), `refuse` or `keep`. */
@@ -128,7 +132,10 @@ export type AllowedOrigins =
 
 /** The options with every default filled in. */
 export type ResolvedOptions = Required<Omit<CaromOptions, OptionalOption>> &
-  Pick<CaromOptions, OptionalOption>;
+  Omit<Pick<CaromOptions, OptionalOption>, 'rateLimit'> & {
+    /** Undefined when the limit is off. */
+    readonly rateLimit?: RateLimit | undefined;
+  };
 
 type OptionalOption =
   | 'rateLimit'
@@ -162,6 +169,7 @@ export const DEFAULTS = {
   maxChannels: 10_000,
   handshakeTimeoutMs: 10_000,
   unvalidatedHandlers: 'warn',
+  rateLimit: { messages: 1000, perMs: 1000 },
 } as const;
 
 function positiveInteger(name: string, value: number): number {
@@ -201,7 +209,7 @@ export function resolveOptions(options: CaromOptions): ResolvedOptions {
     path: o.path ?? DEFAULTS.path,
     heartbeatMs: o.heartbeatMs ?? DEFAULTS.heartbeatMs,
     logLevel: o.logLevel ?? DEFAULTS.logLevel,
-    rateLimit: o.rateLimit,
+    rateLimit: o.rateLimit === false ? undefined : (o.rateLimit ?? DEFAULTS.rateLimit),
     authenticate: o.authenticate,
     canSubscribe: o.canSubscribe,
     canHandle: o.canHandle,

@@ -55,10 +55,13 @@ function dtoOf(
     }
     return { dto: given as DtoClass, unvalidated: false };
   }
-  // A handler that declares no parameter never reads its payload.
-  if (fn.length === 0) return { dto: undefined, unvalidated: false };
   const types = Reflect.getMetadata('design:paramtypes', instance, meta.method) as
     unknown[] | undefined;
+  // A handler that declares no parameter never reads its payload. The recorded types
+  // decide when there are some: `fn.length` does not count a parameter with a default.
+  if (types === undefined ? fn.length === 0 : types.length === 0) {
+    return { dto: undefined, unvalidated: false };
+  }
   if (types === undefined) {
     throw new ConfigurationError(
       meta.onClass

@@ -25,7 +25,14 @@ import type {
   ServerReady,
   StartCommand,
 } from './soak/protocol.js';
-import { failures, formatReport, memoryFigure, type SoakReport } from './soak/report.js';
+import {
+  failures,
+  formatReport,
+  loopDelayFigures,
+  memoryFigure,
+  tickFigures,
+  type SoakReport,
+} from './soak/report.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The package root: soak.js lives in build/bench/. */
@@ -187,6 +194,8 @@ async function soak(settings: SoakSettings): Promise<SoakReport> {
         output: up ? undefined : server.output,
         logLines: server.outputLines,
       },
+      ticks: tickFigures(samples, settings.rate),
+      loopDelay: loopDelayFigures(samples),
       clients: clientResults,
       totals: {
         owed: sum((r) => r.owed),

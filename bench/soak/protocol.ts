@@ -59,7 +59,11 @@ export interface MemorySample {
   readonly collected: boolean;
   readonly connections: number;
   readonly subscriptions: number;
+  /** Ticks published so far. */
   readonly published: number;
+  /** The event loop's delay since the previous sample: 99th percentile and maximum. */
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
 }
 
 /** Tells a load child to start: its loops run until `deadline` (epoch ms). */

@@ -33,6 +33,10 @@ export interface SoakReport {
     readonly output: string | undefined;
     readonly logLines: number;
   };
+  /** The ticks the server published: the rate asked for and the rate kept. */
+  readonly ticks: { readonly rate: number; readonly published: number; readonly perSecond: number };
+  /** The server's event-loop delay: the worst 99th percentile of a sample interval, and the maximum. */
+  readonly loopDelay: { readonly p99Ms: number; readonly maxMs: number };
   readonly clients: Record<string, ClientsResult | { missing: string }>;
   readonly totals: {
     readonly owed: number;
@@ -98,6 +102,30 @@ export function memoryFigure(
     final: values[values.length - 1] ?? NaN,
     growthPerHour: Number.isFinite(perMs) ? Math.round(perMs * 3_600_000) : null,
   };
+}
+
+/** The ticks published, and the rate kept between the first and the last sample. */
+export function tickFigures(samples: readonly MemorySample[], rate: number): SoakReport['ticks'] {
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  const seconds = first && last ? (last.at - first.at) / 1000 : 0;
+  return {
+    rate,
+    published: last?.published ?? 0,
+    perSecond:
+      seconds > 0 ? Math.round(((last!.published - first!.published) / seconds) * 10) / 10 : NaN,
+  };
+}
+
+/** The worst event-loop delays over the samples. */
+export function loopDelayFigures(samples: readonly MemorySample[]): SoakReport['loopDelay'] {
+  let p99Ms = 0;
+  let maxMs = 0;
+  for (const s of samples) {
+    if (Number.isFinite(s.loopDelayP99Ms)) p99Ms = Math.max(p99Ms, s.loopDelayP99Ms);
+    if (Number.isFinite(s.loopDelayMaxMs)) maxMs = Math.max(maxMs, s.loopDelayMaxMs);
+  }
+  return { p99Ms: Math.round(p99Ms * 10) / 10, maxMs: Math.round(maxMs * 10) / 10 };
 }
 
 /** What makes the run fail, in words; empty when it passed. */
@@ -224,6 +252,11 @@ export function formatReport(report: SoakReport): string {
     `growth: least-squares line over ${m.fitSamples} samples after a ${sec(m.warmupMs)} warm-up` +
       (m.collected ? ', each after a forced GC' : ', without forced GC'),
   );
+  lines.push(
+    `server: ${report.ticks.published} ticks published, ${report.ticks.perSecond}/s ` +
+      `(asked ${report.ticks.rate}/s); event-loop delay: worst p99 ${report.loopDelay.p99Ms} ms, ` +
+      `max ${report.loopDelay.maxMs} ms`,
+  );
   lines.push('');
   const h = report.hostile;
   if (h === null) lines.push('misbehaviour: none asked for');
@@ -242,8 +275,12 @@ export function formatReport(report: SoakReport): string {
   }
   lines.push('');
   const s = report.server;
-  if (s.up) lines.push('server: up the whole run');
-  else {
+  if (s.up) {
+    lines.push(
+      `server: up the whole run; ${s.logLines} lines of output ` +
+        `(log level ${report.settings.serverLogLevel})`,
+    );
+  } else {
     lines.push('!'.repeat(72));
     lines.push(`!!! THE SERVER DIED: ${report.verdict.failures[0] ?? ''}`);
     lines.push('!'.repeat(72));

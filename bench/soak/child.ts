@@ -1,0 +1,170 @@
+/**
+ * One child process of the soak: spawned with an IPC channel (pinned to a core
+ * with `taskset` when asked), its output's tail kept for the report, and
+ * always ended by its PID.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
+
+/** Children still running, so that SIGINT and exit can end them by PID. */
+const live = new Set<SoakChild>();
+
+/** How a child ended. */
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** Milliseconds since the epoch. */
+  readonly at: number;
+}
+
+/** A child process driven over IPC. */
+export class SoakChild {
+  private readonly proc: ChildProcess;
+  private tail = '';
+  private lines = 0;
+  private exitInfo: ChildExit | undefined;
+  /** Resolves once the process has exited, however it ended. */
+  readonly exited: Promise<ChildExit>;
+
+  constructor(
+    readonly name: string,
+    script: string,
+    args: readonly string[],
+    options: { readonly core?: number | undefined; readonly nodeArgs?: readonly string[] } = {},
+  ) {
+    const nodeArgv = [...(options.nodeArgs ?? []), script, ...args];
+    const [cmd, argv] =
+      options.core === undefined
+        ? [process.execPath, nodeArgv]
+        : ['taskset', ['-c', String(options.core), process.execPath, ...nodeArgv]];
+    this.proc = spawn(cmd, argv, {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    live.add(this);
+    const keep = (chunk: Buffer): void => {
+      const text = chunk.toString();
+      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.lines++;
+      this.tail = (this.tail + text).slice(-8000);
+    };
+    this.proc.stdout!.on('data', keep);
+    this.proc.stderr!.on('data', keep);
+    this.proc.on('error', (err) => keep(Buffer.from(`spawn failed: ${err.message}\n`)));
+    this.exited = new Promise((resolve) => {
+      this.proc.once('exit', (code, signal) => {
+        live.delete(this);
+        this.exitInfo = { code, signal, at: Date.now() };
+        resolve(this.exitInfo);
+      });
+    });
+  }
+
+  /** The child's PID (undefined when the spawn failed). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
+  /** How it ended, once it has. */
+  get exit(): ChildExit | undefined {
+    return this.exitInfo;
+  }
+
+  /** The last 8000 characters the child wrote to stdout and stderr. */
+  get output(): string {
+    return this.tail;
+  }
+
+  /** Lines the child wrote to stdout and stderr (log lines, mostly). */
+  get outputLines(): number {
+    return this.lines;
+  }
+
+  /** Calls `fn` with every IPC message. */
+  onMessage(fn: (message: unknown) => void): void {
+    this.proc.on('message', fn);
+  }
+
+  /** Resolves with the first IPC message `accept` takes, or rejects after `ms` or at exit. */
+  next<T>(accept: (message: unknown) => message is T, ms: number, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onMessage = (message: unknown): void => {
+        if (!accept(message)) return;
+        done();
+        resolve(message);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${this.name}: ${what} not within ${ms} ms\n${this.tail}`));
+      }, ms);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.proc.off('message', onMessage);
+      };
+      this.proc.on('message', onMessage);
+      void this.exited.then((e) => {
+        done();
+        reject(
+          new Error(`${this.name} exited (${e.signal ?? e.code}) before ${what}\n${this.tail}`),
+        );
+      });
+    });
+  }
+
+  /** Sends an IPC message; false when the child is gone. */
+  send(message: object): boolean {
+    if (this.exitInfo || !this.proc.connected) return false;
+    try {
+      this.proc.send(message);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Asks the child to exit, then kills it by its PID when it has not within `graceMs`. */
+  async end(graceMs = 5000): Promise<void> {
+    if (this.exitInfo) return;
+    this.send({ type: 'exit' });
+    await this.exitWithin(graceMs);
+    this.kill();
+    await this.exitWithin(2000);
+  }
+
+  /** Resolves at exit or after `ms`, whichever is first, leaving no timer behind. */
+  private exitWithin(ms: number): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      this.exited,
+      new Promise((resolve) => (timer = setTimeout(resolve, ms))),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  /** SIGKILL by PID when still running. */
+  kill(): void {
+    if (this.exitInfo || this.proc.pid === undefined) return;
+    try {
+      process.kill(this.proc.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Kills every child still running, by PID. */
+export function killAll(): void {
+  for (const child of live) child.kill();
+}
+
+/**
+ * The cores to pin the server and the load to: the server alone on core 0, the
+ * load processes on core 1. None when there is one core or no `taskset`.
+ */
+export function pinning(): { server?: number; load?: number; why: string } {
+  const cores = os.availableParallelism();
+  if (cores < 2) return { why: `only ${cores} core: running without pinning` };
+  const probe = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+  if (probe.error || probe.status !== 0) {
+    return { why: 'taskset not available: running without pinning' };
+  }
+  return { server: 0, load: 1, why: 'server pinned to core 0, clients to core 1 (taskset)' };
+}

@@ -8,7 +8,8 @@ export interface RunningExample {
   readonly app: Carom;
   readonly server: Server;
   readonly port: number;
-  close(): Promise<void>;
+  /** Stops the example; `graceMs` drains its connections first (see `app.close`). */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Where and how an example listens. */
@@ -95,8 +96,8 @@ export async function serveExample(
     app,
     server,
     port: (server.address() as AddressInfo).port,
-    async close() {
-      await app.close();
+    async close(graceMs = 0) {
+      await app.close({ graceMs });
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

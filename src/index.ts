@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 
 export { Carom, type CaromStats, type CloseOptions, type ListenOptions } from './app.js';
-export type { CaromOptions, Authenticate } from './core/options.js';
+export type { CaromOptions, Authenticate, AllowedOrigins, ClientAddress } from './core/options.js';
 export { DEFAULTS } from './core/options.js';
 export { Connection } from './core/connection.js';
 export type { Context } from './core/context.js';

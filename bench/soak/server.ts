@@ -61,7 +61,7 @@ export class TickSender extends Sender<TickData> {
  * Subscribes the caller to the ticks. Both steps are synchronous, so every
  * tick after the `seq` it answers is owed to this connection, and none before.
  */
-@On(JOIN)
+@On(JOIN, { dto: false })
 export class JoinHandler extends Handler<unknown, TickData> {
   constructor(private readonly ticks: TickSender) {
     super();
@@ -77,7 +77,7 @@ export class JoinHandler extends Handler<unknown, TickData> {
  * Unsubscribes the caller. Ticks up to the `seq` it answers were written to the
  * socket before this ack, so once the ack arrives they all have.
  */
-@On(LEAVE)
+@On(LEAVE, { dto: false })
 export class LeaveHandler extends Handler<unknown, TickData> {
   constructor(private readonly ticks: TickSender) {
     super();
@@ -90,7 +90,7 @@ export class LeaveHandler extends Handler<unknown, TickData> {
 }
 
 /** Answers with its payload. */
-@On(ECHO)
+@On(ECHO, { dto: false })
 export class EchoHandler extends Handler<unknown, unknown> {
   handle(data: unknown): unknown {
     return data;

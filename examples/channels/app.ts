@@ -10,6 +10,7 @@
  * published to its subscribers.
  */
 import { Carom, Injectable, On, type CaromOptions } from '../../src/index.js';
+import { exampleOrigins } from '../origins.js';
 
 /**
  * What a channel may be called: 1 to 64 letters, digits, `.`, `_` or `-`,
@@ -36,7 +37,7 @@ export class ChannelDirectory {
 
 /** The example's options. */
 export function channelsOptions(): CaromOptions {
-  return { handlers: [ChannelDirectory] };
+  return { handlers: [ChannelDirectory], allowedOrigins: exampleOrigins() };
 }
 
 /** The example's app. */

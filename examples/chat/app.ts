@@ -37,6 +37,7 @@ import {
   type Connection,
   type Context,
 } from '../../src/index.js';
+import { exampleOrigins } from '../origins.js';
 
 /** A user name: 1 to 24 letters, digits, `_` or `-` (any script). */
 export const NAME_PATTERN = /^[\p{L}\p{N}_-]{1,24}$/u;
@@ -278,6 +279,7 @@ export class ChatRooms {
 export function chatOptions(): CaromOptions {
   return {
     handlers: [ChatRooms],
+    allowedOrigins: exampleOrigins(),
     topics: ['room.*'],
     canSubscribe: () => false,
   };

@@ -12,6 +12,7 @@ import {
   Topic,
   type CaromOptions,
 } from '../../src/index.js';
+import { exampleOrigins } from '../origins.js';
 
 /** The data both ping events carry. */
 export interface PingData {
@@ -53,6 +54,7 @@ export class PingHandler extends Handler {
 export function createPingApp(options: CaromOptions = {}): Carom {
   return new Carom({
     handlers: [PingHandler],
+    allowedOrigins: exampleOrigins(),
     senders: [PingSender, TimedPingSender],
     timestampFormat: 'local',
     ...options,

@@ -13,6 +13,7 @@
  */
 import { IsInt, Max, Min } from 'class-validator';
 import { Carom, Injectable, On, TimedSender, Topic, type CaromOptions } from '../../src/index.js';
+import { exampleOrigins } from '../origins.js';
 
 /** What `stats` carries. */
 export interface ProcessStats {
@@ -115,6 +116,7 @@ export function tickerOptions(probe?: ProcessProbe): CaromOptions {
   return {
     senders: [StatsSender],
     handlers: [Burner],
+    allowedOrigins: exampleOrigins(),
     providers: [probe ? { provide: ProcessProbe, useValue: probe } : ProcessProbe],
   };
 }

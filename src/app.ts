@@ -1,7 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readTopic } from './decorators/metadata.js';
-import { CloseCode, ConfigurationError, ConnectionRefused } from './protocol/errors.js';
+import {
+  CaromError,
+  CloseCode,
+  ConfigurationError,
+  ConnectionRefused,
+  ErrorCode,
+} from './protocol/errors.js';
 import { TimestampWriter } from './protocol/timestamp.js';
 import type {
   HandshakeRequest,
@@ -19,6 +25,7 @@ import type { Connection } from './core/connection.js';
 import { Connections } from './core/connections.js';
 import { Container, type Class } from './core/container.js';
 import { Dispatcher } from './core/dispatcher.js';
+import { drain } from './core/drain.js';
 import { createLogger, type CaromLogger } from './core/logger.js';
 import { resolveOptions, type CaromOptions, type ResolvedOptions } from './core/options.js';
 import { Publisher } from './core/publisher.js';
@@ -31,6 +38,8 @@ import { Subscriptions } from './core/subscriptions.js';
 import { TimedSenders } from './core/timed-senders.js';
 import { Topics } from './core/topics.js';
 import { PayloadValidator } from './core/validation.js';
+import { guardLogger, isInstance, readString } from './core/guard.js';
+import { Replies } from './core/replies.js';
 
 /** What a peer that arrives after shutdown talks to: nothing. */
 const CLOSED_LISTENER: PeerListener = {
@@ -45,6 +54,17 @@ export interface ListenOptions {
   readonly port?: number;
   /** Interface to bind. Default: all interfaces. */
   readonly host?: string;
+}
+
+/** How `app.close` shuts down. */
+export interface CloseOptions {
+  /**
+   * Milliseconds to drain connections before the rest are closed with 1001.
+   * Connections are told to reconnect elsewhere (close 1012) one by one over
+   * the period, each once what it sent has been answered. Default 0: close
+   * everything with 1001 at once.
+   */
+  readonly graceMs?: number;
 }
 
 /** The app's own counters: what it holds now. */
@@ -102,7 +122,7 @@ export class Carom implements PeerAcceptor {
   constructor(options: CaromOptions = {}) {
     this.options = resolveOptions(options);
     const o = this.options;
-    this.logger = o.logger ?? createLogger(o.logLevel);
+    this.logger = guardLogger(o.logger ?? createLogger(o.logLevel));
     this.clock = o.clock ?? systemClock;
     this.maxPayload = o.maxPayload;
     this.topics = new Topics(o.allowUndeclared);
@@ -114,7 +134,10 @@ export class Carom implements PeerAcceptor {
     this.publisher = new Publisher(this.index, this.clock, timestamps);
     this.stale = new StaleFilter(o.staleness);
     this.timed = new TimedSenders(this.clock, this.logger);
-    const requests = new SubscriptionRequests(this.index, this.topics, o.canSubscribe);
+    const requests = new SubscriptionRequests(this.index, this.topics, o.canSubscribe, {
+      maxLength: o.maxEventLength,
+      maxSubscriptions: o.maxSubscriptions,
+    });
 
     this.container.provide(Carom, this);
     const senderClasses = o.senders.map((s) => this.container.register(s));
@@ -132,20 +155,35 @@ export class Carom implements PeerAcceptor {
       }
     }
 
+    if (registry.unvalidated.length > 0) {
+      const what =
+        `handlers that take a payload with no DTO, so their payloads reach them unvalidated: ` +
+        `${registry.unvalidated.join(', ')}. Give the parameter a class type with class-validator ` +
+        `decorators (@Payload() data: YourDto), or @On(event, { dto: false }) when that is on purpose`;
+      if (o.unvalidatedHandlers === 'error') throw new ConfigurationError(what);
+      this.logger.warn(what);
+    }
+    const replies = new Replies({
+      clock: this.clock,
+      timestamps,
+      logger: this.logger,
+      exposeErrors: o.exposeErrors,
+    });
     this.dispatcher = new Dispatcher({
       registry,
       subscriptions: requests,
       stale: this.stale,
-      validator: new PayloadValidator(o.unknownProperties),
+      validator: new PayloadValidator(o.unknownProperties, o.maxValidatedValues),
+      replies,
       clock: this.clock,
-      timestamps,
       logger: this.logger,
       maxEventLength: o.maxEventLength,
+      maxDepth: o.maxDepth,
+      maxClockSkewMs: o.maxClockSkewMs,
       maxInFlight: o.maxInFlight,
       maxQueued: o.maxQueued,
       rateLimit: o.rateLimit,
       canHandle: o.canHandle,
-      exposeErrors: o.exposeErrors,
     });
     this.connections = new Connections({
       dispatcher: this.dispatcher,
@@ -163,6 +201,7 @@ export class Carom implements PeerAcceptor {
       this.index,
       this.publisher,
       this.connections.sessions,
+      o.maxChannels,
     );
     this.transport = new WsTransport(this, {
       path: o.path,
@@ -235,21 +274,37 @@ export class Carom implements PeerAcceptor {
   }
 
   /**
-   * Stops the timers, closes every connection with 1001 and, when `listen`
-   * made the server, closes it. The process can then exit by itself.
+   * Shuts down: stops accepting connections, drains the open ones for
+   * `graceMs` (see {@link CloseOptions}), answers whatever is still queued with
+   * `UNAVAILABLE`, closes the rest with 1001, stops the timers and, when
+   * `listen` made the server, closes it. The process can then exit by itself.
+   * Later calls return the same promise.
    */
-  close(): Promise<void> {
-    this.closing ??= this.shutdown();
+  close(options: CloseOptions = {}): Promise<void> {
+    const graceMs = options.graceMs ?? 0;
+    if (!(graceMs >= 0) || !Number.isFinite(graceMs)) {
+      return Promise.reject(
+        new ConfigurationError('close: graceMs must be 0 or a positive number'),
+      );
+    }
+    this.closing ??= this.shutdown(graceMs);
     return this.closing;
   }
 
-  private async shutdown(): Promise<void> {
-    this.timed.stop();
-    this.transport.close(CloseCode.GOING_AWAY, 'server shutting down');
-    for (const session of [...this.connections.sessions]) {
-      session.peer.close(CloseCode.GOING_AWAY, 'server shutting down');
-      session.onClose(CloseCode.GOING_AWAY);
+  private async shutdown(graceMs: number): Promise<void> {
+    this.transport.stopAccepting();
+    if (graceMs > 0) {
+      await drain([...this.connections.sessions], this.clock, graceMs, (session, code, reason) =>
+        session.connection.close(code, reason),
+      );
     }
+    this.timed.stop();
+    const gone = new CaromError(ErrorCode.UNAVAILABLE, 'the server shut down before handling this');
+    for (const session of [...this.connections.sessions]) {
+      this.dispatcher.refuseQueued(session, gone);
+      session.connection.close(CloseCode.GOING_AWAY, 'server shutting down');
+    }
+    this.transport.close(CloseCode.GOING_AWAY, 'server shutting down');
     await this.transport.drained(2000);
     const server = this.ownServer;
     if (server) {
@@ -317,7 +372,9 @@ export class Carom implements PeerAcceptor {
       }
       return { ok: true, user };
     } catch (err) {
-      if (err instanceof ConnectionRefused) return { ok: false, reason: err.message };
+      if (isInstance(err, ConnectionRefused)) {
+        return { ok: false, reason: readString(err, 'message') ?? 'unauthorized' };
+      }
       this.logger.error('authenticate threw; refusing the connection', err);
       return { ok: false, reason: 'unauthorized' };
     }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 
-export { Carom, type CaromStats, type ListenOptions } from './app.js';
+export { Carom, type CaromStats, type CloseOptions, type ListenOptions } from './app.js';
 export type { CaromOptions, Authenticate } from './core/options.js';
 export { DEFAULTS } from './core/options.js';
 export { Connection } from './core/connection.js';
@@ -12,7 +12,8 @@ export { systemClock } from './core/clock.js';
 export { createLogger, type CaromLogger, type LogLevel } from './core/logger.js';
 export type { StalenessOptions, StaleScope } from './core/stale-filter.js';
 export type { UnknownProperties, PropertyFailure } from './core/validation.js';
-export type { RateLimit, MessageGuard, ErrorClass } from './core/dispatcher.js';
+export type { RateLimit, MessageGuard } from './core/dispatcher.js';
+export type { ErrorClass } from './core/guard.js';
 export type { SubscriptionList } from './core/subscription-requests.js';
 export type { Class, ValueProvider } from './core/container.js';
 export { On } from './decorators/on.js';

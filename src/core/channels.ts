@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../protocol/errors.js';
+import { CaromError, ConfigurationError, ErrorCode } from '../protocol/errors.js';
 import { CHANNEL_CREATED, CHANNEL_DELETED } from '../protocol/names.js';
 import type { Publisher } from './publisher.js';
 import type { Session } from './session.js';
@@ -13,16 +13,30 @@ const OWNER = 'a channel';
  * channel unsubscribes its exact-name subscribers.
  */
 export class Channels {
+  private count = 0;
+
   constructor(
     private readonly topics: Topics,
     private readonly index: Subscriptions<Session>,
     private readonly publisher: Publisher,
     private readonly sessions: ReadonlySet<Session>,
+    private readonly maxChannels: number,
   ) {}
 
-  /** Declares a channel and announces it. Throws when the name is taken or invalid. */
+  /**
+   * Declares a channel and announces it. Throws when the name is taken or
+   * invalid, and a `CaromError` with `LIMIT_EXCEEDED` when `maxChannels` exist
+   * already (thrown from a handler, the client is told exactly that).
+   */
   create(name: string): void {
+    if (this.count >= this.maxChannels) {
+      throw new CaromError(
+        ErrorCode.LIMIT_EXCEEDED,
+        `cannot create channel: ${this.maxChannels} channels exist already`,
+      );
+    }
     this.topics.declare(name, OWNER);
+    this.count++;
     this.publisher.broadcast(CHANNEL_CREATED, { name }, this.sessions);
   }
 
@@ -34,6 +48,7 @@ export class Channels {
       throw new ConfigurationError(`'${name}' is declared by ${owner}, not by a channel`);
     }
     this.topics.undeclare(name);
+    this.count--;
     this.index.dropName(name);
     this.publisher.broadcast(CHANNEL_DELETED, { name }, this.sessions);
     return true;
@@ -42,6 +57,11 @@ export class Channels {
   /** True when `name` is a channel. */
   has(name: string): boolean {
     return this.topics.ownerOf(name) === OWNER;
+  }
+
+  /** How many channels exist. */
+  get size(): number {
+    return this.count;
   }
 
   /** Every channel's name. */

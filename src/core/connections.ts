@@ -1,4 +1,6 @@
-import { CloseCode } from '../protocol/errors.js';
+import { ClientError, CloseCode, ConnectionRefused } from '../protocol/errors.js';
+import { WELCOME } from '../protocol/names.js';
+import { isInstance, outcomeOf, readString, whenSettled } from './guard.js';
 import type { Peer } from '../transport/peer.js';
 import { Connection, type ConnectionControl } from './connection.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -52,7 +54,7 @@ export class Connections {
     this.sessions.add(session);
     const hooks = this.parts.connectHooks;
     if (hooks.length === 0) {
-      session.ready = true;
+      this.welcome(session);
     } else {
       void this.runConnectHooks(session, hooks);
     }
@@ -65,11 +67,21 @@ export class Connections {
   }
 
   receiveText(session: Session, text: string): void {
-    this.parts.dispatcher.receiveText(session, text);
+    // The dispatcher answers every failure itself; this catch keeps a bug of carom's
+    // own from escaping into the socket's event emitter and ending the process.
+    try {
+      this.parts.dispatcher.receiveText(session, text);
+    } catch (err) {
+      this.parts.logger.error(`carom failed on a frame from ${session.connection.id}`, err);
+    }
   }
 
   receiveBinary(session: Session): void {
-    this.parts.dispatcher.receiveBinary(session);
+    try {
+      this.parts.dispatcher.receiveBinary(session);
+    } catch (err) {
+      this.parts.logger.error(`carom failed on a frame from ${session.connection.id}`, err);
+    }
   }
 
   closed(session: Session, _code: number): void {
@@ -79,6 +91,7 @@ export class Connections {
     this.parts.index.removeAll(session);
     session.watermarks = NO_MARKS as Map<string, number>;
     session.queue.length = 0;
+    session.draining?.();
     for (const hook of this.parts.disconnectHooks) {
       this.runHook(hook, session.connection);
     }
@@ -89,26 +102,60 @@ export class Connections {
       try {
         await hook.invoke(session.connection);
       } catch (err) {
-        this.parts.logger.error(`${hook.name} failed; closing the connection`, err);
-        session.peer.close(CloseCode.INTERNAL_ERROR, 'connect hook failed');
-        session.onClose(CloseCode.INTERNAL_ERROR);
+        this.refuse(session, hook.name, err);
         return;
       }
       if (!session.open) return;
     }
-    session.ready = true;
+    this.welcome(session);
     this.parts.dispatcher.pump(session);
   }
 
-  private runHook(hook: LifecycleHook, connection: Connection): void {
-    try {
-      const result = hook.invoke(connection);
-      if (result instanceof Promise) {
-        result.catch((err: unknown) => this.parts.logger.error(`${hook.name} failed`, err));
-      }
-    } catch (err) {
-      this.parts.logger.error(`${hook.name} failed`, err);
+  /**
+   * A connect hook that throws `ClientError` or `ConnectionRefused` refuses the
+   * connection with 1008 and its message, which the client reads as a refusal
+   * and does not retry; anything else is a failure of the server's (1011).
+   */
+  private refuse(session: Session, hook: string, err: unknown): void {
+    let code: number = CloseCode.INTERNAL_ERROR;
+    let reason = 'connect hook failed';
+    if (isInstance(err, ClientError) || isInstance(err, ConnectionRefused)) {
+      code = CloseCode.POLICY_VIOLATION;
+      reason = readString(err, 'message') || 'refused';
+      this.parts.logger.info(`${hook} refused ${session.connection.id}: ${reason}`);
+    } else {
+      this.parts.logger.error(`${hook} failed; closing the connection`, err);
     }
+    session.peer.close(code, reason);
+    session.onClose(code);
+  }
+
+  /**
+   * The connection is ready for its envelopes. A client that speaks carom's own
+   * subprotocol is told so with `carom.welcome`, which is how its `ready()` can
+   * tell an accepted connection from one about to be refused.
+   */
+  private welcome(session: Session): void {
+    session.ready = true;
+    if (session.peer.protocol === 'carom') {
+      session.write(this.parts.publisher.frame(WELCOME, { connection: session.connection.id }));
+    }
+  }
+
+  private runHook(hook: LifecycleHook, connection: Connection): void {
+    const failed = (err: unknown): void => {
+      this.parts.logger.error(`${hook.name} failed`, err);
+    };
+    let result: unknown;
+    try {
+      result = hook.invoke(connection);
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    const outcome = outcomeOf(result);
+    if (outcome.kind === 'failed') failed(outcome.error);
+    else if (outcome.kind === 'async') whenSettled(outcome.promise, () => undefined, failed);
   }
 }
 

@@ -1,19 +1,17 @@
 import {
   decodeEnvelope,
-  encodeAck,
-  encodeError,
   isRejection,
-  toJson,
   type EnvelopeId,
   type InboundEnvelope,
 } from '../protocol/envelope.js';
 import { CaromError, ErrorCode } from '../protocol/errors.js';
-import { Frame } from '../protocol/frame.js';
-import type { TimestampWriter } from '../protocol/timestamp.js';
+import { PING } from '../protocol/names.js';
 import type { Clock } from './clock.js';
 import type { Context } from './context.js';
+import { outcomeOf, whenSettled } from './guard.js';
 import type { CaromLogger } from './logger.js';
 import type { HandlerEntry, Registry } from './registry.js';
+import type { Replies } from './replies.js';
 import type { Session } from './session.js';
 import type { StaleFilter } from './stale-filter.js';
 import { readTopicList, type SubscriptionRequests } from './subscription-requests.js';
@@ -21,9 +19,6 @@ import type { DtoClass, PayloadValidator } from './validation.js';
 
 /** Decides whether a connection may have an envelope handled; `false` answers `FORBIDDEN`. */
 export type MessageGuard = (ctx: Context) => boolean | Promise<boolean>;
-
-/** Error classes whose messages may be shown to clients. */
-export type ErrorClass = abstract new (...args: any[]) => Error;
 
 /** A per-connection rate limit: at most `messages` envelopes per `perMs` milliseconds. */
 export interface RateLimit {
@@ -37,23 +32,16 @@ export interface DispatcherParts {
   readonly subscriptions: SubscriptionRequests;
   readonly stale: StaleFilter;
   readonly validator: PayloadValidator;
+  readonly replies: Replies;
   readonly clock: Clock;
-  readonly timestamps: TimestampWriter;
   readonly logger: CaromLogger;
   readonly maxEventLength: number;
+  readonly maxDepth: number;
+  readonly maxClockSkewMs: number;
   readonly maxInFlight: number;
   readonly maxQueued: number;
   readonly rateLimit: RateLimit | undefined;
   readonly canHandle: MessageGuard | undefined;
-  readonly exposeErrors: readonly ErrorClass[];
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 /**
@@ -65,10 +53,12 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * that returns synchronously is answered without a promise in between.
  */
 export class Dispatcher {
-  private readonly limits: { maxEventLength: number };
+  private readonly limits: { maxEventLength: number; maxDepth: number };
+  private readonly replies: Replies;
 
   constructor(private readonly parts: DispatcherParts) {
-    this.limits = { maxEventLength: parts.maxEventLength };
+    this.limits = { maxEventLength: parts.maxEventLength, maxDepth: parts.maxDepth };
+    this.replies = parts.replies;
   }
 
   /** A text frame from a connection. */
@@ -86,6 +76,14 @@ export class Dispatcher {
     }
     if (isRejection(envelope)) {
       this.replyError(session, envelope.error, envelope.id, envelope.event);
+      return;
+    }
+    if (session.draining !== undefined) {
+      const error = new CaromError(
+        ErrorCode.UNAVAILABLE,
+        'the server is shutting down; reconnect and send it again',
+      );
+      this.replyError(session, error, envelope.id, envelope.event);
       return;
     }
     if (!session.ready || session.inFlight >= this.parts.maxInFlight || session.queue.length > 0) {
@@ -114,6 +112,13 @@ export class Dispatcher {
     this.replyError(session, error, undefined, undefined);
   }
 
+  /** Answers every envelope still waiting on a connection with `error` and forgets them (shutdown). */
+  refuseQueued(session: Session, error: CaromError): void {
+    for (const envelope of session.queue.splice(0)) {
+      this.replyError(session, error, envelope.id, envelope.event);
+    }
+  }
+
   /** Starts whatever a connection has queued, as far as its in-flight limit allows. */
   pump(session: Session): void {
     while (
@@ -128,21 +133,35 @@ export class Dispatcher {
 
   private start(session: Session, envelope: InboundEnvelope): void {
     session.inFlight++;
-    if (this.route(session, envelope)) session.inFlight--;
+    if (this.route(session, envelope)) {
+      session.inFlight--;
+      if (session.draining !== undefined) this.idleCheck(session);
+    }
   }
 
   /** Called at the end of every asynchronous route. */
   private finish(session: Session): void {
     session.inFlight--;
     this.pump(session);
+    if (session.draining !== undefined) this.idleCheck(session);
+  }
+
+  /** A draining connection is closed once everything it sent before has been answered. */
+  private idleCheck(session: Session): void {
+    if (session.inFlight === 0 && session.queue.length === 0) session.draining?.();
   }
 
   /** Returns true when the envelope was dealt with synchronously; otherwise `finish` follows. */
   private route(session: Session, envelope: InboundEnvelope): boolean {
     const { event } = envelope;
+    if (this.isFromTheFuture(session, envelope)) return true;
+    if (event === PING) {
+      this.replies.ack(session, envelope.id, event, null);
+      return true;
+    }
     if (event === 'subscribe' || event === 'unsubscribe') {
       if (this.isStale(session, envelope)) return true;
-      void this.changeSubscriptions(session, envelope);
+      this.changeSubscriptions(session, envelope).catch((err: unknown) => this.lastResort(err));
       return false;
     }
     const entries = this.parts.registry.handlers.get(event);
@@ -161,8 +180,24 @@ export class Dispatcher {
       this.validateThenHandle(session, envelope, entry, entry.dto);
       return false;
     }
-    void this.handleAll(session, envelope, entries);
+    this.handleAll(session, envelope, entries).catch((err: unknown) => this.lastResort(err));
     return false;
+  }
+
+  /**
+   * A timestamp far ahead of the server's clock would move a watermark past
+   * every honest envelope (with a global scope, for every client), so it is refused.
+   */
+  private isFromTheFuture(session: Session, envelope: InboundEnvelope): boolean {
+    const { timestamp } = envelope;
+    if (timestamp === undefined) return false;
+    if (timestamp - this.parts.clock.now() <= this.parts.maxClockSkewMs) return false;
+    const error = new CaromError(
+      ErrorCode.BAD_ENVELOPE,
+      `"timestamp" is more than ${this.parts.maxClockSkewMs} ms ahead of the server's clock`,
+    );
+    this.replyError(session, error, envelope.id, envelope.event);
+    return true;
   }
 
   private isStale(session: Session, envelope: InboundEnvelope): boolean {
@@ -224,11 +259,17 @@ export class Dispatcher {
       this.replyFailure(session, envelope, entry, err);
       return true;
     }
-    if (!isThenable(result)) {
-      this.replyAck(session, envelope, result);
+    const outcome = outcomeOf(result);
+    if (outcome.kind === 'value') {
+      this.replyAck(session, envelope, outcome.value);
       return true;
     }
-    result.then(
+    if (outcome.kind === 'failed') {
+      this.replyFailure(session, envelope, entry, outcome.error);
+      return true;
+    }
+    whenSettled(
+      outcome.promise,
       (value) => {
         this.replyAck(session, envelope, value);
         this.finish(session);
@@ -300,18 +341,22 @@ export class Dispatcher {
   private async changeSubscriptions(session: Session, envelope: InboundEnvelope): Promise<void> {
     try {
       const action = envelope.event;
-      const names = readTopicList(envelope.data, action);
+      const requests = this.parts.subscriptions;
+      const names = readTopicList(envelope.data, action, requests.limits);
       this.parts.stale.handled(session, action, envelope.timestamp);
-      const outcome =
+      const refused =
         action === 'subscribe'
-          ? await this.parts.subscriptions.subscribe(session, names)
-          : this.parts.subscriptions.unsubscribe(session, names);
-      if (outcome.error) {
-        const details = { ...(outcome.error.details as object), ...outcome.list };
-        const error = new CaromError(outcome.error.code, outcome.error.message, details);
+          ? await requests.subscribe(session, names)
+          : requests.unsubscribe(session, names);
+      // The list is the ack's: built only when someone asked, so a change costs the
+      // same however many subscriptions the connection already holds.
+      const list = envelope.id === undefined ? undefined : requests.list(session);
+      if (refused) {
+        const details = { ...(refused.details as object), ...list };
+        const error = new CaromError(refused.code, refused.message, details);
         this.replyError(session, error, envelope.id, action);
       } else {
-        this.replyAck(session, envelope, outcome.list);
+        this.replyAck(session, envelope, list);
       }
     } catch (err) {
       this.replyFailure(session, envelope, undefined, err);
@@ -321,21 +366,7 @@ export class Dispatcher {
   }
 
   private replyAck(session: Session, envelope: InboundEnvelope, value: unknown): void {
-    const { id, event } = envelope;
-    if (id === undefined || !session.open) return;
-    let json: string;
-    try {
-      json = toJson(value);
-    } catch (err) {
-      this.parts.logger.error(
-        `handler reply for request ${String(id)} is not JSON-serializable`,
-        err,
-      );
-      const error = new CaromError(ErrorCode.HANDLER_ERROR, 'the handler failed');
-      this.replyError(session, error, id, event);
-      return;
-    }
-    session.write(new Frame(encodeAck(id, json, this.stamp())));
+    this.replies.ack(session, envelope.id, envelope.event, value);
   }
 
   /** Turns anything a handler, guard or validator threw into an error envelope. */
@@ -345,17 +376,8 @@ export class Dispatcher {
     entry: HandlerEntry | undefined,
     err: unknown,
   ): void {
-    let error: CaromError;
-    if (err instanceof CaromError) {
-      error = err;
-    } else if (this.parts.exposeErrors.some((cls) => err instanceof cls)) {
-      error = new CaromError(ErrorCode.HANDLER_ERROR, (err as Error).message);
-    } else {
-      const where = entry ? entry.name : `'${envelope.event}'`;
-      this.parts.logger.error(`${where} threw while handling '${envelope.event}'`, err);
-      error = new CaromError(ErrorCode.HANDLER_ERROR, 'the handler failed');
-    }
-    this.replyError(session, error, envelope.id, envelope.event);
+    const where = entry ? entry.name : `'${envelope.event}'`;
+    this.replies.failure(session, envelope.id, envelope.event, where, err);
   }
 
   private replyError(
@@ -364,12 +386,12 @@ export class Dispatcher {
     id: EnvelopeId | undefined,
     event: string | undefined,
   ): void {
-    this.parts.logger.debug(`${error.code} to ${session.connection.id}: ${error.message}`);
-    session.write(new Frame(encodeError(error, id, event, this.stamp())));
+    this.replies.error(session, error, id, event);
   }
 
-  private stamp(): string {
-    return this.parts.timestamps.write(this.parts.clock.now());
+  /** Replies never throw, so only a bug in carom itself can reach here; it is logged, never raised. */
+  private lastResort(err: unknown): void {
+    this.parts.logger.error('carom failed while handling an envelope', err);
   }
 
   private takeToken(session: Session, limit: RateLimit): boolean {

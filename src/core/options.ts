@@ -1,7 +1,8 @@
 import type { Class, ValueProvider } from './container.js';
 import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
-import type { ErrorClass, MessageGuard, RateLimit } from './dispatcher.js';
+import type { MessageGuard, RateLimit } from './dispatcher.js';
+import type { ErrorClass } from './guard.js';
 import type { CaromLogger, LogLevel } from './logger.js';
 import type { StalenessOptions } from './stale-filter.js';
 import type { TimestampFormat } from '../protocol/timestamp.js';

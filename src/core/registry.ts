@@ -28,12 +28,50 @@ export interface LifecycleHook {
   readonly invoke: (connection: Connection) => unknown;
 }
 
-function dtoOf(instance: object, meta: HandlerMetadata): DtoClass | undefined {
-  if (meta.options.dto) return meta.options.dto;
+/** How the registry treats a handler that takes a payload with no DTO to validate it. */
+export type UnvalidatedPolicy = 'warn' | 'error';
+
+const BUILD_FIX =
+  'compile with tsc (or SWC) and "experimentalDecorators": true, "emitDecoratorMetadata": true ' +
+  'in tsconfig.json (esbuild and tsx do not emit decorator metadata), or name the DTO with ' +
+  '@On(event, { dto: YourDto }) ({ dto: false } for a handler that takes any payload)';
+
+/**
+ * The DTO of a handler, or why it cannot be known. carom reads it from the
+ * parameter's type (`design:paramtypes`) unless `@On` names it, so a build
+ * without decorator metadata would silently skip validation: that is refused.
+ */
+function dtoOf(
+  instance: object,
+  meta: HandlerMetadata,
+  name: string,
+  fn: (...args: unknown[]) => unknown,
+): { dto: DtoClass | undefined; unvalidated: boolean } {
+  const given = meta.options.dto;
+  if (given === false) return { dto: undefined, unvalidated: false };
+  if (given !== undefined) {
+    if (!isApplicationClass(given)) {
+      throw new ConfigurationError(`@On('${meta.event}') on ${name}: dto must be a class or false`);
+    }
+    return { dto: given as DtoClass, unvalidated: false };
+  }
+  // A handler that declares no parameter never reads its payload.
+  if (fn.length === 0) return { dto: undefined, unvalidated: false };
   const types = Reflect.getMetadata('design:paramtypes', instance, meta.method) as
     unknown[] | undefined;
-  const first = types?.[0];
-  return isApplicationClass(first) ? (first as DtoClass) : undefined;
+  if (types === undefined) {
+    throw new ConfigurationError(
+      meta.onClass
+        ? `${name} takes a payload, but carom cannot see its type: mark the parameter with ` +
+            `@Payload() (handle(@Payload() data: YourDto)). If it is marked, the build emitted no ` +
+            `decorator metadata: ${BUILD_FIX}`
+        : `${name} has @On('${meta.event}'), but the build emitted no decorator metadata, so ` +
+            `its payload's DTO cannot be read: ${BUILD_FIX}`,
+    );
+  }
+  const first = types[0];
+  if (isApplicationClass(first)) return { dto: first as DtoClass, unvalidated: false };
+  return { dto: undefined, unvalidated: true };
 }
 
 function bindMethod(instance: object, method: string | symbol, what: string) {
@@ -42,7 +80,7 @@ function bindMethod(instance: object, method: string | symbol, what: string) {
   if (typeof fn !== 'function') {
     throw new ConfigurationError(`${what} ${name} is not a method`);
   }
-  return { name, fn: fn.bind(instance) as (...args: unknown[]) => unknown };
+  return { name, fn: (fn as (...args: unknown[]) => unknown).bind(instance) };
 }
 
 /**
@@ -53,6 +91,8 @@ export class Registry {
   readonly handlers = new Map<string, HandlerEntry[]>();
   readonly connectHooks: LifecycleHook[] = [];
   readonly disconnectHooks: LifecycleHook[] = [];
+  /** Handlers that take a payload with no DTO, named `Class.method`. */
+  readonly unvalidated: string[] = [];
 
   /** Adds every `@On`, `@OnConnect` and `@OnDisconnect` of an instance. Returns how many it found. */
   add(instance: object): number {
@@ -60,7 +100,9 @@ export class Registry {
     const metas = readAll<HandlerMetadata>(HANDLERS, proto);
     for (const meta of metas) {
       const { name, fn } = bindMethod(instance, meta.method, `@On('${meta.event}') handler`);
-      const entry: HandlerEntry = { name, invoke: fn, dto: dtoOf(instance, meta) };
+      const { dto, unvalidated } = dtoOf(instance, meta, name, fn);
+      if (unvalidated) this.unvalidated.push(`${name} ('${meta.event}')`);
+      const entry: HandlerEntry = { name, invoke: fn, dto };
       const list = this.handlers.get(meta.event);
       if (list) list.push(entry);
       else this.handlers.set(meta.event, [entry]);

@@ -33,6 +33,11 @@ export class Session implements Subscriber, Watermarked, PeerListener {
   inFlight = 0;
   /** False until the connect hooks have settled. */
   ready = false;
+  /**
+   * Set while the app drains this connection for shutdown: it takes no new
+   * envelopes, and this is called once nothing is queued or in flight.
+   */
+  draining: (() => void) | undefined = undefined;
   open = true;
   /** Rate limiting: tokens left and when they were last refilled. */
   tokens = 0;

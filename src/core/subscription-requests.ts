@@ -1,5 +1,5 @@
 import { CaromError, ErrorCode } from '../protocol/errors.js';
-import { isPattern, patternProblem } from '../protocol/names.js';
+import { isPattern, patternProblem, subscriptionNameProblem } from '../protocol/names.js';
 import type { Connection } from './connection.js';
 import type { Session } from './session.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -14,15 +14,29 @@ export interface SubscriptionList {
   readonly excluded?: string[];
 }
 
-/** The result of one `subscribe` or `unsubscribe` envelope. */
-export interface SubscriptionOutcome {
-  readonly list: SubscriptionList;
-  /** Set when some names were refused; the others still took effect. */
-  readonly error: CaromError | undefined;
+/** A name a request could not apply, and why. */
+interface Refused {
+  readonly name: string;
+  readonly code: ErrorCode;
 }
 
-/** Reads `data.events`; throws BAD_ENVELOPE when it is not a non-empty array of valid names. */
-export function readTopicList(data: unknown, action: string): string[] {
+/** Bounds on what one connection's subscription requests may hold. */
+export interface SubscriptionLimits {
+  /** Longest name or pattern, as for event names. */
+  readonly maxLength: number;
+  /** Subscriptions (names, patterns, exclusions) one connection may hold. */
+  readonly maxSubscriptions: number;
+}
+
+/** Problems quoted in one error, so a refusal stays small however long the list was. */
+const MAX_PROBLEMS = 10;
+
+/**
+ * Reads `data.events`: a non-empty array of at most `maxSubscriptions` valid
+ * names. Throws `BAD_ENVELOPE` (or `LIMIT_EXCEEDED` for too many names) naming
+ * the problems. Each name's length is checked before anything walks it.
+ */
+export function readTopicList(data: unknown, action: string, limits: SubscriptionLimits): string[] {
   const events = (data as { events?: unknown } | null)?.events;
   if (!Array.isArray(events) || events.length === 0) {
     throw new CaromError(
@@ -30,14 +44,17 @@ export function readTopicList(data: unknown, action: string): string[] {
       `${action} needs data.events: a non-empty array of event names or patterns`,
     );
   }
+  if (events.length > limits.maxSubscriptions) {
+    throw new CaromError(
+      ErrorCode.LIMIT_EXCEEDED,
+      `${action} lists ${events.length} names; a connection may hold at most ${limits.maxSubscriptions}`,
+      { limit: limits.maxSubscriptions },
+    );
+  }
   const problems: string[] = [];
-  for (const name of events) {
-    if (typeof name !== 'string' || name.length === 0) {
-      problems.push(`${JSON.stringify(name)} is not a non-empty string`);
-    } else {
-      const problem = patternProblem(name);
-      if (problem) problems.push(problem);
-    }
+  for (const name of events as unknown[]) {
+    const problem = subscriptionNameProblem(name, limits.maxLength);
+    if (problem !== undefined && problems.push(problem) >= MAX_PROBLEMS) break;
   }
   if (problems.length > 0) {
     throw new CaromError(ErrorCode.BAD_ENVELOPE, `bad ${action} data: ${problems.join('; ')}`, {
@@ -57,28 +74,75 @@ export class SubscriptionRequests {
     private readonly index: Subscriptions<Session>,
     private readonly topics: Topics,
     private readonly guard: SubscribeGuard | undefined,
+    /** Longest name and most subscriptions per connection. */
+    readonly limits: SubscriptionLimits,
   ) {}
 
-  /** Handles a client's `subscribe`. Resolves with the outcome; never rejects for refusals. */
-  async subscribe(session: Session, names: readonly string[]): Promise<SubscriptionOutcome> {
-    const unknown: string[] = [];
-    const forbidden: string[] = [];
+  /**
+   * Handles a client's `subscribe`. Resolves with the refusal when some names
+   * were refused (the others still took effect); never rejects for refusals.
+   */
+  async subscribe(session: Session, names: readonly string[]): Promise<CaromError | undefined> {
+    const refused: Refused[] = [];
     for (const name of names) {
       if (!isPattern(name) && !this.topics.isDeclared(name)) {
-        unknown.push(name);
+        refused.push({ name, code: ErrorCode.UNKNOWN_EVENT });
       } else if (this.guard && !(await this.guard(session.connection, name))) {
-        forbidden.push(name);
-      } else if (session.open) {
+        refused.push({ name, code: ErrorCode.FORBIDDEN });
+      } else if (!session.open) {
+        return undefined;
+      } else if (this.index.addWouldGrow(session, name) && this.isFull(session)) {
+        refused.push({ name, code: ErrorCode.LIMIT_EXCEEDED });
+      } else {
         this.index.add(session, name);
       }
     }
-    return { list: this.list(session), error: refusal(unknown, forbidden) };
+    return this.refusal('subscribe', refused);
   }
 
-  /** Handles a client's `unsubscribe`. */
-  unsubscribe(session: Session, names: readonly string[]): SubscriptionOutcome {
-    for (const name of names) this.index.remove(session, name);
-    return { list: this.list(session), error: undefined };
+  /**
+   * Handles a client's `unsubscribe`. An exclusion counts as a subscription, so
+   * one that would pass the limit is refused.
+   */
+  unsubscribe(session: Session, names: readonly string[]): CaromError | undefined {
+    const refused: Refused[] = [];
+    for (const name of names) {
+      if (this.index.wouldExclude(session, name) && this.isFull(session)) {
+        refused.push({ name, code: ErrorCode.LIMIT_EXCEEDED });
+      } else {
+        this.index.remove(session, name);
+      }
+    }
+    return this.refusal('unsubscribe', refused);
+  }
+
+  private isFull(session: Session): boolean {
+    const held = session.exact.size + session.patterns.size + session.excluded.size;
+    return held >= this.limits.maxSubscriptions;
+  }
+
+  private refusal(action: string, refused: Refused[]): CaromError | undefined {
+    if (refused.length === 0) return undefined;
+    const byCode = (code: ErrorCode) => refused.filter((r) => r.code === code).map((r) => r.name);
+    const parts: string[] = [];
+    const unknown = byCode(ErrorCode.UNKNOWN_EVENT);
+    const forbidden = byCode(ErrorCode.FORBIDDEN);
+    const full = byCode(ErrorCode.LIMIT_EXCEEDED);
+    if (unknown.length > 0) parts.push(`no sender or channel declares ${unknown.join(', ')}`);
+    if (forbidden.length > 0) parts.push(`not allowed: ${forbidden.join(', ')}`);
+    if (full.length > 0) {
+      parts.push(
+        `a connection may hold at most ${this.limits.maxSubscriptions} subscriptions: ${full.join(', ')}`,
+      );
+    }
+    // The first kind of refusal in the protocol's order names the error.
+    const code =
+      unknown.length > 0
+        ? ErrorCode.UNKNOWN_EVENT
+        : forbidden.length > 0
+          ? ErrorCode.FORBIDDEN
+          : ErrorCode.LIMIT_EXCEEDED;
+    return new CaromError(code, `cannot ${action}: ${parts.join('; ')}`, { rejected: refused });
   }
 
   /** Subscribes from server code: no guard, and an undeclared name throws. */
@@ -112,17 +176,4 @@ function checkName(name: unknown, action: string): asserts name is string {
   const problem =
     typeof name === 'string' && name.length > 0 ? patternProblem(name) : 'an empty name';
   if (problem) throw new TypeError(`cannot ${action}: ${problem}`);
-}
-
-function refusal(unknown: string[], forbidden: string[]): CaromError | undefined {
-  if (unknown.length === 0 && forbidden.length === 0) return undefined;
-  const rejected = [
-    ...unknown.map((name) => ({ name, code: ErrorCode.UNKNOWN_EVENT })),
-    ...forbidden.map((name) => ({ name, code: ErrorCode.FORBIDDEN })),
-  ];
-  const parts: string[] = [];
-  if (unknown.length > 0) parts.push(`no sender or channel declares ${unknown.join(', ')}`);
-  if (forbidden.length > 0) parts.push(`not allowed: ${forbidden.join(', ')}`);
-  const code = unknown.length > 0 ? ErrorCode.UNKNOWN_EVENT : ErrorCode.FORBIDDEN;
-  return new CaromError(code, `cannot subscribe: ${parts.join('; ')}`, { rejected });
 }

@@ -106,6 +106,21 @@ export class Subscriptions<S extends Subscriber> {
     this.recipientCache.delete(name);
   }
 
+  /**
+   * True when adding `name` would make the connection hold one more entry: not
+   * when it holds it already, nor when it lifts an exclusion of that name.
+   */
+  addWouldGrow(s: S, name: string): boolean {
+    if (name === ALL || name.endsWith('.*')) return !s.patterns.has(name);
+    return !s.exact.has(name) && !s.excluded.has(name);
+  }
+
+  /** True when removing `name` would add an exclusion under one of the connection's patterns. */
+  wouldExclude(s: S, name: string): boolean {
+    if (name === ALL || name.endsWith('.*') || s.excluded.has(name)) return false;
+    return coveredByPatterns(s, name);
+  }
+
   /** Removes every subscription and exclusion of a connection. */
   removeAll(s: S): void {
     for (const name of s.exact) removeFrom(this.byName, name, s);

@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import { CaromError, ErrorCode } from '../protocol/errors.js';
+import { countValues } from '../protocol/json-limits.js';
 
 /** What to do with payload properties that the DTO does not declare. */
 export type UnknownProperties = 'strip' | 'refuse' | 'keep';
@@ -33,7 +34,15 @@ export class PayloadValidator {
   private readonly whitelist: boolean;
   private readonly forbidNonWhitelisted: boolean;
 
-  constructor(unknownProperties: UnknownProperties) {
+  /**
+   * @param maxValues - values a payload may hold; class-transformer and
+   *   class-validator walk every one, synchronously, so a larger payload is
+   *   refused before they start rather than stalling every connection.
+   */
+  constructor(
+    unknownProperties: UnknownProperties,
+    private readonly maxValues: number,
+  ) {
     if (!['strip', 'refuse', 'keep'].includes(unknownProperties)) {
       throw new TypeError(
         `unknownProperties must be 'strip', 'refuse' or 'keep', not '${unknownProperties}'`,
@@ -50,6 +59,13 @@ export class PayloadValidator {
         ErrorCode.VALIDATION_FAILED,
         `payload must be an object for ${dto.name}`,
         [{ property: '', constraints: { isObject: 'payload must be a JSON object' } }],
+      );
+    }
+    if (countValues(data, this.maxValues) > this.maxValues) {
+      throw new CaromError(
+        ErrorCode.VALIDATION_FAILED,
+        `payload holds more than ${this.maxValues} values; ${dto.name} is not validated`,
+        [{ property: '', constraints: { maxValues: `at most ${this.maxValues} values` } }],
       );
     }
     const instance = plainToInstance(dto, data);

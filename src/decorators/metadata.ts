@@ -8,8 +8,11 @@ import type { DtoClass } from '../core/validation.js';
 
 /** Options of `@On`. */
 export interface OnOptions {
-  /** The payload's DTO class; overrides the type read from the handler's parameter. */
-  readonly dto?: DtoClass;
+  /**
+   * The payload's DTO class; overrides the type read from the handler's
+   * parameter. `false` says the handler takes payloads unvalidated on purpose.
+   */
+  readonly dto?: DtoClass | false;
 }
 
 /** Options of `@Topic`. */
@@ -23,6 +26,8 @@ export interface HandlerMetadata {
   readonly event: string;
   readonly method: string | symbol;
   readonly options: OnOptions;
+  /** True for `@On` on a class (its `handle`), false for `@On` on a method. */
+  readonly onClass: boolean;
 }
 
 /** The `@Topic` of a sender class. */

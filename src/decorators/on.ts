@@ -27,11 +27,21 @@ export function On(event: string, options: OnOptions = {}) {
     if (propertyKey === undefined) {
       const cls = target as { name: string; prototype: object };
       checkEvent(event, cls.name);
-      appendOwn<HandlerMetadata>(HANDLERS, cls.prototype, { event, method: 'handle', options });
+      appendOwn<HandlerMetadata>(HANDLERS, cls.prototype, {
+        event,
+        method: 'handle',
+        options,
+        onClass: true,
+      });
     } else {
       const where = `${(target.constructor as { name: string }).name}.${String(propertyKey)}`;
       checkEvent(event, where);
-      appendOwn<HandlerMetadata>(HANDLERS, target, { event, method: propertyKey, options });
+      appendOwn<HandlerMetadata>(HANDLERS, target, {
+        event,
+        method: propertyKey,
+        options,
+        onClass: false,
+      });
     }
   } as ClassDecorator & MethodDecorator;
 }

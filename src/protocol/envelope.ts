@@ -1,4 +1,6 @@
 import { CaromError, ErrorCode } from './errors.js';
+import { inspectPayload, mayHoldRefusedKey, textDeeperThan } from './json-limits.js';
+import { hasControlCharacter } from './names.js';
 import { readTimestamp } from './timestamp.js';
 
 /** A request id: a string of at most 64 characters or a safe integer. */
@@ -27,10 +29,16 @@ export interface Rejection {
 export interface DecodeLimits {
   /** Longest accepted event name, in characters. */
   readonly maxEventLength: number;
+  /**
+   * Deepest accepted nesting of arrays and objects in `data`: `data: 5` is depth
+   * 0, `data: {}` and `data: []` depth 1, `data: {"a": [1]}` depth 2 (each
+   * object or array is one more than its deepest member). The `{}` given for
+   * a missing `data` is not measured.
+   */
+  readonly maxDepth: number;
 }
 
 const MAX_ID_LENGTH = 64;
-const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'];
 
 /** Type guard for a decoder's failure. */
 export function isRejection(value: InboundEnvelope | Rejection): value is Rejection {
@@ -47,32 +55,6 @@ function reject(
   return { error: new CaromError(code, message, details), id, event };
 }
 
-function hasControlCharacter(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 32 || (c >= 127 && c < 160)) return true;
-  }
-  return false;
-}
-
-/** Returns the path of the first key that could reach a prototype, or undefined. */
-function findForbiddenKey(value: unknown, path: string): string | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findForbiddenKey(value[i], `${path}[${i}]`);
-      if (found) return found;
-    }
-    return undefined;
-  }
-  for (const key of Object.keys(value)) {
-    if (FORBIDDEN_KEYS.includes(key)) return `${path}.${key}`;
-    const found = findForbiddenKey((value as Record<string, unknown>)[key], `${path}.${key}`);
-    if (found) return found;
-  }
-  return undefined;
-}
-
 function readId(raw: unknown): EnvelopeId | undefined | null {
   if (raw === undefined || raw === null) return undefined;
   if (typeof raw === 'string') return raw.length <= MAX_ID_LENGTH ? raw : null;
@@ -81,9 +63,21 @@ function readId(raw: unknown): EnvelopeId | undefined | null {
 }
 
 /**
- * Turns one text frame into an envelope, or says precisely why it cannot.
- * Payload keys that could reach an object's prototype are refused here, once,
- * so no layer above has to think about them.
+ * Turns one text frame into an envelope, or says precisely why it cannot. Never
+ * throws. Besides the fields' types, two rules on `data` are enforced here,
+ * once, so no layer above has to think about them:
+ *
+ * - nesting deeper than `limits.maxDepth` is refused (`BAD_ENVELOPE`), so that
+ *   no recursive code above (validation, a handler's own walk) meets a payload
+ *   deep enough to overflow its stack;
+ * - keys that could reach a prototype are refused (`BAD_ENVELOPE`, naming the
+ *   path): `__proto__` with any value, and `constructor` (or another name of an
+ *   `Object.prototype` member) whose value is an object or an array; see
+ *   `isRefusedKey` in `json-limits.ts` for why. A lone `constructor: "x"` is accepted.
+ *
+ * The walk that checks both is iterative and bounded, and stays off the common
+ * path: it runs only when a cheap scan of the text says the frame could be too
+ * deep or could hold such a key.
  */
 export function decodeEnvelope(text: string, limits: DecodeLimits): InboundEnvelope | Rejection {
   let parsed: unknown;
@@ -135,25 +129,51 @@ export function decodeEnvelope(text: string, limits: DecodeLimits): InboundEnvel
     );
   }
   const data = raw.data === undefined ? {} : raw.data;
-  // A cheap scan of the text keeps the deep walk off the common path. A key can only
-  // hide from it behind a JSON escape, so any escape takes the long way.
+  // The envelope's own object is one level of the text, hence the + 1. Only a frame
+  // that fails one of the two cheap text tests is walked.
   if (
-    text.includes('__proto__') ||
-    text.includes('constructor') ||
-    text.includes('prototype') ||
-    text.includes('\\u')
+    raw.data !== undefined &&
+    (textDeeperThan(text, limits.maxDepth + 1) || mayHoldRefusedKey(text))
   ) {
-    const path = findForbiddenKey(data, 'data');
-    if (path) {
-      return reject(ErrorCode.BAD_ENVELOPE, `key ${path} is not allowed in a payload`, id, event);
+    const problem = inspectPayload(data, limits.maxDepth, 'data');
+    if (problem?.kind === 'depth') {
+      return reject(
+        ErrorCode.BAD_ENVELOPE,
+        `"data" is nested deeper than ${limits.maxDepth} levels of arrays and objects (maxDepth)`,
+        id,
+        event,
+      );
+    }
+    if (problem?.kind === 'key') {
+      return reject(
+        ErrorCode.BAD_ENVELOPE,
+        `key ${problem.path} is not allowed in a payload: it could reach a prototype`,
+        id,
+        event,
+      );
     }
   }
   return { event, data, timestamp, id };
 }
 
-/** Serializes a value for the wire; `undefined` becomes `null`. Throws on cycles and BigInt. */
+/**
+ * Serializes a value for the wire; `undefined` becomes `null`. Never returns
+ * anything but JSON text: a function, a symbol, or a value whose `toJSON()`
+ * gives `undefined` throws a `TypeError`. Also throws, as `JSON.stringify`
+ * does, on cycles, BigInt, and getters or `toJSON` methods that throw; callers
+ * catch.
+ */
 export function toJson(value: unknown): string {
-  return value === undefined ? 'null' : JSON.stringify(value);
+  if (value === undefined) return 'null';
+  const json = JSON.stringify(value) as string | undefined;
+  if (json === undefined) {
+    const what =
+      typeof value === 'function' || typeof value === 'symbol'
+        ? `a ${typeof value}`
+        : 'a value whose toJSON() returns undefined';
+    throw new TypeError(`the value is not JSON: ${what}`);
+  }
+  return json;
 }
 
 /** Builds a published envelope from parts already serialized. */
@@ -167,16 +187,53 @@ export function encodeAck(id: EnvelopeId, dataJson: string, timestamp: string): 
   return `{"event":"ack","id":${idJson},"data":${dataJson},"timestamp":"${timestamp}"}`;
 }
 
-/** Builds an `error` envelope for a request (with its id and event when known). */
+/** Appended to the message of an error whose details could not be serialized. */
+export const DETAILS_OMITTED = ' (details omitted: not JSON-serializable)';
+
+/**
+ * Builds an `error` envelope for a request (with its id and event when known).
+ * Never throws and always returns valid JSON, whatever the error holds: `code`
+ * and `message` are read and turned into strings inside a `try` (a hostile
+ * subclass may define throwing getters), and `details` that cannot be
+ * serialized (a cycle, a BigInt, a throwing getter, a function) are left out,
+ * the message saying so.
+ */
 export function encodeError(
   error: CaromError,
   id: EnvelopeId | undefined,
   event: string | undefined,
   timestamp: string,
 ): string {
-  const data: Record<string, unknown> = { code: error.code, message: error.message };
-  if (event !== undefined) data.event = event;
-  if (error.details !== undefined) data.details = error.details;
-  const idPart = id === undefined ? '' : `,"id":${JSON.stringify(id)}`;
-  return `{"event":"error","data":${JSON.stringify(data)}${idPart},"timestamp":"${timestamp}"}`;
+  let code: string;
+  try {
+    code = String(error.code);
+  } catch {
+    code = ErrorCode.HANDLER_ERROR;
+  }
+  let message: string;
+  try {
+    message = String(error.message);
+  } catch {
+    message = 'the handler failed';
+  }
+  let details = '';
+  try {
+    const value: unknown = error.details;
+    if (value !== undefined) {
+      const json = JSON.stringify(value) as string | undefined;
+      if (json === undefined) message += DETAILS_OMITTED;
+      else details = `,"details":${json}`;
+    }
+  } catch {
+    message += DETAILS_OMITTED;
+  }
+  const eventPart = typeof event === 'string' ? `,"event":${JSON.stringify(event)}` : '';
+  const idPart =
+    typeof id === 'number' && Number.isFinite(id)
+      ? `,"id":${id}`
+      : typeof id === 'string'
+        ? `,"id":${JSON.stringify(id)}`
+        : '';
+  const data = `{"code":${JSON.stringify(code)},"message":${JSON.stringify(message)}${eventPart}${details}}`;
+  return `{"event":"error","data":${data}${idPart},"timestamp":${JSON.stringify(timestamp)}}`;
 }

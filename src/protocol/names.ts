@@ -33,20 +33,93 @@ export function isPattern(name: string): boolean {
 }
 
 /**
- * Checks a subscription name: an exact name without `*`, `*`, or `prefix.*`
- * with a non-empty prefix free of `*`. Returns a reason when it is malformed.
+ * Checks the shape of a subscription name: an exact name without `*`, `*`, or
+ * `prefix.*` with a non-empty prefix free of `*`. Returns a reason when it is
+ * malformed. It looks at the whole name: check the length first
+ * ({@link subscriptionNameProblem} does).
  */
 export function patternProblem(name: string): string | undefined {
   if (name === ALL) return undefined;
   const star = name.indexOf('*');
   if (star === -1) return undefined;
   if (star !== name.length - 1 || !name.endsWith('.*') || name.length < 3) {
-    return `"${name}": "*" may only stand alone or end a pattern as "prefix.*"`;
+    return `"${quoteName(name)}": "*" may only stand alone or end a pattern as "prefix.*"`;
   }
   return undefined;
+}
+
+/**
+ * True when a name holds a control character: C0 (below 32), DEL or C1 (127 to
+ * 159). Event names and subscription names follow the same rule, so a name
+ * can never carry a line break or a terminal escape into a log.
+ */
+export function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (isControl(s.charCodeAt(i))) return true;
+  return false;
+}
+
+function isControl(c: number): boolean {
+  return c < 32 || (c >= 127 && c < 160);
+}
+
+/** Longest piece of a client's name or key quoted back in a message. */
+const QUOTED_LENGTH = 40;
+
+/**
+ * A client's name or key as a message or a log line shows it: at most 40
+ * characters (then `…`), never half of a surrogate pair, and control characters
+ * written as `\uXXXX`.
+ */
+export function quoteName(text: string): string {
+  let cut = text;
+  if (text.length > QUOTED_LENGTH) {
+    let end = QUOTED_LENGTH;
+    const last = text.charCodeAt(end - 1);
+    if (last >= 0xd800 && last <= 0xdbff) end--;
+    cut = `${text.slice(0, end)}…`;
+  }
+  if (!hasControlCharacter(cut)) return cut;
+  let out = '';
+  for (let i = 0; i < cut.length; i++) {
+    const c = cut.charCodeAt(i);
+    out += isControl(c) ? `\\u${c.toString(16).padStart(4, '0')}` : cut[i];
+  }
+  return out;
+}
+
+/** `a number`, `an array`, `null`: what a value is, without showing it. */
+function kindOf(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  return type === 'object' ? 'an object' : `a ${type}`;
+}
+
+/**
+ * Checks one name of a client's `subscribe` or `unsubscribe`, cheapest test
+ * first and the length before anything walks the name: a string, non-empty, at
+ * most `maxLength` characters (the `maxEventLength` event names obey), free of
+ * control characters ({@link hasControlCharacter}), and shaped as
+ * {@link patternProblem} wants. Returns the reason when it is refused; the
+ * reason quotes at most 40 characters of the name.
+ */
+export function subscriptionNameProblem(name: unknown, maxLength: number): string | undefined {
+  if (typeof name !== 'string') return `a name must be a string, not ${kindOf(name)}`;
+  if (name.length === 0) return 'a name must not be empty';
+  if (name.length > maxLength) {
+    return `"${quoteName(name)}" is longer than ${maxLength} characters`;
+  }
+  if (hasControlCharacter(name)) return `"${quoteName(name)}" contains a control character`;
+  return patternProblem(name);
 }
 
 /** The prefix a pattern matches, `room.` for `room.*`; `''` for `*`. */
 export function patternPrefix(pattern: string): string {
   return pattern === ALL ? '' : pattern.slice(0, -1);
 }
+
+/** The first frame a carom client gets, once its connect hooks have settled. */
+export const WELCOME = 'carom.welcome';
+
+/** A client's heartbeat; the server answers it with an `ack`. */
+export const PING = 'carom.ping';

@@ -158,6 +158,11 @@ export class WsTransport {
     }
   }
 
+  /** Stops accepting upgrades; a handshake still in progress is answered 503. Open sockets stay. */
+  stopAccepting(): void {
+    this.closed = true;
+  }
+
   /** Stops accepting upgrades and closes every socket with `code`. */
   close(code: number, reason: string): void {
     if (this.heartbeat) clearInterval(this.heartbeat);

@@ -263,7 +263,7 @@ describe('app.close()', () => {
       await exercise(c, i, expected);
       clients.push(c);
     }
-    ack(await clients[0]!.request('subscribe', { events: ['beat'] }, { timestamp: T0 + 100_000 }));
+    ack(await clients[0]!.request('subscribe', { events: ['beat'] }, { timestamp: T0 + 50_000 }));
     for (let k = 0; k < clients.length; k += 10) clients[k]!.send('hold', {}, { id: `h${k}` });
     await t.clock.advance(1000);
     assert.equal(clients[0]!.dataOf('beat').length, 2);

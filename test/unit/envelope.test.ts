@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  DETAILS_OMITTED,
   decodeEnvelope,
   encodeAck,
   encodeError,
@@ -13,8 +14,9 @@ import {
 } from '../../src/protocol/envelope.js';
 import { CaromError, ClientError, ErrorCode } from '../../src/index.js';
 import { Frame } from '../../src/protocol/frame.js';
+import { countValues } from '../../src/protocol/json-limits.js';
 
-const LIMITS: DecodeLimits = { maxEventLength: 200 };
+const LIMITS: DecodeLimits = { maxEventLength: 200, maxDepth: 32 };
 const TS = '2026-11-24T11:39:58.733Z';
 
 function rejected(text: string, limits: DecodeLimits = LIMITS): Rejection {
@@ -185,12 +187,12 @@ describe('decodeEnvelope: bad event', () => {
   });
 
   it('uses the configured limit', () => {
-    const limits: DecodeLimits = { maxEventLength: 5 };
+    const limits: DecodeLimits = { maxEventLength: 5, maxDepth: 32 };
     accepted(frame({ event: 'abcde' }), limits);
     const r = rejected(frame({ event: 'abcdef' }), limits);
     assert.equal(r.error.code, ErrorCode.BAD_ENVELOPE);
     assert.match(r.error.message, /5/);
-    const wide: DecodeLimits = { maxEventLength: 1000 };
+    const wide: DecodeLimits = { maxEventLength: 1000, maxDepth: 32 };
     accepted(frame({ event: 'e'.repeat(1000) }), wide);
     rejected(frame({ event: 'e'.repeat(1001) }), wide);
   });
@@ -264,8 +266,9 @@ describe('decodeEnvelope: bad timestamp', () => {
 });
 
 describe('decodeEnvelope: keys that reach a prototype', () => {
-  for (const key of ['__proto__', 'constructor', 'prototype']) {
-    it(`refuses ${key} at the top level of data, naming the path`, () => {
+  // __proto__ is refused whatever its value; constructor only with an object or array value.
+  for (const key of ['__proto__', 'constructor']) {
+    it(`refuses ${key} with an object value at the top level of data, naming the path`, () => {
       const r = rejected(`{"event":"chat","id":4,"data":{"ok":1,"${key}":{"polluted":true}}}`);
       assert.equal(r.error.code, ErrorCode.BAD_ENVELOPE);
       assert.ok(r.error.message.includes(`data.${key}`), r.error.message);
@@ -280,21 +283,67 @@ describe('decodeEnvelope: keys that reach a prototype', () => {
     });
 
     it(`refuses ${key} inside data that is itself an array`, () => {
-      const r = rejected(`{"event":"chat","data":[0,[{"${key}":1}]]}`);
+      const r = rejected(`{"event":"chat","data":[0,[{"${key}":[1]}]]}`);
       assert.equal(r.error.code, ErrorCode.BAD_ENVELOPE);
       assert.ok(r.error.message.includes(`data[1][0].${key}`), r.error.message);
     });
 
     it(`refuses ${key} deep down`, () => {
-      const r = rejected(`{"event":"chat","data":{"a":{"b":{"c":{"d":[{"e":{"${key}":null}}]}}}}}`);
+      const r = rejected(`{"event":"chat","data":{"a":{"b":{"c":{"d":[{"e":{"${key}":{}}}]}}}}}`);
       assert.equal(r.error.code, ErrorCode.BAD_ENVELOPE);
       assert.ok(r.error.message.includes(`data.a.b.c.d[0].e.${key}`), r.error.message);
     });
   }
 
-  it('refuses a forbidden key spelled with JSON unicode escapes', () => {
+  it('refuses __proto__ whatever its value', () => {
+    for (const value of ['null', '1', '"x"', 'true', '[]', '{}']) {
+      const r = rejected(`{"event":"chat","data":{"a":{"__proto__":${value}}}}`);
+      assert.ok(r.error.message.includes('data.a.__proto__'), r.error.message);
+    }
+  });
+
+  it('refuses constructor.prototype, the deep-merge pollution path', () => {
+    const r = rejected('{"event":"chat","data":{"constructor":{"prototype":{"polluted":true}}}}');
+    assert.ok(r.error.message.includes('data.constructor'), r.error.message);
+  });
+
+  it('refuses the other Object.prototype member names with an object value', () => {
+    for (const key of [
+      'hasOwnProperty',
+      'isPrototypeOf',
+      'propertyIsEnumerable',
+      'toLocaleString',
+      'toString',
+      'valueOf',
+      '__defineGetter__',
+      '__defineSetter__',
+      '__lookupGetter__',
+      '__lookupSetter__',
+    ]) {
+      const r = rejected(`{"event":"chat","data":{"x":{"${key}":{"call":1}}}}`);
+      assert.ok(r.error.message.includes(`data.x.${key}`), r.error.message);
+      accepted(`{"event":"chat","data":{"x":{"${key}":"text"}}}`);
+    }
+  });
+
+  it('accepts a lone constructor key with a primitive value, as a chat message may hold', () => {
+    for (const value of ['"Ada"', '1', 'null', 'false']) {
+      const text = `{"event":"chat","data":{"constructor":${value},"list":[{"constructor":${value}}]}}`;
+      assert.deepEqual(accepted(text).data, JSON.parse(text).data);
+    }
+  });
+
+  it('accepts prototype with any value: it matters on a function only', () => {
+    for (const value of ['"x"', '1', 'null', '{"polluted":true}', '[1]']) {
+      const text = `{"event":"chat","data":{"prototype":${value},"a":[{"prototype":${value}}]}}`;
+      assert.deepEqual(accepted(text).data, JSON.parse(text).data);
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  });
+
+  it('refuses a refused key spelled with JSON unicode escapes', () => {
     // JSON.parse turns "\u005f_proto__" into the key "__proto__"; the raw text never says so.
-    for (const spelled of ['\\u005f_proto__', 'constructo\\u0072', '\\u0070rototype']) {
+    for (const spelled of ['\\u005f_proto__', '__prot\\u006f__', 'constructo\\u0072']) {
       const r = rejected(`{"event":"chat","data":{"${spelled}":{"polluted":true}}}`);
       assert.equal(r.error.code, ErrorCode.BAD_ENVELOPE, spelled);
     }
@@ -304,13 +353,20 @@ describe('decodeEnvelope: keys that reach a prototype', () => {
     const data = {
       text: 'constructor',
       list: ['__proto__', 'prototype', 'constructor'],
-      constructors: 1,
+      constructors: { a: 1 },
       my_prototype: 2,
-      __proto__x: 3,
+      __proto__x: { b: 3 },
       nested: { note: 'the constructor of prototype __proto__' },
     };
     const env = accepted(frame({ event: 'chat', data }));
     assert.deepEqual(env.data, data);
+  });
+
+  it('cuts a long key on the path it names', () => {
+    const long = 'k'.repeat(10_000);
+    const r = rejected(`{"event":"chat","data":{"${long}":{"__proto__":{}}}}`);
+    assert.ok(r.error.message.length < 200, r.error.message);
+    assert.ok(r.error.message.includes('.__proto__'), r.error.message);
   });
 
   it('ignores the keys at the top level of the envelope and pollutes nothing', () => {
@@ -323,12 +379,136 @@ describe('decodeEnvelope: keys that reach a prototype', () => {
   });
 });
 
+function nested(depth: number, open = '[', close = ']', inner = ''): string {
+  return open.repeat(depth) + inner + close.repeat(depth);
+}
+
+describe('decodeEnvelope: nesting depth', () => {
+  it('answers the 24 KB frame that used to kill the server: 12,000 deep, with \\u and constructor', () => {
+    for (const extra of ['"\\u0041"', '"constructor"', '{"constructor":{}}', '{"__proto__":1}']) {
+      const text = `{"event":"chat","id":5,"data":${nested(12_000, '[', ']', extra)}}`;
+      const r = rejected(text);
+      assert.equal(r.error.code, ErrorCode.BAD_ENVELOPE);
+      assert.match(r.error.message, /deeper than 32/);
+      assert.match(r.error.message, /maxDepth/);
+      assert.equal(r.id, 5);
+      assert.equal(r.event, 'chat');
+    }
+  });
+
+  it('refuses 20,000 levels of objects too', () => {
+    let data = '1';
+    for (let i = 0; i < 20_000; i++) data = `{"a":${data}}`;
+    const r = rejected(`{"event":"chat","data":${data}}`);
+    assert.equal(r.error.code, ErrorCode.BAD_ENVELOPE);
+  });
+
+  it('accepts data exactly at the limit and refuses one level more', () => {
+    for (const [open, close] of [
+      ['[', ']'],
+      ['{"k":', '}'],
+    ] as const) {
+      accepted(`{"event":"chat","data":${nested(32, open, close, open === '[' ? '' : '0')}}`);
+      const r = rejected(
+        `{"event":"chat","id":"x","data":${nested(33, open, close, open === '[' ? '' : '0')}}`,
+      );
+      assert.equal(r.id, 'x');
+      assert.match(r.error.message, /32/);
+    }
+  });
+
+  it('counts depth as documented: a scalar is 0, {} is 1', () => {
+    const limits = (maxDepth: number): DecodeLimits => ({ maxEventLength: 200, maxDepth });
+    accepted('{"event":"e","data":5}', limits(0));
+    accepted('{"event":"e","data":null}', limits(0));
+    rejected('{"event":"e","data":{}}', limits(0));
+    accepted('{"event":"e","data":{}}', limits(1));
+    accepted('{"event":"e","data":[1,"x",null]}', limits(1));
+    rejected('{"event":"e","data":{"a":[1]}}', limits(1));
+    accepted('{"event":"e","data":{"a":[1]}}', limits(2));
+    // The {} given for a missing data is the server's, not the client's: not measured.
+    accepted('{"event":"e"}', limits(0));
+  });
+
+  it('measures data only: depth in an ignored field does not count', () => {
+    accepted(`{"event":"chat","meta":${nested(100)},"data":{"a":1}}`);
+  });
+
+  it('is not fooled by brackets inside strings', () => {
+    const data = { text: '['.repeat(500) + '"\\' + '{'.repeat(500), list: [']]]', '\\"[[['] };
+    assert.deepEqual(accepted(frame({ event: 'chat', data })).data, data);
+  });
+
+  it('finds a deep branch after wide shallow ones', () => {
+    const data = `[${'0,'.repeat(1000)}{"a":[]},${nested(40)}]`;
+    rejected(`{"event":"chat","data":${data}}`);
+    accepted(`{"event":"chat","data":[${'0,'.repeat(1000)}${nested(31)}]}`);
+  });
+});
+
+describe('countValues', () => {
+  it('counts every object, array and primitive, the root included', () => {
+    assert.equal(countValues(5, 100), 1);
+    assert.equal(countValues(null, 100), 1);
+    assert.equal(countValues({}, 100), 1);
+    assert.equal(countValues([], 100), 1);
+    assert.equal(countValues([1, 2, 3], 100), 4);
+    assert.equal(countValues({ a: 1, b: [true, null, { c: 'x' }] }, 100), 7);
+  });
+
+  it('stops past the limit and says limit + 1', () => {
+    assert.equal(countValues([1, 2, 3], 4), 4);
+    assert.equal(countValues([1, 2, 3], 3), 4);
+    assert.equal(countValues([1, 2, 3], 0), 1);
+    assert.equal(
+      countValues(
+        Array.from({ length: 1_000_000 }, () => [1]),
+        10,
+      ),
+      11,
+    );
+  });
+
+  it('walks 100,000 levels without a stack overflow and stops at the limit on a cycle', () => {
+    let deep: unknown = 0;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    assert.equal(countValues(deep, 1_000_000), 100_001);
+    const cycle: unknown[] = [];
+    cycle.push(cycle);
+    assert.equal(countValues(cycle, 50), 51);
+  });
+});
+
 describe('toJson', () => {
   it('serializes values and turns undefined into null', () => {
     assert.equal(toJson(undefined), 'null');
     assert.equal(toJson(null), 'null');
     assert.equal(toJson({ a: [1, 'b'] }), '{"a":[1,"b"]}');
     assert.equal(toJson('x"y'), '"x\\"y"');
+  });
+
+  it('throws a TypeError rather than return undefined', () => {
+    for (const value of [() => 1, Symbol('s'), { toJSON: () => undefined }]) {
+      assert.throws(() => toJson(value), { name: 'TypeError', message: /not JSON/ });
+    }
+  });
+
+  it('throws on BigInt, cycles, throwing getters and throwing toJSON', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    const getter = {
+      get boom(): never {
+        throw new Error('getter');
+      },
+    };
+    const toJSON = {
+      toJSON(): never {
+        throw new Error('toJSON');
+      },
+    };
+    for (const value of [10n, { n: 1n }, cycle, getter, toJSON]) {
+      assert.throws(() => toJson(value));
+    }
   });
 });
 
@@ -455,6 +635,90 @@ describe('encodeError', () => {
     assert.equal(parsed.data.code, 'BAD_ENVELOPE');
     assert.equal(parsed.data.event, 'chat');
     assert.equal(parsed.timestamp, TS);
+  });
+});
+
+describe('encodeError: hostile errors', () => {
+  function parsed(error: unknown): { data: Record<string, unknown>; id?: unknown } {
+    const text = encodeError(error as CaromError, 3, 'chat', TS);
+    return JSON.parse(text) as { data: Record<string, unknown> };
+  }
+
+  it('leaves out circular details and says so', () => {
+    const details: Record<string, unknown> = { a: 1 };
+    details.self = details;
+    const out = parsed(new ClientError('room is full', { details }));
+    assert.equal(out.data.message, `room is full${DETAILS_OMITTED}`);
+    assert.equal('details' in out.data, false);
+    assert.equal(out.data.code, 'HANDLER_ERROR');
+    assert.equal(out.data.event, 'chat');
+  });
+
+  it('leaves out BigInt, function and throwing-toJSON details', () => {
+    const throwing = {
+      toJSON(): never {
+        throw new Error('no');
+      },
+    };
+    for (const details of [{ n: 10n }, 10n, () => 1, Symbol('s'), throwing]) {
+      const out = parsed(new CaromError(ErrorCode.FORBIDDEN, 'no', details));
+      assert.equal(out.data.message, `no${DETAILS_OMITTED}`);
+      assert.equal(out.data.code, 'FORBIDDEN');
+      assert.equal('details' in out.data, false);
+    }
+  });
+
+  it('survives a Proxy whose every getter throws', () => {
+    const hostile = new Proxy(
+      {},
+      {
+        get(): never {
+          throw new Error('trap');
+        },
+      },
+    );
+    const out = parsed(hostile);
+    assert.equal(out.data.code, 'HANDLER_ERROR');
+    assert.equal(typeof out.data.message, 'string');
+    assert.equal(out.id, 3);
+  });
+
+  it('survives a subclass with throwing getters and values whose toString throws', () => {
+    const hostile = new ClientError('x');
+    for (const key of ['code', 'message', 'details']) {
+      Object.defineProperty(hostile, key, {
+        get(): never {
+          throw new Error(key);
+        },
+      });
+    }
+    const out = parsed(hostile);
+    assert.equal(out.data.code, 'HANDLER_ERROR');
+    assert.ok(String(out.data.message).endsWith(DETAILS_OMITTED));
+    const badCode = {
+      code: {
+        toString(): never {
+          throw new Error('code');
+        },
+      },
+      message: Object.create(null) as object,
+    };
+    const out2 = parsed(badCode);
+    assert.equal(out2.data.code, 'HANDLER_ERROR');
+    assert.equal(typeof out2.data.message, 'string');
+  });
+
+  it('survives null and undefined in place of an error', () => {
+    for (const error of [null, undefined, 42, 'text']) {
+      const out = parsed(error);
+      assert.equal(typeof out.data.code, 'string');
+    }
+  });
+
+  it('keeps lone surrogates and control characters valid JSON', () => {
+    const err = new CaromError(ErrorCode.HANDLER_ERROR, 'a\ud800b\u0000\u009f', { s: '\udfff' });
+    const out = JSON.parse(encodeError(err, '\ud800', 'e\udc00', TS)) as Record<string, unknown>;
+    assert.equal(out.id, '\ud800');
   });
 });
 

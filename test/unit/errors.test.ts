@@ -27,7 +27,7 @@ import {
 // ---------------------------------------------------------------------------
 
 /** Answers with the payload it received. */
-@On('echo')
+@On('echo', { dto: false })
 class EchoHandler extends Handler {
   calls = 0;
   handle(data: unknown): unknown {

@@ -1117,7 +1117,7 @@ describe('handlers', () => {
     @Topic('bulletin')
     class BulletinSender extends Sender<{ text: string }> {}
 
-    @On('post')
+    @On('post', { dto: false })
     class PostHandler extends Handler {
       posts = 0;
       constructor(readonly bulletins: BulletinSender) {

@@ -504,7 +504,11 @@ describe('ordering and connection life', () => {
 
     it("reads bounce-ws's offset-less local timestamps with microseconds, and offsets", async () => {
       const recorder = new Recorder();
-      t = await createTestApp({ handlers: [recorder], staleness: { scope: 'off' } });
+      t = await createTestApp({
+        handlers: [recorder],
+        staleness: { scope: 'off' },
+        startTime: Date.UTC(2026, 0, 1, 12),
+      });
       const c = await t.connect();
       await c.request('raw', {}, { timestamp: '2026-01-01T01:02:03.123456' });
       await c.request('raw', {}, { timestamp: '2026-01-01T05:00:00+02:00' });

@@ -15,7 +15,7 @@ class LoudGreeter extends Greeter {
   }
 }
 
-@On('greet')
+@On('greet', { dto: false })
 class GreetHandler extends Handler<{ name: string }, string> {
   constructor(readonly greeter: Greeter) {
     super();

@@ -475,7 +475,9 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   /**
    * Sends an event without asking for a reply. While disconnected it is
    * queued (up to `maxQueue`; beyond that the oldest is dropped, counted in
-   * `dropped` and reported to `onDrop`). After `close()` it is dropped.
+   * `dropped` and reported to `onDrop`). After `close()` it is dropped, and
+   * so are the emits still queued when the client closes for good (`close()`,
+   * a refusal, a lost connection with reconnect off).
    */
   emit<K extends SendableEvent<M>>(event: K, data: SendData<M, K>): void;
   emit(event: string, data?: unknown): void {
@@ -497,7 +499,8 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
 
   /**
    * Calls `fn` with each emit the client drops: past `maxQueue` while
-   * disconnected (the oldest goes), or after `close()`. `dropped` is the count so far.
+   * disconnected (the oldest goes), still queued when the client closes for
+   * good, or after `close()`. `dropped` is the count so far.
    */
   onDrop(fn: (event: string, data: unknown, dropped: number) => void): () => void {
     this.dropListeners.add(fn);
@@ -567,7 +570,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
     this.dropSocket(code, reason);
     this.connectionIdNow = undefined;
     this.rejectPending('CLOSED', 'the client was closed');
-    this.setState('closed', { code, reason, willReconnect: false });
+    this.becameClosed({ code, reason, willReconnect: false });
   }
 
   private call<T>(event: string, data: unknown, timeoutMs = this.requestTimeoutMs): Promise<T> {
@@ -741,7 +744,15 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   private giveUp(code: number, reason: string): void {
     this.clearTimers();
     this.lastClose = { code, reason, willReconnect: false };
-    this.setState('closed', this.lastClose);
+    this.becameClosed(this.lastClose);
+  }
+
+  /** Closed for good: emits still queued will never go, so they are dropped and reported. */
+  private becameClosed(info: CloseInfo): void {
+    this.setState('closed', info);
+    for (const queued of this.queue.splice(0)) {
+      this.drop(queued.event, (JSON.parse(queued.frame) as { data: unknown }).data);
+    }
   }
 
   /** The connection, or the attempt at one, is over: close for good or schedule the next attempt. */
@@ -759,7 +770,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
     else this.rejectPending('DISCONNECTED', `the connection was lost ${suffix}`);
     if (r === undefined || this.closedByUser || refused) {
       this.lastClose = { code, reason, willReconnect: false };
-      this.setState('closed', this.lastClose);
+      this.becameClosed(this.lastClose);
       return;
     }
     if (stable) this.attempts = 0;

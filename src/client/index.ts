@@ -8,6 +8,7 @@ export {
   type ReconnectOptions,
   type ServerEnvelope,
   type ServerError,
+  type TokenSource,
   type WebSocketConstructor,
   type WebSocketLike,
 } from './client.js';

@@ -433,6 +433,20 @@ describe('carom/client: refusals', () => {
     assert.equal(sockets.length, 1, 'no retry after a refusal');
   });
 
+  it('emits queued when the client is refused are dropped and reported, not kept for ever', () => {
+    const { c, last } = setup();
+    const dropped: unknown[] = [];
+    c.onDrop((event, data) => dropped.push([event, data]));
+    c.emit('log', { n: 1 });
+    c.emit('log', { n: 2 });
+    last().accept('carom').drop(1008, 'unauthorized');
+    assert.deepEqual(dropped, [
+      ['log', { n: 1 }],
+      ['log', { n: 2 }],
+    ]);
+    assert.equal(c.dropped, 2);
+  });
+
   it('a 1008 after open rejects the pending requests with REFUSED', async () => {
     const { c, last } = opened();
     const asked = settle(c.request('chat', {}));

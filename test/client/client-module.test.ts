@@ -15,7 +15,6 @@ import {
   clientModuleSource,
   serveClientModule,
 } from '../../src/index.js';
-import { Welcome } from './welcome.js';
 
 class Echo {
   @On('echo')
@@ -38,7 +37,7 @@ afterEach(async () => {
 });
 
 async function listening(): Promise<{ app: Carom; base: string; ws: string }> {
-  const app = new Carom({ handlers: [Echo, Welcome], logLevel: 'fatal' });
+  const app = new Carom({ handlers: [Echo], logLevel: 'fatal' });
   apps.push(app);
   const { port } = await app.listen({ port: 0, host: '127.0.0.1' });
   return { app, base: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws` };

@@ -20,7 +20,6 @@ import {
   type CaromOptions,
   type HandshakeRequest,
 } from '../../src/index.js';
-import { Welcome } from './welcome.js';
 import {
   CaromClient,
   RequestError,
@@ -186,7 +185,7 @@ const clients: CaromClient<any>[] = [];
 /** A listening app (on `port`, or a free one) with the handlers and senders above. */
 async function serve(options: CaromOptions = {}, port = 0) {
   const app = new Carom({
-    handlers: [ChatHandler, Api, Welcome],
+    handlers: [ChatHandler, Api],
     providers: [Inbox],
     senders: [NewsSender, AlertSender],
     topics: ['room.*'],

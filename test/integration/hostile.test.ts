@@ -4,7 +4,7 @@
  * After each attack the server must still answer everyone.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import {
   Carom,
@@ -16,16 +16,9 @@ import {
 import { createPingApp, PingHandler } from '../../examples/ping/app.js';
 import { NASTY_FRAMES } from '../fixtures/nasty-frames.js';
 import { connect, terminateAll, within, type Client, type Envelope } from './helpers.js';
+import { failOnEscapes } from '../support/no-escapes.js';
 
-const escaped: unknown[] = [];
-const record = (err: unknown): void => void escaped.push(err);
-process.on('uncaughtException', record);
-process.on('unhandledRejection', record);
-after(() => {
-  process.off('uncaughtException', record);
-  process.off('unhandledRejection', record);
-  assert.deepEqual(escaped, [], 'nothing may reach the process');
-});
+failOnEscapes();
 
 const apps: Carom[] = [];
 afterEach(async () => {

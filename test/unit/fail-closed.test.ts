@@ -12,7 +12,7 @@
  * to them as plain function calls, as such a build would.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { IsInt, IsString, Min } from 'class-validator';
 import {
   Carom,
@@ -23,19 +23,10 @@ import {
   Payload,
   type Context,
 } from '../../src/index.js';
-import { createTestApp, settle, type TestApp } from '../../src/testing/index.js';
+import { createTestApp, type TestApp } from '../../src/testing/index.js';
+import { failOnEscapes } from '../support/no-escapes.js';
 
-const escaped: unknown[] = [];
-const onUncaught = (err: unknown): void => void escaped.push(err);
-const onUnhandled = (reason: unknown): void => void escaped.push(reason);
-process.on('uncaughtException', onUncaught);
-process.on('unhandledRejection', onUnhandled);
-after(async () => {
-  await settle(5);
-  process.off('uncaughtException', onUncaught);
-  process.off('unhandledRejection', onUnhandled);
-  assert.deepEqual(escaped, [], 'something reached uncaughtException or unhandledRejection');
-});
+failOnEscapes();
 
 let t: TestApp | undefined;
 afterEach(async () => {

@@ -10,7 +10,7 @@
  * without tripping over a Proxy.
  */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CaromError, ClientError, ErrorCode, Handler, On } from '../../src/index.js';
 import {
@@ -19,18 +19,9 @@ import {
   type ReceivedEnvelope,
   type TestClient,
 } from '../../src/testing/index.js';
+import { failOnEscapes } from '../support/no-escapes.js';
 
-const escaped: unknown[] = [];
-const onUncaught = (err: unknown): void => void escaped.push(err);
-const onUnhandled = (reason: unknown): void => void escaped.push(reason);
-process.on('uncaughtException', onUncaught);
-process.on('unhandledRejection', onUnhandled);
-after(async () => {
-  await settle(5);
-  process.off('uncaughtException', onUncaught);
-  process.off('unhandledRejection', onUnhandled);
-  assert.deepEqual(escaped, [], 'something reached uncaughtException or unhandledRejection');
-});
+failOnEscapes();
 
 // ---------------------------------------------------------------------------
 // Recipes of hostile values

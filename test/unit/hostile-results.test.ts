@@ -9,7 +9,7 @@
  * rejects).
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import {
   IsString,
   Validate,
@@ -41,23 +41,9 @@ import {
   type TestAppOptions,
   type TestClient,
 } from '../../src/testing/index.js';
+import { failOnEscapes } from '../support/no-escapes.js';
 
-// ---------------------------------------------------------------------------
-// Nothing may escape to the process, in any test of this file
-// ---------------------------------------------------------------------------
-
-const escaped: unknown[] = [];
-const onUncaught = (err: unknown): void => void escaped.push(err);
-const onUnhandled = (reason: unknown): void => void escaped.push(reason);
-process.on('uncaughtException', onUncaught);
-process.on('unhandledRejection', onUnhandled);
-after(async () => {
-  // An unhandled rejection is reported a turn after it happens.
-  await settle(5);
-  process.off('uncaughtException', onUncaught);
-  process.off('unhandledRejection', onUnhandled);
-  assert.deepEqual(escaped, [], 'something reached uncaughtException or unhandledRejection');
-});
+failOnEscapes();
 
 // ---------------------------------------------------------------------------
 // Hostile values

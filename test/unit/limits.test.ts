@@ -6,7 +6,7 @@
  * connect hooks that refuse.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import { IsArray, IsString } from 'class-validator';
 import {
   Carom,
@@ -31,18 +31,9 @@ import {
   type TestClient,
 } from '../../src/testing/index.js';
 import { deferred, type Deferred } from '../support/deferred.js';
+import { failOnEscapes } from '../support/no-escapes.js';
 
-const escaped: unknown[] = [];
-const onUncaught = (err: unknown): void => void escaped.push(err);
-const onUnhandled = (reason: unknown): void => void escaped.push(reason);
-process.on('uncaughtException', onUncaught);
-process.on('unhandledRejection', onUnhandled);
-after(async () => {
-  await settle(5);
-  process.off('uncaughtException', onUncaught);
-  process.off('unhandledRejection', onUnhandled);
-  assert.deepEqual(escaped, [], 'something reached uncaughtException or unhandledRejection');
-});
+failOnEscapes();
 
 const T0 = Date.UTC(2026, 0, 1);
 

@@ -12,13 +12,6 @@
 
 import { quoteName } from './names.js';
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-
 /**
  * Keys whose object value a naive deep merge would follow into something every
  * plain object shares: `constructor` leads to `Object` (and from there to
@@ -42,23 +35,6 @@ const SHARED_WHEN_OBJECT: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Text that every frame holding a refused key contains. A key can only be
- * spelled differently from its name through a `\u` escape (no refused name
- * holds a character that has a short escape), so `\u` is on the list.
- */
-const KEY_HINTS = [
-  '__',
-  '\\u',
-  'constructor',
-  'hasOwnProperty',
-  'isPrototypeOf',
-  'propertyIsEnumerable',
-  'toLocaleString',
-  'toString',
-  'valueOf',
-];
-
-/**
  * True when a key with this value is refused in a payload. `__proto__` is
  * refused whatever its value: `target[key] = value` in any naive copy sets the
  * target's prototype (`Object.assign` included), and no application needs the
@@ -73,51 +49,6 @@ const KEY_HINTS = [
 export function isRefusedKey(key: string, value: unknown): boolean {
   if (key === '__proto__') return true;
   return value !== null && typeof value === 'object' && SHARED_WHEN_OBJECT.has(key);
-}
-
-/** True when the frame's text could hold a refused key (a cheap test before any walk). */
-export function mayHoldRefusedKey(text: string): boolean {
-  for (const hint of KEY_HINTS) if (text.includes(hint)) return true;
-  return false;
-}
-
-/**
- * True when arrays and objects in a JSON text nest deeper than `limit`,
- * counting the text's own outer value. The text must be valid JSON (it has
- * been parsed): the scan only tracks whether it is inside a string, and skips
- * each string with `indexOf`, so long strings cost little.
- */
-export function textDeeperThan(text: string, limit: number): boolean {
-  // Every level takes an opening and a closing character.
-  if (text.length <= 2 * limit) return false;
-  let depth = 0;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      i = closingQuote(text, i);
-    } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
-      if (++depth > limit) return true;
-    } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) {
-      depth--;
-    }
-  }
-  return false;
-}
-
-/** Index of the quote that closes the string opened at `open` (the text's length if none). */
-function closingQuote(text: string, open: number): number {
-  let from = open + 1;
-  for (;;) {
-    const q = text.indexOf('"', from);
-    if (q === -1) return text.length;
-    // A quote preceded by an odd run of backslashes is escaped. Each backslash is
-    // counted once, so the scan stays linear.
-    let backslashes = 0;
-    for (let j = q - 1; j > open && text.charCodeAt(j) === BACKSLASH; j--) backslashes++;
-    if (backslashes % 2 === 0) return q;
-    from = q + 1;
-  }
 }
 
 /** What {@link inspectPayload} found wrong, if anything. */
@@ -140,21 +71,68 @@ function levelOf(node: object): Level {
 }
 
 /**
- * Walks a decoded payload depth-first with an explicit stack and reports the
- * first problem: nesting deeper than `maxDepth` (see the module's definition),
- * or a refused key ({@link isRefusedKey}) with its path from `root`. The stack
- * never holds more than `maxDepth` levels, and each value is visited at most
- * once, so the work is bounded by the payload's size and the memory by the
- * limit.
+ * Checks a decoded payload and reports the first problem: nesting deeper than
+ * `maxDepth` (see the module's definition), or a refused key
+ * ({@link isRefusedKey}) with its path from `root`. Iterative, with explicit
+ * stacks: each value is visited at most once, so the work is bounded by the
+ * payload's size, and no payload can overflow the call stack.
  */
 export function inspectPayload(
   value: unknown,
   maxDepth: number,
   root: string,
 ): PayloadProblem | undefined {
+  const found = quickCheck(value, maxDepth);
+  if (found === undefined) return undefined;
+  // The quick walk does not keep paths; a second one, only for a refused frame, does.
+  return found === 'depth' ? { kind: 'depth' } : keyProblem(value, maxDepth, root);
+}
+
+/**
+ * The common path: a walk with two flat stacks (containers and their depths),
+ * no allocation per value beyond the key list, and no path.
+ */
+function quickCheck(value: unknown, maxDepth: number): 'depth' | 'key' | undefined {
   if (value === null || typeof value !== 'object') return undefined;
-  if (maxDepth < 1) return { kind: 'depth' };
-  const stack: Level[] = [levelOf(value)];
+  if (maxDepth < 1) return 'depth';
+  const nodes: object[] = [value];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const depth = depths.pop()!;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const child: unknown = node[i];
+        if (child !== null && typeof child === 'object') {
+          if (depth >= maxDepth) return 'depth';
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    } else {
+      const keys = Object.keys(node);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const child = (node as Record<string, unknown>)[key];
+        if (isRefusedKey(key, child)) return 'key';
+        if (child !== null && typeof child === 'object') {
+          if (depth >= maxDepth) return 'depth';
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Finds the path of the first refused key, depth-first with one stack entry
+ * per open level (never more than `maxDepth`). Reports depth if it finds that
+ * first.
+ */
+function keyProblem(value: unknown, maxDepth: number, root: string): PayloadProblem {
+  const stack: Level[] = [levelOf(value as object)];
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
     if (top.index >= top.length) {
@@ -175,7 +153,8 @@ export function inspectPayload(
       stack.push(levelOf(child));
     }
   }
-  return undefined;
+  // Not reached: quickCheck found a refused key, so this walk finds one too.
+  return { kind: 'key', path: root };
 }
 
 /** The path of the member each level is visiting, `data.a.b[1].__proto__`. */

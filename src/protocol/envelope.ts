@@ -71,9 +71,10 @@ function readId(raw: unknown): EnvelopeId | undefined | null {
  *   no recursive code above (validation, a handler's own walk) meets a payload
  *   deep enough to overflow its stack;
  * - keys that could reach a prototype are refused (`BAD_ENVELOPE`, naming the
- *   path): `__proto__` with any value, and `constructor` (or another name of an
- *   `Object.prototype` member) whose value is an object or an array; see
- *   `isRefusedKey` in `json-limits.ts` for why. A lone `constructor: "x"` is accepted.
+ *   path): `__proto__` and `constructor` with any value, and the other names
+ *   of `Object.prototype`'s members when their value is an object or an
+ *   array; `prototype` is accepted. See `isRefusedKey` in `json-limits.ts` for
+ *   why.
  *
  * The walk that checks both is iterative, visits each value once and stops at
  * the first problem.

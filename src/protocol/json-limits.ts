@@ -13,15 +13,14 @@
 import { quoteName } from './names.js';
 
 /**
- * Keys whose object value a naive deep merge would follow into something every
- * plain object shares: `constructor` leads to `Object` (and from there to
- * `Object.prototype` and to statics such as `Object.assign`), the others to the
- * built-in methods of `Object.prototype`. With a string, number, boolean or
- * `null` value they only set an own property of the one object, so they are
- * allowed then.
+ * Names of `Object.prototype`'s methods: on every plain object they resolve to
+ * a shared built-in function, and a naive deep merge that follows an object
+ * value under one of them writes onto that function for the whole process
+ * (`{hasOwnProperty: {call: 1}}` breaks every
+ * `Object.prototype.hasOwnProperty.call(...)`). With a plain value they only
+ * shadow a method of the one object, which class-transformer drops anyway.
  */
 const SHARED_WHEN_OBJECT: ReadonlySet<string> = new Set([
-  'constructor',
   'hasOwnProperty',
   'isPrototypeOf',
   'propertyIsEnumerable',
@@ -35,19 +34,26 @@ const SHARED_WHEN_OBJECT: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * True when a key with this value is refused in a payload. `__proto__` is
- * refused whatever its value: `target[key] = value` in any naive copy sets the
- * target's prototype (`Object.assign` included), and no application needs the
- * name. The names in {@link SHARED_WHEN_OBJECT} are refused when their value is
- * an object or an array: `merge(obj, {constructor: {prototype: {x: 1}}})` is
- * the deep-merge pollution path. `prototype` alone is allowed: it only matters
- * on a function, and a JSON value reaches a function only through the keys
- * above. class-transformer 0.5 skips `__proto__` and `constructor` keys in
- * `plainToInstance` and assigns `prototype` as an own property of the new
- * instance, so none of these can change a DTO's prototype either.
+ * True when a key with this value is refused in a payload.
+ *
+ * - `__proto__`, whatever its value: `target[key] = value` in any naive copy
+ *   (`Object.assign` included) sets the target's prototype.
+ * - `constructor`, whatever its value: with an object value it is the
+ *   deep-merge pollution path (`merge(obj, {constructor: {prototype: {x: 1}}})`
+ *   reaches `Object.prototype`; `{constructor: {assign: 1}}` overwrites
+ *   `Object.assign`); with a plain value it is what code that trusts
+ *   `value.constructor` trips on: class-transformer 0.5 takes a nested
+ *   object's own `constructor` as its class when no `@Type` says otherwise,
+ *   and `plainToInstance` throws a TypeError on `{"a": {"constructor": 1}}`.
+ * - the names in {@link SHARED_WHEN_OBJECT}, when the value is an object or an
+ *   array.
+ *
+ * `prototype` is allowed with any value: it only matters on a function, which
+ * a JSON value reaches only through the keys above, and class-transformer
+ * assigns it as a plain own property.
  */
 export function isRefusedKey(key: string, value: unknown): boolean {
-  if (key === '__proto__') return true;
+  if (key === '__proto__' || key === 'constructor') return true;
   return value !== null && typeof value === 'object' && SHARED_WHEN_OBJECT.has(key);
 }
 

@@ -12,23 +12,15 @@
 
 import { quoteName } from './names.js';
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-
 /**
- * Keys whose object value a naive deep merge would follow into something every
- * plain object shares: `constructor` leads to `Object` (and from there to
- * `Object.prototype` and to statics such as `Object.assign`), the others to the
- * built-in methods of `Object.prototype`. With a string, number, boolean or
- * `null` value they only set an own property of the one object, so they are
- * allowed then.
+ * Names of `Object.prototype`'s methods: on every plain object they resolve to
+ * a shared built-in function, and a naive deep merge that follows an object
+ * value under one of them writes onto that function for the whole process
+ * (`{hasOwnProperty: {call: 1}}` breaks every
+ * `Object.prototype.hasOwnProperty.call(...)`). With a plain value they only
+ * shadow a method of the one object, which class-transformer drops anyway.
  */
 const SHARED_WHEN_OBJECT: ReadonlySet<string> = new Set([
-  'constructor',
   'hasOwnProperty',
   'isPrototypeOf',
   'propertyIsEnumerable',
@@ -42,82 +34,27 @@ const SHARED_WHEN_OBJECT: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Text that every frame holding a refused key contains. A key can only be
- * spelled differently from its name through a `\u` escape (no refused name
- * holds a character that has a short escape), so `\u` is on the list.
- */
-const KEY_HINTS = [
-  '__',
-  '\\u',
-  'constructor',
-  'hasOwnProperty',
-  'isPrototypeOf',
-  'propertyIsEnumerable',
-  'toLocaleString',
-  'toString',
-  'valueOf',
-];
-
-/**
- * True when a key with this value is refused in a payload. `__proto__` is
- * refused whatever its value: `target[key] = value` in any naive copy sets the
- * target's prototype (`Object.assign` included), and no application needs the
- * name. The names in {@link SHARED_WHEN_OBJECT} are refused when their value is
- * an object or an array: `merge(obj, {constructor: {prototype: {x: 1}}})` is
- * the deep-merge pollution path. `prototype` alone is allowed: it only matters
- * on a function, and a JSON value reaches a function only through the keys
- * above. class-transformer 0.5 skips `__proto__` and `constructor` keys in
- * `plainToInstance` and assigns `prototype` as an own property of the new
- * instance, so none of these can change a DTO's prototype either.
+ * True when a key with this value is refused in a payload.
+ *
+ * - `__proto__`, whatever its value: `target[key] = value` in any naive copy
+ *   (`Object.assign` included) sets the target's prototype.
+ * - `constructor`, whatever its value: with an object value it is the
+ *   deep-merge pollution path (`merge(obj, {constructor: {prototype: {x: 1}}})`
+ *   reaches `Object.prototype`; `{constructor: {assign: 1}}` overwrites
+ *   `Object.assign`); with a plain value it is what code that trusts
+ *   `value.constructor` trips on: class-transformer 0.5 takes a nested
+ *   object's own `constructor` as its class when no `@Type` says otherwise,
+ *   and `plainToInstance` throws a TypeError on `{"a": {"constructor": 1}}`.
+ * - the names in {@link SHARED_WHEN_OBJECT}, when the value is an object or an
+ *   array.
+ *
+ * `prototype` is allowed with any value: it only matters on a function, which
+ * a JSON value reaches only through the keys above, and class-transformer
+ * assigns it as a plain own property.
  */
 export function isRefusedKey(key: string, value: unknown): boolean {
-  if (key === '__proto__') return true;
+  if (key === '__proto__' || key === 'constructor') return true;
   return value !== null && typeof value === 'object' && SHARED_WHEN_OBJECT.has(key);
-}
-
-/** True when the frame's text could hold a refused key (a cheap test before any walk). */
-export function mayHoldRefusedKey(text: string): boolean {
-  for (const hint of KEY_HINTS) if (text.includes(hint)) return true;
-  return false;
-}
-
-/**
- * True when arrays and objects in a JSON text nest deeper than `limit`,
- * counting the text's own outer value. The text must be valid JSON (it has
- * been parsed): the scan only tracks whether it is inside a string, and skips
- * each string with `indexOf`, so long strings cost little.
- */
-export function textDeeperThan(text: string, limit: number): boolean {
-  // Every level takes an opening and a closing character.
-  if (text.length <= 2 * limit) return false;
-  let depth = 0;
-  const n = text.length;
-  for (let i = 0; i < n; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      i = closingQuote(text, i);
-    } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
-      if (++depth > limit) return true;
-    } else if (c === CLOSE_BRACKET || c === CLOSE_BRACE) {
-      depth--;
-    }
-  }
-  return false;
-}
-
-/** Index of the quote that closes the string opened at `open` (the text's length if none). */
-function closingQuote(text: string, open: number): number {
-  let from = open + 1;
-  for (;;) {
-    const q = text.indexOf('"', from);
-    if (q === -1) return text.length;
-    // A quote preceded by an odd run of backslashes is escaped. Each backslash is
-    // counted once, so the scan stays linear.
-    let backslashes = 0;
-    for (let j = q - 1; j > open && text.charCodeAt(j) === BACKSLASH; j--) backslashes++;
-    if (backslashes % 2 === 0) return q;
-    from = q + 1;
-  }
 }
 
 /** What {@link inspectPayload} found wrong, if anything. */
@@ -140,21 +77,68 @@ function levelOf(node: object): Level {
 }
 
 /**
- * Walks a decoded payload depth-first with an explicit stack and reports the
- * first problem: nesting deeper than `maxDepth` (see the module's definition),
- * or a refused key ({@link isRefusedKey}) with its path from `root`. The stack
- * never holds more than `maxDepth` levels, and each value is visited at most
- * once, so the work is bounded by the payload's size and the memory by the
- * limit.
+ * Checks a decoded payload and reports the first problem: nesting deeper than
+ * `maxDepth` (see the module's definition), or a refused key
+ * ({@link isRefusedKey}) with its path from `root`. Iterative, with explicit
+ * stacks: each value is visited at most once, so the work is bounded by the
+ * payload's size, and no payload can overflow the call stack.
  */
 export function inspectPayload(
   value: unknown,
   maxDepth: number,
   root: string,
 ): PayloadProblem | undefined {
+  const found = quickCheck(value, maxDepth);
+  if (found === undefined) return undefined;
+  // The quick walk does not keep paths; a second one, only for a refused frame, does.
+  return found === 'depth' ? { kind: 'depth' } : keyProblem(value, maxDepth, root);
+}
+
+/**
+ * The common path: a walk with two flat stacks (containers and their depths),
+ * no allocation per value beyond the key list, and no path.
+ */
+function quickCheck(value: unknown, maxDepth: number): 'depth' | 'key' | undefined {
   if (value === null || typeof value !== 'object') return undefined;
-  if (maxDepth < 1) return { kind: 'depth' };
-  const stack: Level[] = [levelOf(value)];
+  if (maxDepth < 1) return 'depth';
+  const nodes: object[] = [value];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const depth = depths.pop()!;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        const child: unknown = node[i];
+        if (child !== null && typeof child === 'object') {
+          if (depth >= maxDepth) return 'depth';
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    } else {
+      const keys = Object.keys(node);
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        const child = (node as Record<string, unknown>)[key];
+        if (isRefusedKey(key, child)) return 'key';
+        if (child !== null && typeof child === 'object') {
+          if (depth >= maxDepth) return 'depth';
+          nodes.push(child);
+          depths.push(depth + 1);
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Finds the path of the first refused key, depth-first with one stack entry
+ * per open level (never more than `maxDepth`). Reports depth if it finds that
+ * first.
+ */
+function keyProblem(value: unknown, maxDepth: number, root: string): PayloadProblem {
+  const stack: Level[] = [levelOf(value as object)];
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
     if (top.index >= top.length) {
@@ -175,7 +159,8 @@ export function inspectPayload(
       stack.push(levelOf(child));
     }
   }
-  return undefined;
+  // Not reached: quickCheck found a refused key, so this walk finds one too.
+  return { kind: 'key', path: root };
 }
 
 /** The path of the member each level is visiting, `data.a.b[1].__proto__`. */

@@ -15,7 +15,7 @@ import {
 import { CaromError, ErrorCode } from '../../src/protocol/errors.js';
 import { countValues } from '../../src/protocol/json-limits.js';
 import { readTimestamp } from '../../src/protocol/timestamp.js';
-import { NASTY_FRAMES } from '../fixtures/nasty-frames.js';
+import { NASTY_FRAMES, mergeRealm } from '../fixtures/nasty-frames.js';
 
 const LIMITS: DecodeLimits = { maxEventLength: 200, maxDepth: 32 };
 const TS = '2026-11-24T11:39:58.733Z';
@@ -58,7 +58,8 @@ function hasRefusedKey(value: unknown): boolean {
     const v = pending.pop();
     if (!isContainer(v)) continue;
     for (const [key, child] of Object.entries(v)) {
-      if (key === '__proto__') return true;
+      // __proto__ sets a prototype; class-transformer takes a nested constructor as a class.
+      if (key === '__proto__' || key === 'constructor') return true;
       if (PROTOTYPE_NAMES.has(key) && isContainer(child)) return true;
       pending.push(child);
     }
@@ -215,6 +216,11 @@ function plant(value: unknown, key: string, planted: unknown, choice: number): u
   return value;
 }
 
+/** JSON.stringify, which writes own `__proto__` properties as keys like any other. */
+function serialize(value: unknown): string {
+  return JSON.stringify(value);
+}
+
 // --- Properties. ---
 
 describe('decodeEnvelope: properties', () => {
@@ -291,6 +297,41 @@ describe('decodeEnvelope: properties', () => {
         },
       ),
       500,
+    );
+  });
+
+  it('accepts nothing a naive deep merge could pollute with', () => {
+    const realm = mergeRealm();
+    const key = fc.constantFrom(...Object.getOwnPropertyNames(Object.prototype), 'prototype', 'a');
+    // Payloads built from prototype member names at every level, with object and plain values.
+    const payload = fc.letrec<{ node: unknown }>((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small', maxDepth: 4 },
+        fc.constantFrom(1, 'x', null, true),
+        fc.array(tie('node'), { maxLength: 3 }),
+        fc.array(fc.tuple(key, tie('node')), { maxLength: 4 }).map((entries) => {
+          const o: Record<string, unknown> = {};
+          for (const [k, v] of entries) {
+            Object.defineProperty(o, k, {
+              value: v,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
+          }
+          return o;
+        }),
+      ),
+    })).node;
+    run(
+      fc.property(payload, (data) => {
+        const text = `{"event":"chat","data":${serialize(data)}}`;
+        const result = check(text);
+        if (isRejection(result) || !isContainer(result.data)) return;
+        realm.merge(realm.target, result.data);
+        assert.equal(realm.damage().join('; '), '', text);
+      }),
+      1000,
     );
   });
 

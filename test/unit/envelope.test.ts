@@ -14,6 +14,8 @@ import {
 } from '../../src/protocol/envelope.js';
 import { CaromError, ClientError, ErrorCode } from '../../src/index.js';
 import { Frame } from '../../src/protocol/frame.js';
+import { plainToInstance } from 'class-transformer';
+import { mergeRealm } from '../fixtures/nasty-frames.js';
 import { countValues } from '../../src/protocol/json-limits.js';
 
 const LIMITS: DecodeLimits = { maxEventLength: 200, maxDepth: 32 };
@@ -295,10 +297,12 @@ describe('decodeEnvelope: keys that reach a prototype', () => {
     });
   }
 
-  it('refuses __proto__ whatever its value', () => {
-    for (const value of ['null', '1', '"x"', 'true', '[]', '{}']) {
-      const r = rejected(`{"event":"chat","data":{"a":{"__proto__":${value}}}}`);
-      assert.ok(r.error.message.includes('data.a.__proto__'), r.error.message);
+  it('refuses __proto__ and constructor whatever their value', () => {
+    for (const key of ['__proto__', 'constructor']) {
+      for (const value of ['null', '1', '"x"', 'true', '[]', '{}']) {
+        const r = rejected(`{"event":"chat","data":{"a":{"${key}":${value}}}}`);
+        assert.ok(r.error.message.includes(`data.a.${key}`), r.error.message);
+      }
     }
   });
 
@@ -326,11 +330,18 @@ describe('decodeEnvelope: keys that reach a prototype', () => {
     }
   });
 
-  it('accepts a lone constructor key with a primitive value, as a chat message may hold', () => {
-    for (const value of ['"Ada"', '1', 'null', 'false']) {
-      const text = `{"event":"chat","data":{"constructor":${value},"list":[{"constructor":${value}}]}}`;
-      assert.deepEqual(accepted(text).data, JSON.parse(text).data);
+  it('refuses a lone constructor key with a plain value: class-transformer throws on it', () => {
+    class Message {
+      text = '';
     }
+    // No @Type on `user`: class-transformer takes the nested object's own constructor as its class.
+    for (const value of ['"Ada"', '1', 'true']) {
+      const data = `{"text":"hi","user":{"constructor":${value}}}`;
+      assert.throws(() => plainToInstance(Message, JSON.parse(data)), TypeError);
+      const r = rejected(`{"event":"chat","id":1,"data":${data}}`);
+      assert.ok(r.error.message.includes('data.user.constructor'), r.error.message);
+    }
+    rejected('{"event":"chat","data":{"constructor":"Ada"}}');
   });
 
   it('accepts prototype with any value: it matters on a function only', () => {
@@ -367,6 +378,36 @@ describe('decodeEnvelope: keys that reach a prototype', () => {
     const r = rejected(`{"event":"chat","data":{"${long}":{"__proto__":{}}}}`);
     assert.ok(r.error.message.length < 200, r.error.message);
     assert.ok(r.error.message.includes('.__proto__'), r.error.message);
+  });
+
+  it('leaves class-transformer and a naive deep merge unable to pollute with what it accepts', () => {
+    class Message {
+      text = '';
+    }
+    const text =
+      '{"event":"chat","data":{"text":"hi","toString":"Ada","prototype":{"polluted":true},' +
+      '"nested":{"valueOf":1,"prototype":[{"polluted":true}]}}}';
+    const data = accepted(text).data as Record<string, unknown>;
+    const instance = plainToInstance(Message, data);
+    assert.equal(Object.getPrototypeOf(instance), Message.prototype);
+    assert.ok(instance instanceof Message);
+    // A deep merge that follows functions too (as lodash's isObject does), run in its own
+    // realm so that a mistake could not pollute this process.
+    const realm = mergeRealm();
+    realm.merge(realm.target, data);
+    assert.equal(realm.damage().join('; '), '');
+    // The same merge on what the decoder refuses does pollute, which is why it is refused.
+    for (const refused of [
+      '{"constructor":{"prototype":{"polluted":true}}}',
+      '{"constructor":{"assign":1}}',
+      '{"hasOwnProperty":{"call":1}}',
+    ]) {
+      rejected(`{"event":"chat","data":${refused}}`);
+      const other = mergeRealm();
+      other.merge(other.target, JSON.parse(refused));
+      assert.notEqual(other.damage().join('; '), '', refused);
+    }
+    assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 
   it('ignores the keys at the top level of the envelope and pollutes nothing', () => {

@@ -146,9 +146,12 @@ export async function connect(url: string, options: WebSocket.ClientOptions = {}
   return client;
 }
 
-/** Attempts an upgrade that the server is expected to refuse; resolves with the HTTP status. */
-export function upgradeStatus(url: string): Promise<number> {
-  const ws = new WebSocket(url);
+/**
+ * Attempts an upgrade that the server is expected to refuse; resolves with the
+ * HTTP status. `options` are `ws`'s (an `origin`, say).
+ */
+export function upgradeStatus(url: string, options: WebSocket.ClientOptions = {}): Promise<number> {
+  const ws = new WebSocket(url, options);
   open.add(ws);
   ws.on('error', () => undefined);
   const status = new Promise<number>((resolve, reject) => {

@@ -26,6 +26,9 @@ export interface RateLimit {
   readonly perMs: number;
 }
 
+/** Frames past the rate limit up to this many characters are still decoded, for their id. */
+const SMALL_FRAME = 1024;
+
 /** What the dispatcher needs from the app. */
 export interface DispatcherParts {
   readonly registry: Registry;
@@ -64,16 +67,12 @@ export class Dispatcher {
   /** A text frame from a connection. */
   receiveText(session: Session, text: string): void {
     if (!session.open) return;
-    const envelope = decodeEnvelope(text, this.limits);
     // Every frame spends a token, bad ones too, so a flood of garbage is limited as well.
     if (this.parts.rateLimit && !this.takeToken(session, this.parts.rateLimit)) {
-      const error = new CaromError(
-        ErrorCode.RATE_LIMITED,
-        `more than ${this.parts.rateLimit.messages} envelopes in ${this.parts.rateLimit.perMs} ms; slow down`,
-      );
-      this.replyError(session, error, envelope.id, envelope.event);
+      this.refuseOverRate(session, text, this.parts.rateLimit);
       return;
     }
+    const envelope = decodeEnvelope(text, this.limits);
     if (isRejection(envelope)) {
       this.replyError(session, envelope.error, envelope.id, envelope.event);
       return;
@@ -100,6 +99,20 @@ export class Dispatcher {
       return;
     }
     this.start(session, envelope);
+  }
+
+  /**
+   * Answers a frame past the rate limit. Only a small one is decoded, to echo
+   * its id so that the client's request fails at once: a flood of large frames
+   * past the limit must not cost a `JSON.parse` each.
+   */
+  private refuseOverRate(session: Session, text: string, limit: RateLimit): void {
+    const known = text.length <= SMALL_FRAME ? decodeEnvelope(text, this.limits) : undefined;
+    const error = new CaromError(
+      ErrorCode.RATE_LIMITED,
+      `more than ${limit.messages} envelopes in ${limit.perMs} ms; slow down`,
+    );
+    this.replyError(session, error, known?.id, known?.event);
   }
 
   /** A binary frame: the protocol carries JSON text only. */

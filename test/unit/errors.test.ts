@@ -745,6 +745,25 @@ describe('error envelopes', () => {
       assert.equal(c.closed, false, 'rate limiting never closes the connection');
     });
 
+    it('past the limit, decodes only a small frame for its id; a large one is refused unread', async () => {
+      t = await createTestApp(baseOptions({ rateLimit: { messages: 1, perMs: 1000 } }));
+      const c = await t.connect();
+      assert.equal((await c.request('echo', { n: 1 })).event, 'ack');
+      const small = await c.request('echo', { n: 2 }, { id: 'small' });
+      assert.equal(small.data.code, ErrorCode.RATE_LIMITED);
+      assert.equal(small.id, 'small');
+      c.clear();
+      const large = JSON.stringify({
+        event: 'echo',
+        id: 'large',
+        data: { text: 'x'.repeat(4096) },
+      });
+      await sendRawAndSettle(t, c, large);
+      // No id and no event: the large frame was not parsed.
+      assertOneError(c, { code: ErrorCode.RATE_LIMITED });
+      assert.equal(t.app.get(EchoHandler).calls, 1);
+    });
+
     it('counts subscribe envelopes too', async () => {
       t = await createTestApp(baseOptions({ rateLimit: { messages: 1, perMs: 1000 } }));
       const c = await t.connect();

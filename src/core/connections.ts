@@ -126,8 +126,7 @@ export class Connections {
     } else {
       this.parts.logger.error(`${hook} failed; closing the connection`, err);
     }
-    session.peer.close(code, reason);
-    session.onClose(code);
+    session.close(code, reason);
   }
 
   /**
@@ -190,8 +189,7 @@ class SessionControl implements ConnectionControl {
   }
 
   close(code: number, reason: string): void {
-    this.session.peer.close(code, reason);
-    this.session.onClose(code);
+    this.session.close(code, reason);
   }
 
   isOpen(): boolean {

@@ -66,6 +66,18 @@ export class Session implements Subscriber, Watermarked, PeerListener {
     this.host.receiveBinary(this);
   }
 
+  /**
+   * Closes the connection from the server's side: the socket first, then the
+   * app's state for it, once. The transport's own report of the close (at once,
+   * or when the close handshake ends) then finds the session closed.
+   */
+  close(code: number, reason: string): void {
+    if (!this.open) return;
+    this.peer.close(code, reason);
+    this.onClose(code);
+  }
+
+  /** The transport's report that the socket closed; the close logic runs once, whoever came first. */
   onClose(code: number): void {
     if (!this.open) return;
     this.open = false;

@@ -26,7 +26,12 @@ export interface PeerListener {
   onText(text: string): void;
   /** A binary frame arrived (the protocol answers it with `BAD_JSON`). */
   onBinary(): void;
-  /** The socket closed, for any reason. Called once. */
+  /**
+   * The socket closed, for any reason, or the transport gave up on it (a slow
+   * consumer). A transport calls it at most once per peer. When the core closed
+   * the peer itself, the core has already run its close logic and the call
+   * finds nothing left to do.
+   */
   onClose(code: number): void;
 }
 

@@ -53,6 +53,7 @@ class WsPeer implements Peer {
   alive = true;
   /** The core's listener, once the connection is accepted. */
   listener: PeerListener | undefined;
+  private closeReported = false;
   private corked = false;
   private readonly net: NetSocketLike | undefined;
   private readonly uncork = (): void => {
@@ -100,7 +101,14 @@ class WsPeer implements Peer {
    */
   private tooSlow(): void {
     this.close(CloseCode.TRY_AGAIN_LATER, 'too slow: the send buffer is full');
-    this.listener?.onClose(CloseCode.TRY_AGAIN_LATER);
+    this.reportClose(CloseCode.TRY_AGAIN_LATER);
+  }
+
+  /** Tells the core the socket is gone: once, at the slow-consumer cut or at 'close', whichever is first. */
+  reportClose(code: number): void {
+    if (this.closeReported) return;
+    this.closeReported = true;
+    this.listener?.onClose(code);
   }
 }
 
@@ -398,7 +406,7 @@ export class WsTransport {
     });
     ws.on('close', (code) => {
       this.peers.delete(peer);
-      listener.onClose(code);
+      peer.reportClose(code);
     });
   }
 

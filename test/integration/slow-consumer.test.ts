@@ -5,7 +5,19 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { Carom, OnDisconnect, Injectable, type Connection } from '../../src/index.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  Carom,
+  Frame,
+  OnDisconnect,
+  Injectable,
+  type CaromLogger,
+  type Connection,
+  type Peer,
+  type PeerAcceptor,
+} from '../../src/index.js';
+import { WsTransport } from '../../src/transport/ws-server.js';
 import { connect, eventually, terminateAll, type Client } from './helpers.js';
 
 @Injectable()
@@ -72,5 +84,64 @@ describe('a client that stops reading', () => {
   it('is not limited with maxBufferedBytes: 0', () => {
     assert.doesNotThrow(() => new Carom({ maxBufferedBytes: 0, logLevel: 'fatal' }));
     assert.throws(() => new Carom({ maxBufferedBytes: -1 }), /maxBufferedBytes/);
+  });
+});
+
+describe('the ws transport and a slow consumer', () => {
+  it('reports the close to the core once: at the cut, not again when the socket closes', async () => {
+    const closes: number[] = [];
+    let peer: Peer | undefined;
+    const acceptor: PeerAcceptor = {
+      maxPayload: 1024,
+      admit: async () => ({ ok: true, user: undefined }),
+      accept: (p) => {
+        peer = p;
+        return {
+          onText: () => undefined,
+          onBinary: () => undefined,
+          onClose: (code) => void closes.push(code),
+        };
+      },
+    };
+    const quiet: CaromLogger = {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    };
+    const transport = new WsTransport(acceptor, {
+      path: '/ws',
+      heartbeatMs: 0,
+      maxBufferedBytes: 64 * 1024,
+      maxConnections: 10,
+      maxConnectionsPerAddress: 10,
+      clientAddress: undefined,
+      allowedOrigins: undefined,
+      handshakeTimeoutMs: 1000,
+      logger: quiet,
+    });
+    const server = createServer();
+    transport.attach(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`;
+      const slow = await connect(url);
+      await eventually(() => peer !== undefined, 'the peer is accepted');
+      (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+      const frame = new Frame(JSON.stringify({ event: 'big', data: 'x'.repeat(64 * 1024) }));
+      for (let i = 0; i < 2000 && closes.length === 0; i++) {
+        peer!.send(frame);
+        if (i % 8 === 7) await new Promise((r) => setImmediate(r));
+      }
+      assert.deepEqual(closes, [1013], 'cut as too slow');
+      slow.ws.terminate();
+      await slow.closedWithin();
+      // The socket's own 'close' has come and gone by now.
+      await eventually(() => transport.sockets === 0, 'the socket is released');
+      assert.deepEqual(closes, [1013], 'reported once');
+    } finally {
+      transport.close(1001, 'done');
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

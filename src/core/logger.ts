@@ -21,6 +21,9 @@ const LEVEL_IDS: Record<LogLevel, number> = {
   fatal: 6,
 };
 
+/** Every level, least severe first: what the `logLevel` option accepts. */
+export const LOG_LEVELS = Object.keys(LEVEL_IDS) as readonly LogLevel[];
+
 /** Makes carom's default tslog logger, which prints `info` and above unless told otherwise. */
 export function createLogger(level: LogLevel = 'info'): CaromLogger {
   return new Logger({ name: 'carom', minLevel: LEVEL_IDS[level], type: 'pretty' });

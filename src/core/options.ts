@@ -3,7 +3,7 @@ import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
 import type { MessageGuard, RateLimit } from './dispatcher.js';
 import type { ErrorClass } from './guard.js';
-import type { CaromLogger, LogLevel } from './logger.js';
+import { LOG_LEVELS, type CaromLogger, type LogLevel } from './logger.js';
 import type { StalenessOptions } from './stale-filter.js';
 import type { TimestampFormat } from '../protocol/timestamp.js';
 import type { HandshakeRequest } from '../transport/peer.js';
@@ -276,5 +276,30 @@ export function resolveOptions(options: CaromOptions): ResolvedOptions {
       throw new ConfigurationError('option rateLimit.perMs must be a positive number');
     }
   }
+  oneOf('unknownProperties', resolved.unknownProperties, ['strip', 'refuse', 'keep']);
+  oneOf('logLevel', resolved.logLevel, LOG_LEVELS);
+  const { scope, maxAgeMs } = resolved.staleness;
+  if (scope !== undefined) oneOf('staleness.scope', scope, ['connection', 'global', 'off']);
+  if (maxAgeMs !== undefined && !(maxAgeMs > 0)) {
+    throw new ConfigurationError('option staleness.maxAgeMs must be a positive number');
+  }
+  for (const name of ['authenticate', 'canSubscribe', 'canHandle'] as const) {
+    const fn = resolved[name];
+    if (fn !== undefined && typeof fn !== 'function') {
+      throw new ConfigurationError(`option ${name} must be a function`);
+    }
+  }
+  for (const name of ['handlers', 'senders', 'providers', 'topics', 'exposeErrors'] as const) {
+    if (!Array.isArray(resolved[name])) {
+      throw new ConfigurationError(`option ${name} must be an array`);
+    }
+  }
   return resolved;
+}
+
+function oneOf(name: string, value: unknown, allowed: readonly string[]): void {
+  if (typeof value !== 'string' || !allowed.includes(value)) {
+    const list = allowed.map((a) => `'${a}'`).join(', ');
+    throw new ConfigurationError(`option ${name} must be one of ${list}, got ${String(value)}`);
+  }
 }

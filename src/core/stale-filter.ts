@@ -31,15 +31,10 @@ export class StaleFilter {
   private readonly maxAgeMs: number;
   private readonly global = new Map<string, number>();
 
+  /** `options` were checked by `resolveOptions`. */
   constructor(options: StalenessOptions = {}) {
     this.scope = options.scope ?? 'connection';
     this.maxAgeMs = options.maxAgeMs ?? Infinity;
-    if (!['connection', 'global', 'off'].includes(this.scope)) {
-      throw new TypeError(
-        `staleness.scope must be 'connection', 'global' or 'off', not '${this.scope}'`,
-      );
-    }
-    if (!(this.maxAgeMs > 0)) throw new TypeError('staleness.maxAgeMs must be a positive number');
   }
 
   /** True when the envelope must be dropped. `now` is the server clock in epoch ms. Moves nothing. */

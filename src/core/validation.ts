@@ -43,11 +43,6 @@ export class PayloadValidator {
     unknownProperties: UnknownProperties,
     private readonly maxValues: number,
   ) {
-    if (!['strip', 'refuse', 'keep'].includes(unknownProperties)) {
-      throw new TypeError(
-        `unknownProperties must be 'strip', 'refuse' or 'keep', not '${unknownProperties}'`,
-      );
-    }
     this.whitelist = unknownProperties !== 'keep';
     this.forbidNonWhitelisted = unknownProperties === 'refuse';
   }

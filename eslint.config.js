@@ -2,6 +2,49 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** An import that leaves the file's folder of src, or names the package itself. */
+const OUTSIDE = '^(?:\\.\\./|carom(?:/|$))';
+/**
+ * A relative path with `.` or `..` after its start (`./../x`, `../protocol/../transport/x`):
+ * the rules match paths as written, so a path must be written the short way to be judged.
+ */
+const UNNORMALIZED = {
+  regex: '^\\.{1,2}/(?:.*/)?\\.{1,2}/',
+  message:
+    'write the relative path without `.` or `..` after its start, so the layer rules can judge it',
+};
+const CLIENT_OUTSIDE =
+  'the client is one self-contained module: it imports nothing of carom outside src/client';
+
+/**
+ * The import rule of one layer: from a file in `glob`, a parent-relative import
+ * must land in one of `allowed` (folders of src), and the package never
+ * imports itself by name.
+ * @param {string} glob
+ * @param {string[]} allowed
+ * @param {string} message
+ */
+function layer(glob, allowed, message) {
+  return {
+    files: [glob],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: `^\\.\\./(?!(?:${allowed.join('|')})/)`, message },
+            {
+              regex: '^carom(?:/|$)',
+              message: 'import carom by relative path, never by its package name',
+            },
+            UNNORMALIZED,
+          ],
+        },
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
   { ignores: ['build/', 'node_modules/'] },
   js.configs.recommended,
@@ -10,6 +53,63 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     rules: {
       'no-console': 'error',
+    },
+  },
+  // The layers: protocol <- core <- (decorators, transport) <- app.ts, the
+  // composition root. Each folder lists what it may import; a wrong arrow is a
+  // lint error. Paths are matched as written, so `../x/` means "folder x of
+  // src" from a file directly in a layer's folder. `carom` itself (the
+  // package's self-reference) is never a way round.
+  layer(
+    'src/protocol/**/*.ts',
+    ['protocol'],
+    'the protocol layer is pure: it imports nothing of carom outside src/protocol',
+  ),
+  layer(
+    'src/core/**/*.ts',
+    ['protocol', 'core'],
+    'the core imports only src/protocol and src/core; a transport implements the seam in src/core/seam.ts',
+  ),
+  layer(
+    'src/decorators/**/*.ts',
+    ['protocol', 'core', 'decorators'],
+    'decorators import only src/protocol, src/core and src/decorators',
+  ),
+  layer(
+    'src/transport/**/*.ts',
+    ['protocol', 'core', 'transport'],
+    'a transport imports only src/protocol and src/core (never app.ts, src/testing, src/client)',
+  ),
+  {
+    // The served browser module (`/carom/client.js`) must have no run-time
+    // imports: inside src/client, types only; outside it, nothing at all.
+    files: ['src/client/**/*.ts'],
+    ignores: ['src/client/index.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: OUTSIDE, message: CLIENT_OUTSIDE },
+            UNNORMALIZED,
+            {
+              regex: `^(?!${OUTSIDE.slice(1)}|${UNNORMALIZED.regex.slice(1)})`,
+              allowTypeImports: true,
+              message: 'the client is served to browsers as one module: import types only',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // `carom/client`'s entry re-exports the client's values; it is not the served module.
+    files: ['src/client/index.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: OUTSIDE, message: CLIENT_OUTSIDE }, UNNORMALIZED] },
+      ],
     },
   },
   {

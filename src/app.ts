@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readTopic } from './decorators/metadata.js';
+import { readTopic } from './core/metadata.js';
 import {
   CaromError,
   CloseCode,
@@ -9,13 +9,7 @@ import {
   ErrorCode,
 } from './protocol/errors.js';
 import { TimestampWriter } from './protocol/timestamp.js';
-import type {
-  HandshakeRequest,
-  Admission,
-  Peer,
-  PeerAcceptor,
-  PeerListener,
-} from './transport/peer.js';
+import type { HandshakeRequest, Admission, Peer, PeerAcceptor, PeerListener } from './core/seam.js';
 import { serveClientModule } from './transport/client-module.js';
 import { pathOf } from './transport/handshake.js';
 import { WsTransport } from './transport/ws-server.js';

@@ -19,7 +19,7 @@ export type { Class, ValueProvider } from './core/container.js';
 export { On } from './decorators/on.js';
 export { Topic } from './decorators/topic.js';
 export { OnConnect, OnDisconnect, Injectable, Payload } from './decorators/lifecycle.js';
-export type { OnOptions, TopicOptions } from './decorators/metadata.js';
+export type { OnOptions, TopicOptions } from './core/metadata.js';
 export {
   CaromError,
   ClientError,
@@ -31,13 +31,7 @@ export {
 export type { EnvelopeId, InboundEnvelope } from './protocol/envelope.js';
 export { CHANNEL_CREATED, CHANNEL_DELETED } from './protocol/names.js';
 export type { TimestampFormat } from './protocol/timestamp.js';
-export type {
-  Peer,
-  PeerListener,
-  PeerAcceptor,
-  HandshakeRequest,
-  Admission,
-} from './transport/peer.js';
+export type { Peer, PeerListener, PeerAcceptor, HandshakeRequest, Admission } from './core/seam.js';
 export { Frame } from './protocol/frame.js';
 export {
   readToken,

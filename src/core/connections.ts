@@ -1,7 +1,7 @@
 import { ClientError, CloseCode, ConnectionRefused } from '../protocol/errors.js';
 import { WELCOME } from '../protocol/names.js';
 import { isInstance, outcomeOf, readString, whenSettled } from './guard.js';
-import type { Peer } from '../transport/peer.js';
+import type { Peer } from './seam.js';
 import { Connection, type ConnectionControl } from './connection.js';
 import type { Dispatcher } from './dispatcher.js';
 import { NO_MARKS } from './stale-filter.js';

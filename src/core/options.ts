@@ -6,7 +6,7 @@ import type { ErrorClass } from './guard.js';
 import { LOG_LEVELS, type CaromLogger, type LogLevel } from './logger.js';
 import type { StalenessOptions } from './stale-filter.js';
 import type { TimestampFormat } from '../protocol/timestamp.js';
-import type { HandshakeRequest } from '../transport/peer.js';
+import type { HandshakeRequest } from './seam.js';
 import type { UnknownProperties } from './validation.js';
 import { ConfigurationError } from '../protocol/errors.js';
 

@@ -5,7 +5,7 @@ import {
   HANDLERS,
   readAll,
   type HandlerMetadata,
-} from '../decorators/metadata.js';
+} from './metadata.js';
 import { ConfigurationError } from '../protocol/errors.js';
 import type { Connection } from './connection.js';
 import { isApplicationClass } from './container.js';

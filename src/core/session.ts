@@ -1,6 +1,6 @@
 import type { InboundEnvelope } from '../protocol/envelope.js';
 import type { Frame } from '../protocol/frame.js';
-import type { Peer, PeerListener } from '../transport/peer.js';
+import type { Peer, PeerListener } from './seam.js';
 import type { Connection } from './connection.js';
 import type { Watermarked } from './stale-filter.js';
 import type { SubscriptionList } from './subscription-requests.js';

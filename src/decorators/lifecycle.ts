@@ -1,4 +1,4 @@
-import { appendOwn, CONNECT_HOOKS, DISCONNECT_HOOKS, INJECTABLE } from './metadata.js';
+import { appendOwn, CONNECT_HOOKS, DISCONNECT_HOOKS, INJECTABLE } from '../core/metadata.js';
 
 /**
  * Runs the method with `(connection)` when a connection opens, before any of

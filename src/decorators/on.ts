@@ -1,6 +1,6 @@
 import { ConfigurationError } from '../protocol/errors.js';
 import { isReserved } from '../protocol/names.js';
-import { appendOwn, HANDLERS, type HandlerMetadata, type OnOptions } from './metadata.js';
+import { appendOwn, HANDLERS, type HandlerMetadata, type OnOptions } from '../core/metadata.js';
 
 function checkEvent(event: string, where: string): void {
   if (typeof event !== 'string' || event.length === 0) {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ConfigurationError } from '../protocol/errors.js';
 import { isReserved } from '../protocol/names.js';
-import { TOPIC, type TopicMetadata, type TopicOptions } from './metadata.js';
+import { TOPIC, type TopicMetadata, type TopicOptions } from '../core/metadata.js';
 
 /**
  * Declares the event a `Sender` (or `TimedSender`) publishes. Declaring it is

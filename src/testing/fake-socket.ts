@@ -1,6 +1,6 @@
 import { CloseCode } from '../protocol/errors.js';
 import type { Frame } from '../protocol/frame.js';
-import type { Peer, PeerListener } from '../transport/peer.js';
+import type { Peer, PeerListener } from '../core/seam.js';
 
 /**
  * An in-memory socket between a test and the app. The app writes frames to it

@@ -3,7 +3,7 @@ import type { CaromLogger } from '../core/logger.js';
 import type { Connection } from '../core/connection.js';
 import type { CaromOptions } from '../core/options.js';
 import { CloseCode } from '../protocol/errors.js';
-import type { HandshakeRequest } from '../transport/peer.js';
+import type { HandshakeRequest } from '../core/seam.js';
 import { FakeClock, settle } from './fake-clock.js';
 import { FakeSocket } from './fake-socket.js';
 import { TestClient } from './test-client.js';

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { HandshakeRequest } from './peer.js';
+import type { HandshakeRequest } from '../core/seam.js';
 import { tokenFromProtocols } from './subprotocol.js';
 
 /** Where `readToken` looks for a credential. */

@@ -1,7 +1,7 @@
 import type { AllowedOrigins } from '../core/options.js';
 import { ConfigurationError } from '../protocol/errors.js';
 import { describeError, quote } from './log-text.js';
-import type { HandshakeRequest } from './peer.js';
+import type { HandshakeRequest } from '../core/seam.js';
 
 /** Longest `Origin` or `Host` value looked at; a real one is far shorter. */
 const MAX_ORIGIN_LENGTH = 1024;

@@ -10,7 +10,7 @@ import { OriginPolicy } from './origins.js';
 import { PendingHandshake } from './pending-handshake.js';
 import { HANDSHAKE_REFUSALS, refuseHandshake, type HandshakeRefusal } from './refusal.js';
 import { selectProtocol } from './subprotocol.js';
-import type { Admission, Peer, PeerAcceptor, PeerListener } from './peer.js';
+import type { Admission, Peer, PeerAcceptor, PeerListener } from '../core/seam.js';
 import type { AllowedOrigins, ClientAddress } from '../core/options.js';
 import type { CaromLogger } from '../core/logger.js';
 

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
-import type { DtoClass } from '../core/validation.js';
+import type { DtoClass } from './validation.js';
 
 /**
- * Metadata keys and readers. Decorators only write here; the app reads it once,
- * when it is built, and never per message.
+ * Metadata keys and readers. Decorators only write here; the core's registry
+ * reads it once, when the app is built, and never per message. It lives in the
+ * core because the reader owns the format: decorators import it, the core
+ * never imports a decorator.
  */
 
 /** Options of `@On`. */

@@ -1,9 +1,11 @@
 import type { Frame } from '../protocol/frame.js';
 
 /**
- * The transport seam. A transport (the `ws` server, the testing kit's fake
- * socket) wraps each accepted socket in a Peer and feeds what arrives to the
- * PeerListener the core gives back. The core never imports a transport.
+ * The transport seam, declared by the core and implemented by each transport
+ * (the `ws` server, the testing kit's fake socket): it wraps each accepted
+ * socket in a Peer and feeds what arrives to the PeerListener the core gives
+ * back. Declaring it here keeps the arrow one-way: a transport imports the
+ * core, the core never imports a transport (lint enforces it).
  */
 export interface Peer {
   /** Writes one text frame. Must not throw when the socket is already closing. */

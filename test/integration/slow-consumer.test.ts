@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { Carom, OnDisconnect, Injectable, type Connection } from '../../src/index.js';
-import { connect, eventually, terminateAll, type Client } from './helpers.js';
+import { eventually } from '../support/wait.js';
+import { connect, terminateAll, type Client } from './helpers.js';
 
 @Injectable()
 class Departures {

@@ -6,14 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { start } from '../../examples/ping/server.js';
+import type { Envelope } from '../support/envelope.js';
 import { poll, useExample, type OpenPage } from './browser.js';
-
-interface Logged {
-  event: string;
-  data: any;
-  timestamp: string;
-  id?: number | string;
-}
 
 /** bounce-ws's offset-less local form, which the ping app sends. */
 const LOCAL_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?$/;
@@ -32,15 +26,15 @@ describe('ping example in a browser', () => {
   }
 
   /** Every line of #log, parsed. */
-  async function logged(page: Page): Promise<Logged[]> {
+  async function logged(page: Page): Promise<Envelope[]> {
     const text = (await page.textContent('#log')) ?? '';
     return text
       .split('\n')
       .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as Logged);
+      .map((line) => JSON.parse(line) as Envelope);
   }
 
-  const waitForLog = (page: Page, what: string, ok: (lines: Logged[]) => boolean) =>
+  const waitForLog = (page: Page, what: string, ok: (lines: Envelope[]) => boolean) =>
     poll(what, () => logged(page), ok);
 
   const subscribed = (event: string) => example.running.app.subscribers(event).length;

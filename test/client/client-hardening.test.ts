@@ -18,8 +18,8 @@ import {
   type CloseInfo,
   type ServerError,
 } from '../../src/client/index.js';
+import { eventually } from '../support/wait.js';
 
-const WAIT_MS = 5000;
 const clients: CaromClient[] = [];
 const closers: Array<() => Promise<void>> = [];
 
@@ -27,14 +27,6 @@ afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
   for (const close of closers.splice(0)) await close();
 });
-
-async function until(condition: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: still false after ${ms} ms`);
-    await delay(5);
-  }
-}
 
 function client(url: string, options: ClientOptions = {}): CaromClient {
   const c = connect(url, options);
@@ -119,10 +111,10 @@ describe('carom/client connect timeout', () => {
       reconnect: { initialDelayMs: 20, jitter: 0 },
     });
     const lost = losses(c);
-    await until(() => lost.length >= 1, 'the first timeout');
+    await eventually(() => lost.length >= 1, 'the first timeout');
     assert.deepEqual(lost[0], { code: 4000, reason: 'connect timeout', willReconnect: true });
-    await until(() => sockets.length >= 2, 'a second attempt');
-    await until(
+    await eventually(() => sockets.length >= 2, 'a second attempt');
+    await eventually(
       () => sockets[0]!.destroyed || sockets[0]!.readableEnded,
       'the first socket closed',
     );
@@ -132,9 +124,9 @@ describe('carom/client connect timeout', () => {
     const { url, connections } = await wsServer(() => undefined);
     const c = client(url, { connectTimeoutMs: 100, reconnect: { initialDelayMs: 20, jitter: 0 } });
     const lost = losses(c);
-    await until(() => lost.length >= 1, 'the first timeout');
+    await eventually(() => lost.length >= 1, 'the first timeout');
     assert.equal(lost[0]!.code, 4000);
-    await until(() => connections() >= 2, 'a second attempt');
+    await eventually(() => connections() >= 2, 'a second attempt');
     assert.notEqual(c.state, 'open');
   });
 });
@@ -156,7 +148,7 @@ describe('carom/client maxPayload in Node', () => {
     c.on('news', (d: string) => got.push(d));
     await c.ready();
     c.emit('go', {});
-    await until(() => lost.length >= 1 && serverSaw.length >= 1, 'the close');
+    await eventually(() => lost.length >= 1 && serverSaw.length >= 1, 'the close');
     // ws stops reading once the frame is too long, so the client sees 1006; the server, 1009.
     assert.deepEqual(serverSaw, [1009]);
     assert.deepEqual(
@@ -175,12 +167,12 @@ describe('carom/client heartbeat', () => {
     });
     const c = client(url, { heartbeatMs: 50, reconnect: { initialDelayMs: 20, jitter: 0 } });
     const lost = losses(c);
-    await until(() => lost.length >= 1, 'the heartbeat timeout');
+    await eventually(() => lost.length >= 1, 'the heartbeat timeout');
     assert.deepEqual(lost[0], { code: 4000, reason: 'heartbeat timeout', willReconnect: true });
     const ping = pings[0] as { event: string; id: number };
     assert.equal(ping.event, 'carom.ping');
     assert.ok(Number.isSafeInteger(ping.id));
-    await until(() => connections() >= 2 && c.state === 'open', 'the reconnect');
+    await eventually(() => connections() >= 2 && c.state === 'open', 'the reconnect');
   });
 
   it('a server that answers each ping keeps the connection open', async () => {
@@ -199,7 +191,7 @@ describe('carom/client heartbeat', () => {
     const errors: ServerError[] = [];
     c.onError((e) => errors.push(e));
     await c.ready();
-    await until(() => pings >= 5, 'five pings answered');
+    await eventually(() => pings >= 5, 'five pings answered');
     assert.deepEqual(lost, []);
     assert.equal(c.state, 'open');
     assert.deepEqual(errors, []);
@@ -214,7 +206,7 @@ describe('carom/client drain', () => {
     });
     const c = client(url, { reconnect: { drainDelayMs: 50 } });
     const lost = losses(c);
-    await until(() => connections() === 2 && c.state === 'open', 'the reconnect');
+    await eventually(() => connections() === 2 && c.state === 'open', 'the reconnect');
     assert.deepEqual(lost, [{ code: 1012, reason: 'server restarting', willReconnect: true }]);
   });
 });
@@ -235,7 +227,7 @@ describe('carom/client against a server that sends frames that are not envelopes
     const errors: ServerError[] = [];
     c.onError((e) => errors.push(e));
     await c.ready();
-    await until(() => errors.length === frames.length + 1, 'every report');
+    await eventually(() => errors.length === frames.length + 1, 'every report');
     assert.ok(
       errors.every((e) => e.code === 'BAD_FRAME'),
       JSON.stringify(errors),

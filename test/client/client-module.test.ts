@@ -15,6 +15,7 @@ import {
   clientModuleSource,
   serveClientModule,
 } from '../../src/index.js';
+import { within } from '../support/wait.js';
 
 class Echo {
   @On('echo')
@@ -90,13 +91,7 @@ describe('GET /carom/client.js from app.listen', () => {
     const connectFn = mod.connect as (url: string, options: object) => Client;
     const client = connectFn(ws, { WebSocket, reconnect: false });
     opened.push(client);
-    let timer: NodeJS.Timeout | undefined;
-    const reply = await Promise.race([
-      client.request('echo', { hello: 'module' }),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('no echo within 5000 ms')), 5000);
-      }),
-    ]).finally(() => clearTimeout(timer));
+    const reply = await within(client.request('echo', { hello: 'module' }), 'the echo');
     assert.deepEqual(reply, { hello: 'module' });
   });
 

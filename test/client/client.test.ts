@@ -30,13 +30,7 @@ import {
   type ServerEnvelope,
   type ServerError,
 } from '../../src/client/index.js';
-
-// ---------------------------------------------------------------------------
-// Bounded waits
-// ---------------------------------------------------------------------------
-
-/** How long any wait lasts before the test fails, in real milliseconds. */
-const WAIT_MS = 5000;
+import { eventually, within } from '../support/wait.js';
 
 /**
  * Fast reconnection, so that tests do not sit through the default backoff; an
@@ -44,30 +38,6 @@ const WAIT_MS = 5000;
  * drainDelayMs.
  */
 const FAST = { initialDelayMs: 20, maxDelayMs: 100, drainDelayMs: 20 } as const;
-
-/** Rejects with `what` when `promise` has not settled within `ms`. */
-function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * Resolves once `condition()` holds. Polls on setImmediate for the first turns
- * (enough for anything in-process), then every few ms; fails after `ms`.
- */
-async function until(condition: () => boolean, what: string, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (let turn = 0; !condition(); turn++) {
-    if (Date.now() > deadline) throw new Error(`${what}: still false after ${ms} ms`);
-    await new Promise<void>((resolve) => {
-      if (turn < 200) setImmediate(resolve);
-      else setTimeout(resolve, 5);
-    });
-  }
-}
 
 /** One state change as `onState` reported it. */
 interface Transition {
@@ -91,7 +61,7 @@ function states(log: readonly Transition[]): ClientState[] {
 
 /** Waits until the client is in `state`. */
 function reach(client: CaromClient<any>, state: ClientState): Promise<void> {
-  return until(
+  return eventually(
     () => client.state === state,
     `waiting for state '${state}' (now '${client.state}')`,
   );
@@ -237,7 +207,7 @@ describe('carom/client: listening with on()', () => {
     const got: Array<[unknown, ServerEnvelope]> = [];
     c.on('news', (data, envelope) => got.push([data, envelope]));
     assert.equal(await app.get(NewsSender).send({ n: 1 }), 1);
-    await until(() => got.length === 1, 'the news');
+    await eventually(() => got.length === 1, 'the news');
     const [data, envelope] = got[0]!;
     assert.deepEqual(data, { n: 1 });
     assert.equal(envelope.event, 'news');
@@ -262,21 +232,21 @@ describe('carom/client: listening with on()', () => {
 
     await news.send({ n: 1 });
     await app.get(AlertSender).send({ level: 'low' });
-    await until(() => alerts.length === 1, 'the alert');
+    await eventually(() => alerts.length === 1, 'the alert');
     assert.deepEqual(first, [{ n: 1 }]);
     assert.deepEqual(second, [{ n: 1 }]);
     assert.deepEqual(alerts, [{ level: 'low' }], 'news handlers see no alerts and vice versa');
 
     stopFirst();
     await news.send({ n: 2 });
-    await until(() => second.length === 2, 'the second news');
+    await eventually(() => second.length === 2, 'the second news');
     assert.deepEqual(first, [{ n: 1 }], 'the stopped handler is not called');
 
     c.off('news', secondFn);
     const third: unknown[] = [];
     c.on('news', (d) => third.push(d));
     await news.send({ n: 3 });
-    await until(() => third.length === 1, 'the third news');
+    await eventually(() => third.length === 1, 'the third news');
     assert.deepEqual(second, [{ n: 1 }, { n: 2 }], 'off() stops the handler');
     assert.deepEqual(first, [{ n: 1 }]);
   });
@@ -314,7 +284,7 @@ describe('carom/client: subscribe, emit, request', () => {
     await within(c.ready(), 'opening');
     assert.equal(c.emit('log', { n: 7 }), undefined);
     c.emit('chat', { text: 'hello' });
-    await until(() => inbox.logged.length === 1 && inbox.chats.length === 1, 'the emits');
+    await eventually(() => inbox.logged.length === 1 && inbox.chats.length === 1, 'the emits');
     assert.deepEqual(inbox.logged, [7]);
     assert.deepEqual(inbox.chats, ['hello']);
     assert.equal(c.dropped, 0);
@@ -428,7 +398,7 @@ describe('carom/client: states, errors, close', () => {
     const { inbox, url } = await serve();
     const c = client(url);
     const pending = c.request('slow', {});
-    await until(() => inbox.slowCalls === 1, 'the slow handler starting');
+    await eventually(() => inbox.slowCalls === 1, 'the slow handler starting');
     c.close();
     const err = await rejectsWith(pending, 'CLOSED');
     assert.equal(err.event, 'slow');
@@ -468,7 +438,7 @@ describe('carom/client: states, errors, close', () => {
     c.onError((e) => errors.push(e));
     await rejectsWith(c.request('nope', {}), 'UNKNOWN_EVENT');
     c.emit('missing', { x: 1 });
-    await until(() => errors.length === 1, 'the error envelope');
+    await eventually(() => errors.length === 1, 'the error envelope');
     assert.equal(errors[0]!.code, 'UNKNOWN_EVENT');
     assert.equal(errors[0]!.event, 'missing');
     assert.match(errors[0]!.message, /missing/);
@@ -484,7 +454,7 @@ describe('carom/client: states, errors, close', () => {
     const stop = c.onError((e) => errors.push(e));
     await within(c.ready(), 'opening');
     c.emit('missing', {});
-    await until(() => errors.length === 1, 'the first error');
+    await eventually(() => errors.length === 1, 'the first error');
     stop();
     c.emit('missing', {});
     await within(c.request('chat', { text: 'barrier' }), 'a round trip');
@@ -658,7 +628,7 @@ describe('carom/client: reconnecting to a new app on the same port', () => {
     await second.app.get(AlertSender).send({ level: 'high' });
     await second.app.get(NewsSender).send({ n: 1 });
     assert.equal(second.app.publish('room.a', { r: 1 }), 2);
-    await until(() => aGot.length >= 2 && bGot.length >= 2, 'the publishes');
+    await eventually(() => aGot.length >= 2 && bGot.length >= 2, 'the publishes');
     const expected = [
       ['news', { n: 1 }],
       ['room.a', { r: 1 }],
@@ -714,7 +684,7 @@ describe('carom/client: reconnecting to a new app on the same port', () => {
     const c = client(first.url, { reconnect: FAST });
     await within(c.ready(), 'opening');
     c.emit('log', { n: 0 });
-    await until(() => first.inbox.logged.length === 1, 'the first emit');
+    await eventually(() => first.inbox.logged.length === 1, 'the first emit');
     await first.app.close();
     await reach(c, 'reconnecting');
     c.emit('log', { n: 1 });
@@ -724,7 +694,7 @@ describe('carom/client: reconnecting to a new app on the same port', () => {
     const second = await serve({}, first.port);
     await within(c.ready(), 'reopening');
     c.emit('log', { n: 4 });
-    await until(() => second.inbox.logged.length === 4, 'the queued emits');
+    await eventually(() => second.inbox.logged.length === 4, 'the queued emits');
     assert.deepEqual(second.inbox.logged, [1, 2, 3, 4]);
     assert.deepEqual(first.inbox.logged, [0]);
     assert.equal(c.dropped, 0);
@@ -754,7 +724,7 @@ describe('carom/client: reconnecting to a new app on the same port', () => {
     const first = await serve();
     const c = client(first.url, { reconnect: FAST });
     const pending = c.request('slow', {});
-    await until(() => first.inbox.slowCalls === 1, 'the slow handler starting');
+    await eventually(() => first.inbox.slowCalls === 1, 'the slow handler starting');
     const closing = first.app.close();
     const err = await rejectsWith(pending, 'DISCONNECTED');
     assert.equal(err.event, 'slow');

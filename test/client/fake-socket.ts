@@ -4,14 +4,10 @@
  * reads what the client sent and how it closed.
  */
 import type { WebSocketConstructor, WebSocketLike } from '../../src/client/index.js';
+import type { Envelope } from '../support/envelope.js';
 
 /** An envelope the client sent, parsed. */
-export interface Sent {
-  readonly event: string;
-  readonly data: unknown;
-  readonly timestamp: string;
-  readonly id?: string | number;
-}
+export type Sent = Envelope<unknown>;
 
 /** One fake socket; the client constructs it, the test drives its server side. */
 export class FakeSocket implements WebSocketLike {

@@ -20,6 +20,7 @@ import {
   type SendData,
 } from '../../src/client/index.js';
 import { Handler, On, Sender, Topic, type Context } from '../../src/index.js';
+import { within } from '../support/wait.js';
 
 /** The map shared by the server's classes and the client. */
 type ChatEvents = {
@@ -200,15 +201,12 @@ it('a map-typed client to a closed port with reconnect: false ends in closed', a
   const infos: Array<[ClientState, CloseInfo | undefined]> = [];
   client.onState((state, info) => infos.push([state, info]));
   let caught: unknown;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
+  await within(
     client.ready().catch((err: unknown) => {
       caught = err;
     }),
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error('ready() did not settle within 5000 ms')), 5000);
-    }),
-  ]).finally(() => clearTimeout(timer));
+    'ready() settling',
+  );
   assert.ok(caught instanceof RequestError, String(caught));
   assert.equal(caught.code, 'CLOSED');
   assert.equal(client.state, 'closed');

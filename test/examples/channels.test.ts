@@ -5,8 +5,8 @@ import { createTestApp, type TestApp } from '../../src/testing/index.js';
 import { channelsOptions } from '../../examples/channels/app.js';
 import { MAX_BODY } from '../../examples/channels/api.js';
 import { start, type RunningChannels } from '../../examples/channels/server.js';
-
-const WAIT_MS = 5000;
+import type { Envelope } from '../support/envelope.js';
+import { within } from '../support/wait.js';
 
 describe('channels example through the testing kit', () => {
   let t: TestApp;
@@ -72,7 +72,7 @@ describe('channels example through the testing kit', () => {
 
 /** A `ws` client that keeps what it receives, with bounded waits. */
 class Page {
-  readonly messages: Array<{ event: string; data: any; id?: unknown }> = [];
+  readonly messages: Envelope[] = [];
   private readonly waiters = new Set<() => void>();
   private nextId = 1;
 
@@ -86,37 +86,36 @@ class Page {
 
   static async open(port: number): Promise<Page> {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
+    await within(
+      new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
+        ws.once('error', reject);
+      }),
+      `opening a page on port ${port}`,
+    );
     return new Page(ws);
   }
 
   /** Resolves with the first message (already received or to come) that matches. */
-  waitFor(match: (m: { event: string; data: any; id?: unknown }) => boolean, what: string) {
-    return new Promise<{ event: string; data: any }>((resolve, reject) => {
+  waitFor(match: (m: Envelope) => boolean, what: string): Promise<Envelope> {
+    let waiter = (): void => undefined;
+    const found = new Promise<Envelope>((resolve) => {
       const check = (): boolean => {
-        const found = this.messages.find(match);
-        if (!found) return false;
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-        resolve(found);
-        return true;
+        const hit = this.messages.find(match);
+        if (hit) resolve(hit);
+        return hit !== undefined;
       };
-      const waiter = (): void => void check();
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        reject(
-          new Error(`${what}: nothing within ${WAIT_MS} ms; got ${JSON.stringify(this.messages)}`),
-        );
-      }, WAIT_MS);
-      this.waiters.add(waiter);
-      check();
+      waiter = () => void check();
+      if (!check()) this.waiters.add(waiter);
     });
+    return within(found, what)
+      .catch((err: Error) => {
+        throw new Error(`${err.message}; got ${JSON.stringify(this.messages)}`);
+      })
+      .finally(() => this.waiters.delete(waiter));
   }
 
-  async request(event: string, data: unknown): Promise<{ event: string; data: any }> {
+  async request(event: string, data: unknown): Promise<Envelope> {
     const id = this.nextId++;
     this.ws.send(JSON.stringify({ event, data, id }));
     return this.waitFor((m) => m.id === id, `reply to ${event}`);

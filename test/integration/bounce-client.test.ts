@@ -7,18 +7,9 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { start } from '../../examples/ping/server.js';
 import type { RunningExample } from '../../examples/serve.js';
-import { connect, terminateAll, type Client, type Envelope } from './helpers.js';
-
-const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
-
-/** `datetime.now().isoformat()`: local time, no offset, microseconds. */
-function pythonIsoformat(date: Date, extraMicros = 0): string {
-  const micros = date.getMilliseconds() * 1000 + extraMicros;
-  return (
-    `${pad(date.getFullYear(), 4)}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
-    `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(micros, 6)}`
-  );
-}
+import type { Envelope } from '../support/envelope.js';
+import { localIsoformat } from '../support/timestamps.js';
+import { connect, terminateAll, type Client } from './helpers.js';
 
 const NAIVE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})$/;
 
@@ -62,10 +53,10 @@ describe('a bounce-ws simple_ping client against the ping example', () => {
       JSON.stringify({
         event: 'subscribe',
         data: { events: ['ping', 'ping_timed'] },
-        timestamp: pythonIsoformat(new Date(), 123),
+        timestamp: localIsoformat(Date.now(), 123),
       }),
     );
-    bounceSend(client, 'ping', {}, pythonIsoformat(new Date(), 456));
+    bounceSend(client, 'ping', {}, localIsoformat(Date.now(), 456));
 
     const ping = await client.nextOf('ping');
     const timed = await client.nextOf('ping_timed', 5000);
@@ -80,15 +71,15 @@ describe('a bounce-ws simple_ping client against the ping example', () => {
 
   it('drops a ping older than the last, down to the microsecond, without a word', async () => {
     const client = await connect(`ws://127.0.0.1:${running.port}/ws`);
-    const now = new Date();
-    bounceSend(client, 'subscribe', { events: ['ping'] }, pythonIsoformat(now, 0));
-    bounceSend(client, 'ping', {}, pythonIsoformat(now, 500));
+    const now = Date.now();
+    bounceSend(client, 'subscribe', { events: ['ping'] }, localIsoformat(now, 0));
+    bounceSend(client, 'ping', {}, localIsoformat(now, 500));
     // One microsecond older than the ping before it: stale.
-    bounceSend(client, 'ping', {}, pythonIsoformat(now, 499));
-    bounceSend(client, 'ping', {}, pythonIsoformat(now, 501));
+    bounceSend(client, 'ping', {}, localIsoformat(now, 499));
+    bounceSend(client, 'ping', {}, localIsoformat(now, 501));
     // A request with an id is answered after everything sent before it.
     client.ws.send(
-      JSON.stringify({ event: 'ping', data: {}, timestamp: pythonIsoformat(now, 502), id: 'last' }),
+      JSON.stringify({ event: 'ping', data: {}, timestamp: localIsoformat(now, 502), id: 'last' }),
     );
     const ack = await client.next((e) => e.id === 'last');
     assert.equal(ack.event, 'ack');

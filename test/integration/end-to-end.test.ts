@@ -25,7 +25,8 @@ import {
 } from '../../src/client/index.js';
 import { deferred } from '../support/deferred.js';
 import { failOnEscapes } from '../support/no-escapes.js';
-import { eventually, terminateAll, upgradeStatus, within } from './helpers.js';
+import { eventually, within } from '../support/wait.js';
+import { terminateAll, upgradeStatus } from './helpers.js';
 
 failOnEscapes();
 

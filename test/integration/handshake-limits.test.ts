@@ -18,7 +18,8 @@ import {
 } from '../../src/index.js';
 import { WsTransport } from '../../src/transport/ws-server.js';
 import { deferred } from '../support/deferred.js';
-import { Client, connect, eventually, terminateAll, within } from './helpers.js';
+import { eventually, within } from '../support/wait.js';
+import { Client, connect, terminateAll } from './helpers.js';
 import { destroyRaw, rawSend, rawUpgrade } from './raw-upgrade.js';
 
 class Api {

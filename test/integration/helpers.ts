@@ -1,16 +1,11 @@
 /**
  * Small helpers for tests over real sockets: a `ws` client that collects what
- * the server sends, bounded waits, and the close code and reason.
+ * the server sends, and the close code and reason. The bounded waits and the
+ * envelope type are in `test/support/`.
  */
 import WebSocket from 'ws';
-
-/** An envelope the server sent, parsed. */
-export interface Envelope {
-  readonly event: string;
-  readonly data: any;
-  readonly timestamp: string;
-  readonly id?: string | number;
-}
+import type { Envelope } from '../support/envelope.js';
+import { WAIT_MS, within } from '../support/wait.js';
 
 /** How a socket closed. */
 export interface CloseInfo {
@@ -18,32 +13,7 @@ export interface CloseInfo {
   readonly reason: string;
 }
 
-/** How long any wait lasts before the test fails, in real milliseconds. */
-export const WAIT_MS = 5000;
-
 const open = new Set<WebSocket>();
-
-/** Rejects with `what` when `promise` has not settled within `ms`. */
-export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Resolves once `condition()` holds, checking every 10 ms; fails after `ms`. */
-export async function eventually(
-  condition: () => boolean,
-  what: string,
-  ms = WAIT_MS,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`${what}: still false after ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** A `ws` client that keeps every envelope it receives, in order. */
 export class Client {

@@ -15,7 +15,9 @@ import {
 } from '../../src/index.js';
 import { createPingApp, PingHandler } from '../../examples/ping/app.js';
 import { NASTY_FRAMES } from '../fixtures/nasty-frames.js';
-import { connect, terminateAll, within, type Client, type Envelope } from './helpers.js';
+import type { Envelope } from '../support/envelope.js';
+import { within } from '../support/wait.js';
+import { connect, terminateAll, type Client } from './helpers.js';
 import { failOnEscapes } from '../support/no-escapes.js';
 
 failOnEscapes();

@@ -20,15 +20,9 @@ import {
 } from '../../src/index.js';
 import { deferred, type Deferred } from '../support/deferred.js';
 import { failOnEscapes } from '../support/no-escapes.js';
-import {
-  connect,
-  eventually,
-  terminateAll,
-  upgradeStatus,
-  within,
-  type Client,
-  type Envelope,
-} from './helpers.js';
+import type { Envelope } from '../support/envelope.js';
+import { eventually, within } from '../support/wait.js';
+import { connect, terminateAll, upgradeStatus, type Client } from './helpers.js';
 
 failOnEscapes();
 

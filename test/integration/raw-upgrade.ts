@@ -4,7 +4,7 @@
  * exact HTTP answer of a refusal.
  */
 import { connect, type Socket } from 'node:net';
-import { within } from './helpers.js';
+import { within } from '../support/wait.js';
 
 /** A valid `Sec-WebSocket-Key` (RFC 6455's sample). */
 export const SAMPLE_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';

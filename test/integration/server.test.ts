@@ -18,15 +18,8 @@ import {
   type Connection,
   type Context,
 } from '../../src/index.js';
-import {
-  connect,
-  eventually,
-  terminateAll,
-  upgradeStatus,
-  within,
-  WAIT_MS,
-  type Client,
-} from './helpers.js';
+import { eventually, WAIT_MS, within } from '../support/wait.js';
+import { connect, terminateAll, upgradeStatus, type Client } from './helpers.js';
 
 @Topic('news')
 class NewsSender extends Sender<{ n: number }> {}

@@ -18,7 +18,8 @@ import {
   type PeerAcceptor,
 } from '../../src/index.js';
 import { WsTransport } from '../../src/transport/ws-server.js';
-import { connect, eventually, terminateAll, type Client } from './helpers.js';
+import { eventually } from '../support/wait.js';
+import { connect, terminateAll, type Client } from './helpers.js';
 
 @Injectable()
 class Departures {

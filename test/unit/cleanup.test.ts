@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   CloseCode,
   On,
@@ -10,13 +10,8 @@ import {
   type Connection,
   type Context,
 } from '../../src/index.js';
-import {
-  createTestApp,
-  settle,
-  type TestApp,
-  type TestAppOptions,
-  type TestClient,
-} from '../../src/testing/index.js';
+import { settle, type TestApp, type TestClient } from '../../src/testing/index.js';
+import { testApps } from '../support/test-apps.js';
 
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0, 0);
 const TOTAL = 3000;
@@ -71,22 +66,11 @@ class Controller {
   }
 }
 
-const apps: TestApp[] = [];
-
-async function make(options: TestAppOptions = {}): Promise<TestApp> {
-  const t = await createTestApp({
-    handlers: [Controller],
-    senders: [PingSender, PongSender],
-    topics: ['room.*'],
-    startTime: T0,
-    ...options,
-  });
-  apps.push(t);
-  return t;
-}
-
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((t) => t.close()));
+const make = testApps({
+  handlers: [Controller],
+  senders: [PingSender, PongSender],
+  topics: ['room.*'],
+  startTime: T0,
 });
 
 interface Expected {

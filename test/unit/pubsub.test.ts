@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   CHANNEL_CREATED,
   CHANNEL_DELETED,
@@ -9,13 +9,9 @@ import {
   Topic,
   type Context,
 } from '../../src/index.js';
-import {
-  createTestApp,
-  type ReceivedEnvelope,
-  type TestApp,
-  type TestAppOptions,
-  type TestClient,
-} from '../../src/testing/index.js';
+import { type ReceivedEnvelope, type TestClient } from '../../src/testing/index.js';
+import { testApps } from '../support/test-apps.js';
+import { localIsoformat } from '../support/timestamps.js';
 
 @Topic('ping')
 class PingSender extends Sender<{ n: number }> {
@@ -64,17 +60,7 @@ class RoomController {
 
 const SENDERS = [PingSender, PongSender, SportsSender, WeatherSender];
 
-const apps: TestApp[] = [];
-
-async function make(options: TestAppOptions = {}): Promise<TestApp> {
-  const t = await createTestApp({ senders: SENDERS, ...options });
-  apps.push(t);
-  return t;
-}
-
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((t) => t.close()));
-});
+const make = testApps({ senders: SENDERS });
 
 function sorted(list: readonly string[]): string[] {
   return [...list].sort();
@@ -92,16 +78,6 @@ function excludedOf(ack: ReceivedEnvelope): string[] {
 
 function names(client: TestClient): string[] {
   return client.received.map((e) => e.event);
-}
-
-/** Formats epoch ms as local wall-clock time without an offset, 6 fractional digits. */
-function naiveLocal(ms: number): string {
-  const d = new Date(ms);
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  return (
-    `${p(d.getFullYear(), 4)}-${p(d.getMonth() + 1)}-${p(d.getDate())}` +
-    `T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds() * 1000, 6)}`
-  );
 }
 
 describe('subscribe and unsubscribe over the protocol', () => {
@@ -638,7 +614,7 @@ describe('published envelopes', () => {
       assert.deepEqual(sorted(Object.keys(env)), ['data', 'event', 'timestamp']);
       assert.match(env.timestamp, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$/);
       assert.equal(env.timestamp, '2026-06-15T18:04:56.789000');
-      assert.equal(env.timestamp, naiveLocal(start));
+      assert.equal(env.timestamp, localIsoformat(start));
       // The ack is stamped the same way.
       const ack = a.received.find((e) => e.event === 'ack')!;
       assert.equal(ack.timestamp, '2026-06-15T18:04:56.789000');

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { On, Sender, Topic, type Context } from '../../src/index.js';
-import {
-  createTestApp,
-  type TestApp,
-  type TestAppOptions,
-  type TestClient,
-} from '../../src/testing/index.js';
+import { type TestApp, type TestClient } from '../../src/testing/index.js';
+import { testApps } from '../support/test-apps.js';
+import { pythonIsoformat } from '../support/timestamps.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0, 0);
 
@@ -40,21 +37,10 @@ class PingSender extends Sender<unknown> {}
 @Topic('pong')
 class PongSender extends Sender<unknown> {}
 
-const apps: TestApp[] = [];
-
-async function make(options: TestAppOptions = {}): Promise<TestApp> {
-  const t = await createTestApp({
-    handlers: [Recorder],
-    senders: [PingSender, PongSender],
-    startTime: T0,
-    ...options,
-  });
-  apps.push(t);
-  return t;
-}
-
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((t) => t.close()));
+const make = testApps({
+  handlers: [Recorder],
+  senders: [PingSender, PongSender],
+  startTime: T0,
 });
 
 function seen(t: TestApp, event?: string): unknown[] {
@@ -66,16 +52,6 @@ function seen(t: TestApp, event?: string): unknown[] {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-/** Python's `datetime.now().isoformat()`: local time, no offset, microseconds unless zero. */
-function pythonLocal(ms: number, micros = (ms % 1000) * 1000): string {
-  const d = new Date(ms);
-  const p = (n: number, w = 2): string => String(n).padStart(w, '0');
-  const base =
-    `${p(d.getFullYear(), 4)}-${p(d.getMonth() + 1)}-${p(d.getDate())}` +
-    `T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
-  return micros === 0 ? base : `${base}.${p(micros, 6)}`;
 }
 
 /** Sends with an id and checks the reply is an ack (handled). */
@@ -261,28 +237,28 @@ describe('staleness, default scope (per connection and event)', () => {
 
     it('the zone switch is in effect', () => {
       assert.equal(new Date(T0).getTimezoneOffset(), -330);
-      assert.equal(pythonLocal(T0 + 100), '2026-01-01T17:30:00.100000');
+      assert.equal(pythonIsoformat(T0 + 100), '2026-01-01T17:30:00.100000');
     });
 
     it('reads offset-less times as the server’s local time', async () => {
       const t = await make();
       const a = await t.connect();
-      await handled(a, 'move', 1, pythonLocal(T0 + 200));
+      await handled(a, 'move', 1, pythonIsoformat(T0 + 200));
       await stale(a, 'move', 2, iso(T0 + 150));
       await handled(a, 'move', 3, iso(T0 + 250));
-      await stale(a, 'move', 4, pythonLocal(T0 + 249));
-      await handled(a, 'move', 5, pythonLocal(T0 + 250));
+      await stale(a, 'move', 4, pythonIsoformat(T0 + 249));
+      await handled(a, 'move', 5, pythonIsoformat(T0 + 250));
       assert.deepEqual(seen(t), [1, 3, 5]);
     });
 
     it('compares microseconds: 6 fractional digits count', async () => {
       const t = await make();
       const a = await t.connect();
-      await handled(a, 'move', 1, pythonLocal(T0 + 100, 100_456));
-      await stale(a, 'move', 2, pythonLocal(T0 + 100, 100_123));
-      await stale(a, 'move', 3, pythonLocal(T0 + 100, 100_455));
-      await handled(a, 'move', 4, pythonLocal(T0 + 100, 100_456));
-      await handled(a, 'move', 5, pythonLocal(T0 + 100, 100_457));
+      await handled(a, 'move', 1, pythonIsoformat(T0 + 100, 456));
+      await stale(a, 'move', 2, pythonIsoformat(T0 + 100, 123));
+      await stale(a, 'move', 3, pythonIsoformat(T0 + 100, 455));
+      await handled(a, 'move', 4, pythonIsoformat(T0 + 100, 456));
+      await handled(a, 'move', 5, pythonIsoformat(T0 + 100, 457));
       // Epoch ms 100 is older than .100457.
       await stale(a, 'move', 6, T0 + 100);
       assert.deepEqual(seen(t), [1, 4, 5]);
@@ -291,7 +267,7 @@ describe('staleness, default scope (per connection and event)', () => {
     it('reads the form without a fraction (isoformat() at a whole second)', async () => {
       const t = await make();
       const a = await t.connect();
-      const whole = pythonLocal(T0 + 1000, 0);
+      const whole = pythonIsoformat(T0 + 1000);
       assert.doesNotMatch(whole, /\./);
       await handled(a, 'move', 1, whole);
       await stale(a, 'move', 2, iso(T0 + 999));

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { TimedSender, Topic } from '../../src/index.js';
-import {
-  createTestApp,
-  settle,
-  type TestApp,
-  type TestAppOptions,
-} from '../../src/testing/index.js';
+import { settle, type TestApp } from '../../src/testing/index.js';
+import { testApps } from '../support/test-apps.js';
 import { deferred, type Deferred } from '../support/deferred.js';
 
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0, 0);
@@ -59,17 +55,7 @@ class FlakySender extends TimedSender<{ n: number }> {
   }
 }
 
-const apps: TestApp[] = [];
-
-async function make(options: TestAppOptions = {}): Promise<TestApp> {
-  const t = await createTestApp({ startTime: T0, ...options });
-  apps.push(t);
-  return t;
-}
-
-afterEach(async () => {
-  await Promise.all(apps.splice(0).map((t) => t.close()));
-});
+const make = testApps({ startTime: T0 });
 
 /** A log line's arguments as text, errors by their message. */
 function logText(args: unknown[]): string {

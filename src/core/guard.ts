@@ -71,14 +71,11 @@ export function isInstance(value: unknown, cls: abstract new (...args: any[]) =>
 export function readString(value: unknown, key: string): string | undefined {
   if (value === null || (typeof value !== 'object' && typeof value !== 'function'))
     return undefined;
-  try {
-    const v = (value as Record<string, unknown>)[key];
-    return typeof v === 'string' ? v : undefined;
-  } catch {
-    return undefined;
-  }
+  const v = readField(value, key);
+  return typeof v === 'string' ? v : undefined;
 }
 
+/** Reads a property, or `undefined` when its getter (or a Proxy's trap) throws. */
 function readField(value: object, key: string): unknown {
   try {
     return (value as Record<string, unknown>)[key];

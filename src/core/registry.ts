@@ -28,9 +28,6 @@ export interface LifecycleHook {
   readonly invoke: (connection: Connection) => unknown;
 }
 
-/** How the registry treats a handler that takes a payload with no DTO to validate it. */
-export type UnvalidatedPolicy = 'warn' | 'error';
-
 const BUILD_FIX =
   'compile with tsc (or SWC) and "experimentalDecorators": true, "emitDecoratorMetadata": true ' +
   'in tsconfig.json (esbuild and tsx do not emit decorator metadata), or name the DTO with ' +

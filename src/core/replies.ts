@@ -50,14 +50,8 @@ export class Replies {
     event: string | undefined,
   ): void {
     this.parts.logger.debug(`${error.code} to ${session.connection.id}: ${error.message}`);
-    let text: string;
-    try {
-      text = encodeError(error, id, event, this.stamp());
-    } catch (err) {
-      this.parts.logger.error(`an error reply could not be encoded: ${describe(err)}`);
-      text = encodeError(FAILED, id, event, this.stamp());
-    }
-    session.write(new Frame(text));
+    // encodeError never throws: details that cannot be serialized are left out.
+    session.write(new Frame(encodeError(error, id, event, this.stamp())));
   }
 
   /**

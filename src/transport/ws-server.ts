@@ -5,6 +5,7 @@ import { CloseCode } from '../protocol/errors.js';
 import type { Frame } from '../protocol/frame.js';
 import { ConnectionCounts } from './admission.js';
 import { pathOf } from './handshake.js';
+import { guardLogger } from '../core/guard.js';
 import { describeError, quote } from './log-text.js';
 import { OriginPolicy } from './origins.js';
 import { PendingHandshake } from './pending-handshake.js';
@@ -167,6 +168,7 @@ export class WsTransport {
   private readonly wss: WebSocketServer;
   private readonly peers = new Set<WsPeer>();
   private readonly pending = new Set<PendingHandshake>();
+  private readonly logger: CaromLogger;
   private readonly counts: ConnectionCounts;
   private readonly origins: OriginPolicy;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -180,6 +182,9 @@ export class WsTransport {
     private readonly acceptor: PeerAcceptor,
     private readonly options: WsTransportOptions,
   ) {
+    // Guarded here too, for a transport built without an app: a logger that throws
+    // must not stop a refusal.
+    this.logger = guardLogger(options.logger);
     this.counts = new ConnectionCounts(options.maxConnections, options.maxConnectionsPerAddress);
     this.origins = new OriginPolicy(options.allowedOrigins);
     this.wss = new WebSocketServer({
@@ -375,11 +380,7 @@ export class WsTransport {
 
   /** Logs from inside socket events, where a throwing logger would crash the process. */
   private log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void {
-    try {
-      this.options.logger[level](line);
-    } catch {
-      // Nothing better to do with a logger that throws than to go on serving.
-    }
+    this.logger[level](line);
   }
 
   private connect(ws: WebSocket, address: string, user: unknown): void {

@@ -107,9 +107,7 @@ export class SubscriptionRequests {
   unsubscribe(session: Session, names: readonly string[]): CaromError | undefined {
     const refused: Refused[] = [];
     for (const name of names) {
-      // A held exact name that a pattern covers becomes an exclusion: one entry for another.
-      const grows = this.index.wouldExclude(session, name) && !session.exact.has(name);
-      if (grows && this.isFull(session)) {
+      if (this.index.removeWouldGrow(session, name) && this.isFull(session)) {
         refused.push({ name, code: ErrorCode.LIMIT_EXCEEDED });
       } else {
         this.index.remove(session, name);

@@ -1,4 +1,4 @@
-import { ALL, patternPrefix } from '../protocol/names.js';
+import { ALL, isPattern, patternPrefix } from '../protocol/names.js';
 
 /**
  * The empty set every connection starts with. Most connections never hold a
@@ -111,13 +111,17 @@ export class Subscriptions<S extends Subscriber> {
    * when it holds it already, nor when it lifts an exclusion of that name.
    */
   addWouldGrow(s: S, name: string): boolean {
-    if (name === ALL || name.endsWith('.*')) return !s.patterns.has(name);
+    if (isPattern(name)) return !s.patterns.has(name);
     return !s.exact.has(name) && !s.excluded.has(name);
   }
 
-  /** True when removing `name` would add an exclusion under one of the connection's patterns. */
-  wouldExclude(s: S, name: string): boolean {
-    if (name === ALL || name.endsWith('.*') || s.excluded.has(name)) return false;
+  /**
+   * True when removing `name` would make the connection hold one more entry: an
+   * exclusion under one of its patterns, of a name it does not hold exactly (a
+   * held one trades its entry for the exclusion).
+   */
+  removeWouldGrow(s: S, name: string): boolean {
+    if (isPattern(name) || s.excluded.has(name) || s.exact.has(name)) return false;
     return coveredByPatterns(s, name);
   }
 

@@ -167,13 +167,15 @@ export class Dispatcher {
   /** Returns true when the envelope was dealt with synchronously; otherwise `finish` follows. */
   private route(session: Session, envelope: InboundEnvelope): boolean {
     const { event } = envelope;
-    if (this.isFromTheFuture(session, envelope)) return true;
+    // Read once: both the clock-skew check and the staleness gate judge against it.
+    const now = this.parts.clock.now();
+    if (this.isFromTheFuture(session, envelope, now)) return true;
     if (event === PING) {
       this.replies.ack(session, envelope.id, event, null);
       return true;
     }
     if (event === 'subscribe' || event === 'unsubscribe') {
-      if (this.isStale(session, envelope)) return true;
+      if (this.isStale(session, envelope, now)) return true;
       this.changeSubscriptions(session, envelope).catch((err: unknown) => this.lastResort(err));
       return false;
     }
@@ -183,7 +185,7 @@ export class Dispatcher {
       this.replyError(session, error, envelope.id, event);
       return true;
     }
-    if (this.isStale(session, envelope)) return true;
+    if (this.isStale(session, envelope, now)) return true;
     if (entries.length === 1 && !this.parts.canHandle) {
       const entry = entries[0]!;
       if (entry.dto === undefined) {
@@ -201,10 +203,10 @@ export class Dispatcher {
    * A timestamp far ahead of the server's clock would move a watermark past
    * every honest envelope (with a global scope, for every client), so it is refused.
    */
-  private isFromTheFuture(session: Session, envelope: InboundEnvelope): boolean {
+  private isFromTheFuture(session: Session, envelope: InboundEnvelope, now: number): boolean {
     const { timestamp } = envelope;
     if (timestamp === undefined) return false;
-    if (timestamp - this.parts.clock.now() <= this.parts.maxClockSkewMs) return false;
+    if (timestamp - now <= this.parts.maxClockSkewMs) return false;
     const error = new CaromError(
       ErrorCode.BAD_ENVELOPE,
       `"timestamp" is more than ${this.parts.maxClockSkewMs} ms ahead of the server's clock`,
@@ -213,9 +215,9 @@ export class Dispatcher {
     return true;
   }
 
-  private isStale(session: Session, envelope: InboundEnvelope): boolean {
+  private isStale(session: Session, envelope: InboundEnvelope, now: number): boolean {
     const { event, timestamp, id } = envelope;
-    if (!this.parts.stale.isStale(session, event, timestamp, this.parts.clock.now())) return false;
+    if (!this.parts.stale.isStale(session, event, timestamp, now)) return false;
     if (id !== undefined) {
       const error = new CaromError(
         ErrorCode.STALE,

@@ -288,15 +288,13 @@ export class Carom implements PeerAcceptor {
   private async shutdown(graceMs: number): Promise<void> {
     this.transport.stopAccepting();
     if (graceMs > 0) {
-      await drain([...this.connections.sessions], this.clock, graceMs, (session, code, reason) =>
-        session.connection.close(code, reason),
-      );
+      await drain([...this.connections.sessions], this.clock, graceMs);
     }
     this.timed.stop();
     const gone = new CaromError(ErrorCode.UNAVAILABLE, 'the server shut down before handling this');
     for (const session of [...this.connections.sessions]) {
       this.dispatcher.refuseQueued(session, gone);
-      session.connection.close(CloseCode.GOING_AWAY, 'server shutting down');
+      session.close(CloseCode.GOING_AWAY, 'server shutting down');
     }
     this.transport.close(CloseCode.GOING_AWAY, 'server shutting down');
     await this.transport.drained(2000);

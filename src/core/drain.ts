@@ -15,12 +15,7 @@ const SPREAD = 0.8;
  * still open when the grace period ends is left to the caller, which closes it
  * with 1001. Resolves when every connection has been closed or the period is over.
  */
-export function drain(
-  sessions: readonly Session[],
-  clock: Clock,
-  graceMs: number,
-  close: (session: Session, code: number, reason: string) => void,
-): Promise<void> {
+export function drain(sessions: readonly Session[], clock: Clock, graceMs: number): Promise<void> {
   if (sessions.length === 0) return Promise.resolve();
   return new Promise((resolve) => {
     let left = sessions.length;
@@ -38,7 +33,7 @@ export function drain(
         if (!session.open) return closed();
         session.draining = () => {
           session.draining = undefined;
-          if (session.open) close(session, CloseCode.SERVICE_RESTART, 'server restarting');
+          session.close(CloseCode.SERVICE_RESTART, 'server restarting');
           closed();
         };
         if (session.inFlight === 0 && session.queue.length === 0) session.draining();

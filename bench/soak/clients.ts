@@ -19,6 +19,7 @@ import {
   type StartCommand,
 } from './protocol.js';
 import { TickWindow } from './ticks.js';
+import { answerParent } from './load-child.js';
 
 interface ClientSettings {
   readonly kind: ClientKind;
@@ -177,18 +178,6 @@ async function run(start: StartCommand): Promise<void> {
   if (process.connected) process.send!(result);
 }
 
-process.on('message', (raw: unknown) => {
-  const msg = raw as { type?: string };
-  if (msg.type === 'start') {
-    run(msg as StartCommand).catch((err: unknown) => {
-      process.stderr.write(`clients failed: ${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    });
-  } else if (msg.type === 'stop') {
-    stopped = true;
-  } else if (msg.type === 'exit') {
-    process.exit(0);
-  }
+answerParent('clients', run, () => {
+  stopped = true;
 });
-process.on('disconnect', () => process.exit(0));
-process.send({ type: 'ready' });

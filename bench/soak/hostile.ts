@@ -18,6 +18,7 @@ import {
   subscribeFrame,
 } from './frames.js';
 import { ECHO, JOIN, type HostileKind, type HostileResult, type StartCommand } from './protocol.js';
+import { answerParent } from './load-child.js';
 
 interface HostileSettings {
   readonly kinds: readonly HostileKind[];
@@ -368,18 +369,6 @@ async function run(start: StartCommand): Promise<void> {
   if (process.connected) process.send!(result);
 }
 
-process.on('message', (raw: unknown) => {
-  const msg = raw as { type?: string };
-  if (msg.type === 'start') {
-    run(msg as StartCommand).catch((err: unknown) => {
-      process.stderr.write(`hostile failed: ${(err as Error).stack ?? String(err)}\n`);
-      process.exit(1);
-    });
-  } else if (msg.type === 'stop') {
-    stopped = true;
-  } else if (msg.type === 'exit') {
-    process.exit(0);
-  }
+answerParent('hostile', run, () => {
+  stopped = true;
 });
-process.on('disconnect', () => process.exit(0));
-process.send({ type: 'ready' });

@@ -7,22 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { IsArray, IsString } from 'class-validator';
-import {
-  Carom,
-  CloseCode,
-  ErrorCode,
-  Handler,
-  Injectable,
-  On,
-  Payload,
-  type CaromOptions,
-} from '../../src/index.js';
+import { Carom, CloseCode, ErrorCode, Injectable, On, type CaromOptions } from '../../src/index.js';
 import { deferred, type Deferred } from '../support/deferred.js';
 import { failOnEscapes } from '../support/no-escapes.js';
 import type { Envelope } from '../support/envelope.js';
 import { eventually, within } from '../support/wait.js';
 import { connect, terminateAll, upgradeStatus, type Client } from './helpers.js';
+import { ListHandler, RawListHandler } from '../support/list-handlers.js';
 
 failOnEscapes();
 
@@ -265,30 +256,6 @@ describe('maxClockSkewMs over a real socket', () => {
     assert.deepEqual(app.get(Notes).handled, ['honest']);
   });
 });
-
-class ListDto {
-  @IsString()
-  name!: string;
-
-  @IsArray()
-  items!: unknown[];
-}
-
-@On('list')
-class ListHandler extends Handler<ListDto> {
-  calls = 0;
-  handle(@Payload() data: ListDto): number {
-    this.calls++;
-    return data.items.length;
-  }
-}
-
-@On('raw.list', { dto: false })
-class RawListHandler extends Handler {
-  handle(data: { items: unknown[] }): number {
-    return data.items.length;
-  }
-}
 
 describe('maxValidatedValues over a real socket', () => {
   const payload = { name: 'big', items: Array.from({ length: 120_000 }, () => [0]) };

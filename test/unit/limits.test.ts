@@ -7,18 +7,15 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { IsArray, IsString } from 'class-validator';
 import {
   Carom,
   CaromError,
   ClientError,
   CloseCode,
   ErrorCode,
-  Handler,
   Injectable,
   On,
   OnConnect,
-  Payload,
   type Connection,
 } from '../../src/index.js';
 import { SubscriptionRequests } from '../../src/core/subscription-requests.js';
@@ -32,6 +29,7 @@ import {
 } from '../../src/testing/index.js';
 import { deferred, type Deferred } from '../support/deferred.js';
 import { failOnEscapes } from '../support/no-escapes.js';
+import { ListHandler, RawListHandler } from '../support/list-handlers.js';
 
 failOnEscapes();
 
@@ -445,30 +443,6 @@ describe('maxClockSkewMs', () => {
 // ---------------------------------------------------------------------------
 // maxValidatedValues
 // ---------------------------------------------------------------------------
-
-class ListDto {
-  @IsString()
-  name!: string;
-
-  @IsArray()
-  items!: unknown[];
-}
-
-@On('list')
-class ListHandler extends Handler<ListDto> {
-  calls = 0;
-  handle(@Payload() data: ListDto): number {
-    this.calls++;
-    return data.items.length;
-  }
-}
-
-@On('raw.list', { dto: false })
-class RawListHandler extends Handler {
-  handle(data: { items: unknown[] }): number {
-    return data.items.length;
-  }
-}
 
 describe('maxValidatedValues', () => {
   it('a payload of 120,000 nested items is VALIDATION_FAILED before validation; the handler never runs', async () => {

@@ -291,9 +291,9 @@ describe('carom/client: subprotocol and token', () => {
     assert.deepEqual(setup().last().protocols, ['carom']);
     const token = 'héllo ✓ 🙂 &=?';
     const { last } = setup({ token });
-    const [first, entry] = last().protocols as string[];
+    const [first, entry = ''] = last().protocols as string[];
     assert.equal(first, 'carom');
-    assert.ok(entry?.startsWith('carom.token.'));
+    assert.ok(entry?.startsWith('carom.token.'), 'a token entry is offered');
     const encoded = entry.slice('carom.token.'.length);
     assert.match(encoded, /^[A-Za-z0-9_-]*$/);
     assert.equal(Buffer.from(encoded, 'base64url').toString('utf8'), token);

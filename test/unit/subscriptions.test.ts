@@ -462,7 +462,7 @@ describe('Subscriptions: cached recipients stay correct', () => {
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
-    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)];
+    const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
 
     const names = ['a', 'b', 'a.b', 'a.c', 'a.b.c', 'a.b.d', 'r.1', 'r.2', 'x.y.z'];
     const patterns = ['*', 'a.*', 'a.b.*', 'r.*', 'x.*', 'x.y.*'];

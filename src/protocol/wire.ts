@@ -1,0 +1,37 @@
+/**
+ * The shapes of the wire, as types only: what a client sends and receives once
+ * the JSON is parsed. The server's decoder, the client, the testing kit and the
+ * tests all read envelopes through these, so the protocol is written down once
+ * (docs/PROTOCOL.md says the same in prose). Nothing here exists at run time,
+ * so the browser client can import it and stay one module.
+ */
+
+/** An envelope's request id: echoed on the `ack` or `error` that answers it. */
+export type WireId = string | number;
+
+/** One envelope as it travels, parsed from JSON. `timestamp` is always set by a server. */
+export interface WireEnvelope<Data = unknown> {
+  readonly event: string;
+  readonly data: Data;
+  readonly timestamp: string;
+  readonly id?: WireId;
+}
+
+/** The `data` of an `error` envelope. */
+export interface WireErrorData<Details = unknown> {
+  /** One of the protocol's error codes (`ErrorCode`), or an extension's. */
+  readonly code: string;
+  /** What went wrong and what to fix, for a person. */
+  readonly message: string;
+  /** The event of the envelope that failed, when it could be read. */
+  readonly event?: string;
+  readonly details?: Details;
+}
+
+/** The `data` of the `ack` that answers `subscribe` or `unsubscribe`: what the connection holds now. */
+export interface WireSubscriptionAck {
+  /** Names and patterns (`*`, `prefix.*`) held, in the order they were first subscribed. */
+  readonly events: readonly string[];
+  /** Exclusions held, when there are any. */
+  readonly excluded?: readonly string[];
+}

@@ -1,4 +1,4 @@
-import { ALL, isPattern, patternPrefix } from '../protocol/names.js';
+import { ALL, isPattern, patternPrefix, patternsCover, someDotPrefix } from '../protocol/names.js';
 
 /**
  * The empty set every connection starts with. Most connections never hold a
@@ -52,7 +52,7 @@ export class Subscriptions<S extends Subscriber> {
 
   /** Adds a subscription to an exact name or a pattern; lifts an exclusion of that name. */
   add(s: S, name: string): void {
-    if (name === ALL || name.endsWith('.*')) {
+    if (isPattern(name)) {
       if (s.patterns.has(name)) return;
       if (s.patterns === NO_NAMES) s.patterns = new Set();
       s.patterns.add(name);
@@ -81,12 +81,12 @@ export class Subscriptions<S extends Subscriber> {
       this.removeAll(s);
       return;
     }
-    if (name.endsWith('.*')) {
+    if (isPattern(name)) {
       if (!s.patterns.delete(name)) return;
       this.patternCount--;
       removeFrom(this.byPrefix, patternPrefix(name), s);
       for (const ex of s.excluded) {
-        if (!coveredByPatterns(s, ex)) {
+        if (!patternsCover(s.patterns, ex)) {
           s.excluded.delete(ex);
           this.exclusionCount--;
         }
@@ -98,7 +98,7 @@ export class Subscriptions<S extends Subscriber> {
       this.exactCount--;
       removeFrom(this.byName, name, s);
     }
-    if (coveredByPatterns(s, name) && !s.excluded.has(name)) {
+    if (patternsCover(s.patterns, name) && !s.excluded.has(name)) {
       if (s.excluded === NO_NAMES) s.excluded = new Set();
       s.excluded.add(name);
       this.exclusionCount++;
@@ -122,7 +122,7 @@ export class Subscriptions<S extends Subscriber> {
    */
   removeWouldGrow(s: S, name: string): boolean {
     if (isPattern(name) || s.excluded.has(name) || s.exact.has(name)) return false;
-    return coveredByPatterns(s, name);
+    return patternsCover(s.patterns, name);
   }
 
   /** Removes every subscription and exclusion of a connection. */
@@ -202,21 +202,16 @@ export class Subscriptions<S extends Subscriber> {
       }
     };
     take(this.everything);
-    for (let dot = event.indexOf('.'); dot !== -1; dot = event.indexOf('.', dot + 1)) {
-      take(this.byPrefix.get(event.slice(0, dot + 1)));
-    }
+    someDotPrefix(
+      event,
+      (prefix) => {
+        take(this.byPrefix.get(prefix));
+        return false;
+      },
+      undefined,
+    );
     return out;
   }
-}
-
-/** True when one of the connection's patterns covers `name`. */
-export function coveredByPatterns(s: Subscriber, name: string): boolean {
-  if (s.patterns.size === 0) return false;
-  if (s.patterns.has(ALL)) return true;
-  for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) {
-    if (s.patterns.has(`${name.slice(0, dot + 1)}*`)) return true;
-  }
-  return false;
 }
 
 function addTo<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {

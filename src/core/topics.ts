@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../protocol/errors.js';
-import { isReserved, patternPrefix, patternProblem } from '../protocol/names.js';
+import { isReserved, patternPrefix, patternProblem, someDotPrefix } from '../protocol/names.js';
 
 /**
  * The catalogue of events clients may subscribe to and the server may publish:
@@ -55,14 +55,15 @@ export class Topics {
   isDeclared(name: string): boolean {
     if (this.allowUndeclared || this.owners.has(name)) return true;
     if (this.families.size === 0) return false;
-    for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) {
-      if (this.families.has(name.slice(0, dot + 1))) return true;
-    }
-    return false;
+    return someDotPrefix(name, isMember, this.families);
   }
 
   /** Declared exact names, in the order they were declared. */
   names(): string[] {
     return [...this.owners.keys()];
   }
+}
+
+function isMember(prefix: string, prefixes: ReadonlySet<string>): boolean {
+  return prefixes.has(prefix);
 }

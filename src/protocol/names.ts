@@ -113,6 +113,39 @@ export function subscriptionNameProblem(name: unknown, maxLength: number): strin
   return patternProblem(name);
 }
 
+/**
+ * Calls `test` with each dot prefix of `name`, shortest first (`a.` then `a.b.`
+ * for `a.b.c`), until it returns true. This is the one walk behind every
+ * "which patterns cover this name" question: subscriptions, topic families and
+ * the recipient index all ask it here. `arg` is handed to `test` so that
+ * callers pass a module-level function instead of making a closure per call.
+ */
+export function someDotPrefix<A>(
+  name: string,
+  test: (prefix: string, arg: A) => boolean,
+  arg: A,
+): boolean {
+  for (let dot = name.indexOf('.'); dot !== -1; dot = name.indexOf('.', dot + 1)) {
+    if (test(name.slice(0, dot + 1), arg)) return true;
+  }
+  return false;
+}
+
+function holdsPatternOf(prefix: string, patterns: ReadonlySet<string>): boolean {
+  return patterns.has(`${prefix}*`);
+}
+
+/**
+ * True when a set of patterns (`*`, `prefix.*`) covers `name`: it holds `*`, or
+ * `p.*` for some dot prefix `p.` of the name. Patterns themselves are names too:
+ * `a.*` covers `a.b.*`.
+ */
+export function patternsCover(patterns: ReadonlySet<string> | undefined, name: string): boolean {
+  if (patterns === undefined || patterns.size === 0) return false;
+  if (patterns.has(ALL)) return true;
+  return someDotPrefix(name, holdsPatternOf, patterns);
+}
+
 /** The prefix a pattern matches, `room.` for `room.*`; `''` for `*`. */
 export function patternPrefix(pattern: string): string {
   return pattern === ALL ? '' : pattern.slice(0, -1);

@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
   hasControlCharacter,
+  patternsCover,
   quoteName,
+  someDotPrefix,
   subscriptionNameProblem,
 } from '../../src/protocol/names.js';
 
@@ -161,5 +163,61 @@ describe('quoteName', () => {
     const pairs = `${'x'.repeat(39)}😀😀`;
     assert.equal(quoteName(pairs), `${'x'.repeat(39)}…`);
     assert.equal(quoteName('a\nb\u0085'), 'a\\u000ab\\u0085');
+  });
+});
+
+// The spec of coverage, written without the dot walk: `*` covers everything, and
+// `p.*` covers exactly the names that start with `p.`.
+function coversBySpec(patterns: readonly string[], n: string): boolean {
+  return patterns.some((p) => p === '*' || (p.endsWith('.*') && n.startsWith(p.slice(0, -1))));
+}
+
+const dotted = fc
+  .array(fc.constantFrom('a', 'b', 'ab', '', '*', 'é'), { minLength: 1, maxLength: 5 })
+  .map((parts) => parts.join('.'));
+
+describe('patternsCover and someDotPrefix: properties', () => {
+  it('patternsCover agrees with the spec on names and patterns built from dots', () => {
+    run(
+      fc.property(
+        fc.array(
+          dotted.map((d) => `${d}.*`),
+          { maxLength: 6 },
+        ),
+        fc.boolean(),
+        dotted,
+        (patterns, withAll, n) => {
+          const held = withAll ? [...patterns, '*'] : patterns;
+          assert.equal(patternsCover(new Set(held), n), coversBySpec(held, n), `${held} / ${n}`);
+        },
+      ),
+      3000,
+    );
+  });
+
+  it('someDotPrefix visits every prefix ending in a dot, shortest first, and stops on true', () => {
+    run(
+      fc.property(dotted, fc.nat({ max: 6 }), (n, stopAt) => {
+        const expected: string[] = [];
+        for (let i = 0; i < n.length; i++) if (n[i] === '.') expected.push(n.slice(0, i + 1));
+        const seen: string[] = [];
+        const stopped = someDotPrefix(
+          n,
+          (prefix, out: string[]) => out.push(prefix) > stopAt,
+          seen,
+        );
+        assert.equal(stopped, expected.length > stopAt);
+        assert.deepEqual(seen, expected.slice(0, stopAt + 1));
+      }),
+      2000,
+    );
+  });
+
+  it('patternsCover is false for no patterns at all, and true for * whatever the name', () => {
+    assert.equal(patternsCover(undefined, 'a.b'), false);
+    assert.equal(patternsCover(new Set(), 'a.b'), false);
+    assert.equal(patternsCover(new Set(['*']), ''), true);
+    assert.equal(patternsCover(new Set(['a.*']), 'a'), false);
+    assert.equal(patternsCover(new Set(['a.*']), 'a.b.*'), true);
   });
 });

@@ -18,7 +18,9 @@ export type { SubscriptionList } from './core/subscription-requests.js';
 export type { Class, ValueProvider } from './core/container.js';
 export { On } from './decorators/on.js';
 export { Topic } from './decorators/topic.js';
-export { OnConnect, OnDisconnect, Injectable, Payload } from './decorators/lifecycle.js';
+export { OnConnect, OnDisconnect } from './decorators/lifecycle.js';
+export { Injectable } from './decorators/injectable.js';
+export { Payload } from './decorators/payload.js';
 export type { OnOptions, TopicOptions } from './core/metadata.js';
 export {
   CaromError,

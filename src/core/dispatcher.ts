@@ -295,9 +295,9 @@ export class Dispatcher implements InboundRunner<Session> {
    * envelope refused by a guard or a validator never makes later ones stale.
    *
    * `entries` is undefined for `subscribe` and `unsubscribe`, whose payload is
-   * the list of names. Otherwise the payload is one value on a plain route
-   * (see `isPlain`) and one per handler, with the guard's context, on the
-   * general one. Returns true when the envelope was answered synchronously.
+   * the list of names. A plain route (see `isPlain`) passes one payload and no
+   * `ctx`; the general one passes a payload per handler and the context its
+   * guard saw. Returns true when the envelope was answered synchronously.
    */
   private handle(
     session: Session,

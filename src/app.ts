@@ -187,8 +187,6 @@ export class Carom implements PeerAcceptor {
       connectHooks: registry.connectHooks,
       disconnectHooks: registry.disconnectHooks,
       logger: this.logger,
-      initialTokens: o.rateLimit?.messages ?? 0,
-      now: () => this.clock.now(),
     });
     this.channels = new Channels(
       this.topics,
@@ -335,8 +333,8 @@ export class Carom implements PeerAcceptor {
     let watermarks = this.stale.globalWatermarks;
     let pending = 0;
     for (const s of this.connections.sessions) {
-      watermarks += s.watermarks.size;
-      pending += s.queue.length + s.inFlight;
+      watermarks += s.watermarks?.size ?? 0;
+      pending += s.inbound.pending;
     }
     const counts = this.index.counts();
     return {

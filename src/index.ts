@@ -1,7 +1,18 @@
 import 'reflect-metadata';
 
 export { Carom, type CaromStats, type CloseOptions, type ListenOptions } from './app.js';
-export type { CaromOptions, Authenticate, AllowedOrigins, ClientAddress } from './core/options.js';
+export type {
+  CaromOptions,
+  Authenticate,
+  AllowedOrigins,
+  ClientAddress,
+  StalenessOptions,
+  StaleScope,
+  UnknownProperties,
+  RateLimit,
+  MessageGuard,
+  SubscribeGuard,
+} from './core/options.js';
 export { DEFAULTS } from './core/options.js';
 export { Connection } from './core/connection.js';
 export type { Context } from './core/context.js';
@@ -10,9 +21,7 @@ export { Sender, TimedSender } from './core/sender.js';
 export type { Clock, TimerHandle } from './core/clock.js';
 export { systemClock } from './core/clock.js';
 export { createLogger, type CaromLogger, type LogLevel } from './core/logger.js';
-export type { StalenessOptions, StaleScope } from './core/stale-filter.js';
-export type { UnknownProperties, PropertyFailure } from './core/validation.js';
-export type { RateLimit, MessageGuard } from './core/dispatcher.js';
+export type { PropertyFailure } from './core/validation.js';
 export type { ErrorClass } from './core/guard.js';
 export type { SubscriptionList } from './core/subscription-requests.js';
 export type { Class, ValueProvider } from './core/container.js';

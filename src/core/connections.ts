@@ -4,7 +4,6 @@ import { isInstance, outcomeOf, readString, whenSettled } from './guard.js';
 import type { Peer } from './seam.js';
 import { Connection, type ConnectionControl } from './connection.js';
 import type { Dispatcher } from './dispatcher.js';
-import { NO_MARKS } from './stale-filter.js';
 import type { CaromLogger } from './logger.js';
 import type { Publisher } from './publisher.js';
 import type { LifecycleHook } from './registry.js';
@@ -21,8 +20,6 @@ export interface ConnectionParts {
   readonly connectHooks: readonly LifecycleHook[];
   readonly disconnectHooks: readonly LifecycleHook[];
   readonly logger: CaromLogger;
-  readonly initialTokens: number;
-  readonly now: () => number;
 }
 
 /**
@@ -40,8 +37,7 @@ export class Connections {
   /** Starts a connection over an admitted peer. */
   open(peer: Peer, user: unknown): Session {
     const session = new Session(peer, this);
-    session.tokens = this.parts.initialTokens;
-    session.refilledAt = this.parts.now();
+    this.parts.dispatcher.attach(session);
     const connection = new Connection(
       // Short ids stay flat strings in memory; they name, they do not authenticate.
       `c${(this.nextId++).toString(36)}`,
@@ -89,9 +85,8 @@ export class Connections {
     const topics = this.parts.requests.list(session);
     session.finalTopics = topics;
     this.parts.index.removeAll(session);
-    session.watermarks = NO_MARKS as Map<string, number>;
-    session.queue.length = 0;
-    session.draining?.();
+    session.watermarks = undefined;
+    session.inbound.close();
     for (const hook of this.parts.disconnectHooks) {
       this.runHook(hook, session.connection);
     }
@@ -108,7 +103,6 @@ export class Connections {
       if (!session.open) return;
     }
     this.welcome(session);
-    this.parts.dispatcher.pump(session);
   }
 
   /**
@@ -132,13 +126,14 @@ export class Connections {
   /**
    * The connection is ready for its envelopes. A client that speaks carom's own
    * subprotocol is told so with `carom.welcome`, which is how its `ready()` can
-   * tell an accepted connection from one about to be refused.
+   * tell an accepted connection from one about to be refused. The welcome goes
+   * first: the replies to envelopes that waited for the hooks follow it.
    */
   private welcome(session: Session): void {
-    session.ready = true;
     if (session.peer.protocol === 'carom') {
       session.write(this.parts.publisher.frame(WELCOME, { connection: session.connection.id }));
     }
+    session.inbound.open();
   }
 
   private runHook(hook: LifecycleHook, connection: Connection): void {

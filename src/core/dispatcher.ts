@@ -1,7 +1,7 @@
 import {
   decodeEnvelope,
   isRejection,
-  type EnvelopeId,
+  type DecodeLimits,
   type InboundEnvelope,
 } from '../protocol/envelope.js';
 import { CaromError, ErrorCode } from '../protocol/errors.js';
@@ -9,25 +9,16 @@ import { PING } from '../protocol/names.js';
 import type { Clock } from './clock.js';
 import type { Context } from './context.js';
 import { outcomeOf, whenSettled } from './guard.js';
+import { InboundQueue, type InboundLimits, type InboundRunner } from './inbound-queue.js';
 import type { CaromLogger } from './logger.js';
+import type { MessageGuard, RateLimit } from './options.js';
+import { RateLimiter } from './rate-limiter.js';
 import type { HandlerEntry, Registry } from './registry.js';
 import type { Replies } from './replies.js';
 import type { Session } from './session.js';
 import type { StaleFilter } from './stale-filter.js';
 import { readTopicList, type SubscriptionRequests } from './subscription-requests.js';
 import type { DtoClass, PayloadValidator } from './validation.js';
-
-/** Decides whether a connection may have an envelope handled; `false` answers `FORBIDDEN`. */
-export type MessageGuard = (ctx: Context) => boolean | Promise<boolean>;
-
-/** A per-connection rate limit: at most `messages` envelopes per `perMs` milliseconds. */
-export interface RateLimit {
-  readonly messages: number;
-  readonly perMs: number;
-}
-
-/** Frames past the rate limit up to this many characters are still decoded, for their id. */
-const SMALL_FRAME = 1024;
 
 /** What the dispatcher needs from the app. */
 export interface DispatcherParts {
@@ -47,156 +38,144 @@ export interface DispatcherParts {
   readonly canHandle: MessageGuard | undefined;
 }
 
+const SHUTTING_DOWN = new CaromError(
+  ErrorCode.UNAVAILABLE,
+  'the server is shutting down; reconnect and send it again',
+);
+const BINARY = new CaromError(ErrorCode.BAD_JSON, 'binary frames are not accepted; send JSON text');
+
 /**
- * The inbound path: decode a frame, keep each connection's envelopes in
- * arrival order, drop stale ones, validate, call the handlers, reply.
+ * Routes a connection's envelopes to their handlers. The stages of one text
+ * frame, in order; a stage that refuses answers with an `error` envelope that
+ * echoes the id and event as far as they are known, and nothing after it runs:
  *
- * A connection's next envelope starts only when fewer than `maxInFlight` of
- * its envelopes are being handled (one by default, so in order). A handler
- * that returns synchronously is answered without a promise in between.
+ * 1. Rate limit (`RateLimiter`): every frame spends a token, a bad one too.
+ *    `RATE_LIMITED`; only a frame of up to 1024 characters is decoded, for its id.
+ * 2. Decode (`protocol/envelope.ts`): `BAD_JSON`, `BAD_ENVELOPE`. A binary
+ *    frame is answered `BAD_JSON` here, without spending a token.
+ * 3. Queue (`InboundQueue`): `UNAVAILABLE` once the connection drains for
+ *    shutdown; `RATE_LIMITED` when `maxQueued` envelopes already wait. It waits
+ *    until the connect hooks have settled and fewer than `maxInFlight` of the
+ *    connection's envelopes are being handled.
+ * 4. Clock: a timestamp more than `maxClockSkewMs` ahead is `BAD_ENVELOPE`.
+ * 5. Route: `carom.ping` is acked here and skips the stages below; an event
+ *    without handlers is `UNKNOWN_EVENT`; `subscribe` and `unsubscribe` take
+ *    the core's own path.
+ * 6. Stale (`StaleFilter`): `STALE` when the envelope has an id; without one
+ *    it is dropped silently.
+ * 7. Guard (`canHandle`): `FORBIDDEN`. Skipped for `subscribe`/`unsubscribe`.
+ * 8. Validate (each handler's DTO): `VALIDATION_FAILED`. For `subscribe` and
+ *    `unsubscribe`, the list of names: `BAD_ENVELOPE`, `LIMIT_EXCEEDED`.
+ * 9. Handlers: the envelope now counts as handled (its timestamp moves the
+ *    watermark, in `handle` only); they run one after another in registration
+ *    order. A throw is `HANDLER_ERROR` unless the error is exposed. For
+ *    `subscribe`/`unsubscribe`: `canSubscribe` per name, then the change;
+ *    refused names are `UNKNOWN_EVENT`, `FORBIDDEN` or `LIMIT_EXCEEDED`.
+ * 10. Reply (`Replies`): an `ack` when the envelope has an id; a value that is
+ *    not JSON is `HANDLER_ERROR`. A guard or validator that throws is answered
+ *    as a handler that throws.
+ *
+ * One handler without a DTO or guard (the common case) that returns
+ * synchronously goes from stage 1 to 10 with no promise and no closure.
  */
-export class Dispatcher {
-  private readonly limits: { maxEventLength: number; maxDepth: number };
+export class Dispatcher implements InboundRunner<Session> {
+  private readonly decodeLimits: DecodeLimits;
+  private readonly inboundLimits: InboundLimits;
+  private readonly limiter: RateLimiter | undefined;
+  private readonly queueFull: CaromError;
   private readonly replies: Replies;
 
   constructor(private readonly parts: DispatcherParts) {
-    this.limits = { maxEventLength: parts.maxEventLength, maxDepth: parts.maxDepth };
+    this.decodeLimits = { maxEventLength: parts.maxEventLength, maxDepth: parts.maxDepth };
+    this.inboundLimits = { maxInFlight: parts.maxInFlight, maxQueued: parts.maxQueued };
+    this.limiter = parts.rateLimit ? new RateLimiter(parts.rateLimit, parts.clock) : undefined;
+    this.queueFull = new CaromError(
+      ErrorCode.RATE_LIMITED,
+      `${parts.maxQueued} envelopes are already waiting on this connection; slow down`,
+    );
     this.replies = parts.replies;
   }
 
-  /** A text frame from a connection. */
-  receiveText(session: Session, text: string): void {
-    if (!session.open) return;
-    // Every frame spends a token, bad ones too, so a flood of garbage is limited as well.
-    if (this.parts.rateLimit && !this.takeToken(session, this.parts.rateLimit)) {
-      this.refuseOverRate(session, text, this.parts.rateLimit);
-      return;
-    }
-    const envelope = decodeEnvelope(text, this.limits);
-    if (isRejection(envelope)) {
-      this.replyError(session, envelope.error, envelope.id, envelope.event);
-      return;
-    }
-    if (session.draining !== undefined) {
-      const error = new CaromError(
-        ErrorCode.UNAVAILABLE,
-        'the server is shutting down; reconnect and send it again',
-      );
-      this.replyError(session, error, envelope.id, envelope.event);
-      return;
-    }
-    if (!session.ready || session.inFlight >= this.parts.maxInFlight || session.queue.length > 0) {
-      // A bounded wait: a client flooding a slow handler is told, not buffered without end.
-      if (session.queue.length >= this.parts.maxQueued) {
-        const error = new CaromError(
-          ErrorCode.RATE_LIMITED,
-          `${this.parts.maxQueued} envelopes are already waiting on this connection; slow down`,
-        );
-        this.replyError(session, error, envelope.id, envelope.event);
-        return;
-      }
-      session.queue.push(envelope);
-      return;
-    }
-    this.start(session, envelope);
+  /** Gives a new connection its inbound queue and, when the rate limit is on, a full bucket. */
+  attach(session: Session): void {
+    session.inbound = new InboundQueue(session, this, this.inboundLimits);
+    session.tokens = this.limiter?.bucket();
   }
 
-  /**
-   * Answers a frame past the rate limit. Only a small one is decoded, to echo
-   * its id so that the client's request fails at once: a flood of large frames
-   * past the limit must not cost a `JSON.parse` each.
-   */
-  private refuseOverRate(session: Session, text: string, limit: RateLimit): void {
-    const known = text.length <= SMALL_FRAME ? decodeEnvelope(text, this.limits) : undefined;
-    const error = new CaromError(
-      ErrorCode.RATE_LIMITED,
-      `more than ${limit.messages} envelopes in ${limit.perMs} ms; slow down`,
-    );
-    this.replyError(session, error, known?.id, known?.event);
+  /** A text frame from a connection: stages 1 to 3. */
+  receiveText(session: Session, text: string): void {
+    if (!session.open) return;
+    const limiter = this.limiter;
+    if (limiter !== undefined && !limiter.take(session.tokens!)) {
+      const known = limiter.worthDecoding(text)
+        ? decodeEnvelope(text, this.decodeLimits)
+        : undefined;
+      this.replies.error(session, limiter.refusal, known);
+      return;
+    }
+    const envelope = decodeEnvelope(text, this.decodeLimits);
+    if (isRejection(envelope)) {
+      this.replies.error(session, envelope.error, envelope);
+      return;
+    }
+    const inbound = session.inbound;
+    if (inbound.draining) {
+      this.replies.error(session, SHUTTING_DOWN, envelope);
+      return;
+    }
+    // A bounded wait: a client flooding a slow handler is told, not buffered without end.
+    if (!inbound.add(envelope)) this.replies.error(session, this.queueFull, envelope);
   }
 
   /** A binary frame: the protocol carries JSON text only. */
   receiveBinary(session: Session): void {
     if (!session.open) return;
-    const error = new CaromError(
-      ErrorCode.BAD_JSON,
-      'binary frames are not accepted; send JSON text',
-    );
-    this.replyError(session, error, undefined, undefined);
+    this.replies.error(session, BINARY, undefined);
   }
 
   /** Answers every envelope still waiting on a connection with `error` and forgets them (shutdown). */
   refuseQueued(session: Session, error: CaromError): void {
-    for (const envelope of session.queue.splice(0)) {
-      this.replyError(session, error, envelope.id, envelope.event);
-    }
+    for (const envelope of session.inbound.takeWaiting())
+      this.replies.error(session, error, envelope);
   }
 
-  /** Starts whatever a connection has queued, as far as its in-flight limit allows. */
-  pump(session: Session): void {
-    while (
-      session.open &&
-      session.ready &&
-      session.inFlight < this.parts.maxInFlight &&
-      session.queue.length > 0
-    ) {
-      this.start(session, session.queue.shift()!);
-    }
-  }
-
-  private start(session: Session, envelope: InboundEnvelope): void {
-    session.inFlight++;
-    if (this.route(session, envelope)) {
-      session.inFlight--;
-      if (session.draining !== undefined) this.idleCheck(session);
-    }
-  }
-
-  /** Called at the end of every asynchronous route. */
-  private finish(session: Session): void {
-    session.inFlight--;
-    this.pump(session);
-    if (session.draining !== undefined) this.idleCheck(session);
-  }
-
-  /** A draining connection is closed once everything it sent before has been answered. */
-  private idleCheck(session: Session): void {
-    if (session.inFlight === 0 && session.queue.length === 0) session.draining?.();
-  }
-
-  /** Returns true when the envelope was dealt with synchronously; otherwise `finish` follows. */
-  private route(session: Session, envelope: InboundEnvelope): boolean {
+  /**
+   * Stages 4 to 10 for an envelope the queue let through. Returns true when it
+   * was dealt with synchronously; otherwise `session.inbound.done()` follows.
+   */
+  run(session: Session, envelope: InboundEnvelope): boolean {
     const { event } = envelope;
     // Read once: both the clock-skew check and the staleness gate judge against it.
     const now = this.parts.clock.now();
     if (this.isFromTheFuture(session, envelope, now)) return true;
     if (event === PING) {
-      this.replies.ack(session, envelope.id, event, null);
+      this.replies.ack(session, envelope, null);
       return true;
     }
     if (event === 'subscribe' || event === 'unsubscribe') {
       if (this.isStale(session, envelope, now)) return true;
-      this.changeSubscriptions(session, envelope).catch((err: unknown) => this.lastResort(err));
-      return false;
+      return this.readSubscriptions(session, envelope);
     }
     const entries = this.parts.registry.handlers.get(event);
     if (entries === undefined) {
       const error = new CaromError(ErrorCode.UNKNOWN_EVENT, `no handler for event '${event}'`);
-      this.replyError(session, error, envelope.id, event);
+      this.replies.error(session, error, envelope);
       return true;
     }
     if (this.isStale(session, envelope, now)) return true;
-    if (entries.length === 1 && !this.parts.canHandle) {
-      const entry = entries[0]!;
-      if (entry.dto === undefined) {
-        this.parts.stale.handled(session, event, envelope.timestamp);
-        return this.handleOne(session, envelope, entry, envelope.data);
-      }
-      this.validateThenHandle(session, envelope, entry, entry.dto);
+    if (this.isPlain(entries)) {
+      const dto = entries[0]!.dto;
+      if (dto === undefined) return this.handle(session, envelope, entries, envelope.data);
+      this.validateOne(session, envelope, entries, dto);
       return false;
     }
-    this.handleAll(session, envelope, entries).catch((err: unknown) => this.lastResort(err));
+    this.checkAll(session, envelope, entries).catch((err: unknown) => this.lastResort(err));
     return false;
+  }
+
+  /** One handler and no guard: its payload is one value, and it may answer synchronously. */
+  private isPlain(entries: readonly HandlerEntry[]): boolean {
+    return entries.length === 1 && !this.parts.canHandle;
   }
 
   /**
@@ -211,7 +190,7 @@ export class Dispatcher {
       ErrorCode.BAD_ENVELOPE,
       `"timestamp" is more than ${this.parts.maxClockSkewMs} ms ahead of the server's clock`,
     );
-    this.replyError(session, error, envelope.id, envelope.event);
+    this.replies.error(session, error, envelope);
     return true;
   }
 
@@ -223,7 +202,7 @@ export class Dispatcher {
         ErrorCode.STALE,
         `dropped: older than the newest '${event}' envelope already handled`,
       );
-      this.replyError(session, error, id, event);
+      this.replies.error(session, error, envelope);
     }
     return true;
   }
@@ -238,87 +217,45 @@ export class Dispatcher {
     };
   }
 
-  /** One handler with a DTO and no guard: validate, then the one-handler path, with few hops. */
-  private validateThenHandle(
+  /** Stage 8 for one handler with a DTO and no guard, with few hops. */
+  private validateOne(
     session: Session,
     envelope: InboundEnvelope,
-    entry: HandlerEntry,
+    entries: readonly HandlerEntry[],
     dto: DtoClass,
   ): void {
     this.parts.validator.validate(dto, envelope.data).then(
       (payload) => {
-        this.parts.stale.handled(session, envelope.event, envelope.timestamp);
-        if (this.handleOne(session, envelope, entry, payload)) this.finish(session);
+        if (this.handle(session, envelope, entries, payload)) session.inbound.done();
       },
       (err: unknown) => {
-        this.replyFailure(session, envelope, entry, err);
-        this.finish(session);
+        this.replies.failure(session, envelope, entries[0], err);
+        session.inbound.done();
       },
     );
   }
 
   /**
-   * The common case: one handler, no guard, the payload ready. Stays synchronous
-   * when the handler does; returns false when `finish` will follow.
+   * Stages 7 and 8 in general: the guard, then every payload validated (once per
+   * DTO) before any handler runs. The guard and the handlers see one context.
    */
-  private handleOne(
-    session: Session,
-    envelope: InboundEnvelope,
-    entry: HandlerEntry,
-    payload: unknown,
-  ): boolean {
-    let result: unknown;
-    try {
-      result = entry.invoke(payload, this.context(session, envelope));
-    } catch (err) {
-      this.replyFailure(session, envelope, entry, err);
-      return true;
-    }
-    const outcome = outcomeOf(result);
-    if (outcome.kind === 'value') {
-      this.replyAck(session, envelope, outcome.value);
-      return true;
-    }
-    if (outcome.kind === 'failed') {
-      this.replyFailure(session, envelope, entry, outcome.error);
-      return true;
-    }
-    whenSettled(
-      outcome.promise,
-      (value) => {
-        this.replyAck(session, envelope, value);
-        this.finish(session);
-      },
-      (err: unknown) => {
-        this.replyFailure(session, envelope, entry, err);
-        this.finish(session);
-      },
-    );
-    return false;
-  }
-
-  /**
-   * The general case. Every payload is validated before any handler runs; the
-   * handlers then run one after another in registration order, all of them
-   * even when one throws. The ack carries the first value that is not
-   * `undefined`; the first failure answers instead.
-   */
-  private async handleAll(
+  private async checkAll(
     session: Session,
     envelope: InboundEnvelope,
     entries: readonly HandlerEntry[],
   ): Promise<void> {
     const ctx = this.context(session, envelope);
+    const payloads: unknown[] = [];
     try {
       if (this.parts.canHandle && !(await this.parts.canHandle(ctx))) {
         const error = new CaromError(
           ErrorCode.FORBIDDEN,
           `not allowed to send '${envelope.event}'`,
         );
-        this.replyError(session, error, envelope.id, envelope.event);
+        this.replies.error(session, error, envelope);
+        session.inbound.done();
         return;
       }
-      const payloads: unknown[] = [];
       const validated = new Map<unknown, unknown>();
       for (const entry of entries) {
         if (entry.dto === undefined) {
@@ -332,7 +269,110 @@ export class Dispatcher {
         }
         payloads.push(value);
       }
-      this.parts.stale.handled(session, envelope.event, envelope.timestamp);
+    } catch (err) {
+      this.replies.failure(session, envelope, undefined, err);
+      session.inbound.done();
+      return;
+    }
+    if (this.handle(session, envelope, entries, payloads, ctx)) session.inbound.done();
+  }
+
+  /** Stage 8 for `subscribe` and `unsubscribe`: the list of names. */
+  private readSubscriptions(session: Session, envelope: InboundEnvelope): boolean {
+    let names: string[];
+    try {
+      names = readTopicList(envelope.data, envelope.event, this.parts.subscriptions.limits);
+    } catch (err) {
+      this.replies.failure(session, envelope, undefined, err);
+      return true;
+    }
+    return this.handle(session, envelope, undefined, names);
+  }
+
+  /**
+   * Stage 9, where every path through the checks ends: from here the envelope
+   * counts as handled. This is the one place that moves a watermark, so an
+   * envelope refused by a guard or a validator never makes later ones stale.
+   *
+   * `entries` is undefined for `subscribe` and `unsubscribe`, whose payload is
+   * the list of names. A plain route (see `isPlain`) passes one payload and no
+   * `ctx`; the general one passes a payload per handler and the context its
+   * guard saw. Returns true when the envelope was answered synchronously.
+   */
+  private handle(
+    session: Session,
+    envelope: InboundEnvelope,
+    entries: readonly HandlerEntry[] | undefined,
+    payload: unknown,
+    ctx?: Context,
+  ): boolean {
+    this.parts.stale.handled(session, envelope.event, envelope.timestamp);
+    if (entries === undefined) {
+      this.changeSubscriptions(session, envelope, payload as string[]).catch((err: unknown) =>
+        this.lastResort(err),
+      );
+      return false;
+    }
+    if (ctx === undefined) return this.handleOne(session, envelope, entries[0]!, payload);
+    this.handleAll(session, envelope, entries, payload as unknown[], ctx).catch((err: unknown) =>
+      this.lastResort(err),
+    );
+    return false;
+  }
+
+  /**
+   * The common case: one handler, no guard, the payload ready. Stays synchronous
+   * when the handler does; returns false when `done()` will follow.
+   */
+  private handleOne(
+    session: Session,
+    envelope: InboundEnvelope,
+    entry: HandlerEntry,
+    payload: unknown,
+  ): boolean {
+    let result: unknown;
+    try {
+      result = entry.invoke(payload, this.context(session, envelope));
+    } catch (err) {
+      this.replies.failure(session, envelope, entry, err);
+      return true;
+    }
+    const outcome = outcomeOf(result);
+    if (outcome.kind === 'value') {
+      this.replies.ack(session, envelope, outcome.value);
+      return true;
+    }
+    if (outcome.kind === 'failed') {
+      this.replies.failure(session, envelope, entry, outcome.error);
+      return true;
+    }
+    whenSettled(
+      outcome.promise,
+      (value) => {
+        this.replies.ack(session, envelope, value);
+        session.inbound.done();
+      },
+      (err: unknown) => {
+        this.replies.failure(session, envelope, entry, err);
+        session.inbound.done();
+      },
+    );
+    return false;
+  }
+
+  /**
+   * The general case. The handlers run one after another in registration
+   * order, all of them even when one throws. The ack carries the first value
+   * that is not `undefined`; the first failure answers instead.
+   */
+  private async handleAll(
+    session: Session,
+    envelope: InboundEnvelope,
+    entries: readonly HandlerEntry[],
+    payloads: readonly unknown[],
+    ctx: Context,
+  ): Promise<void> {
+    try {
       let reply: unknown;
       let failure: { entry: HandlerEntry; err: unknown } | undefined;
       for (let i = 0; i < entries.length; i++) {
@@ -343,22 +383,21 @@ export class Dispatcher {
           failure ??= { entry: entries[i]!, err };
         }
       }
-      if (failure) this.replyFailure(session, envelope, failure.entry, failure.err);
-      else this.replyAck(session, envelope, reply);
-    } catch (err) {
-      // Only the guard and validation reach here.
-      this.replyFailure(session, envelope, undefined, err);
+      if (failure) this.replies.failure(session, envelope, failure.entry, failure.err);
+      else this.replies.ack(session, envelope, reply);
     } finally {
-      this.finish(session);
+      session.inbound.done();
     }
   }
 
-  private async changeSubscriptions(session: Session, envelope: InboundEnvelope): Promise<void> {
+  private async changeSubscriptions(
+    session: Session,
+    envelope: InboundEnvelope,
+    names: string[],
+  ): Promise<void> {
     try {
       const action = envelope.event;
       const requests = this.parts.subscriptions;
-      const names = readTopicList(envelope.data, action, requests.limits);
-      this.parts.stale.handled(session, action, envelope.timestamp);
       const refused =
         action === 'subscribe'
           ? await requests.subscribe(session, names)
@@ -368,54 +407,23 @@ export class Dispatcher {
       const list = envelope.id === undefined ? undefined : requests.list(session);
       if (refused) {
         const details = { ...(refused.details as object), ...list };
-        const error = new CaromError(refused.code, refused.message, details);
-        this.replyError(session, error, envelope.id, action);
+        this.replies.error(
+          session,
+          new CaromError(refused.code, refused.message, details),
+          envelope,
+        );
       } else {
-        this.replyAck(session, envelope, list);
+        this.replies.ack(session, envelope, list);
       }
     } catch (err) {
-      this.replyFailure(session, envelope, undefined, err);
+      this.replies.failure(session, envelope, undefined, err);
     } finally {
-      this.finish(session);
+      session.inbound.done();
     }
-  }
-
-  private replyAck(session: Session, envelope: InboundEnvelope, value: unknown): void {
-    this.replies.ack(session, envelope.id, envelope.event, value);
-  }
-
-  /** Turns anything a handler, guard or validator threw into an error envelope. */
-  private replyFailure(
-    session: Session,
-    envelope: InboundEnvelope,
-    entry: HandlerEntry | undefined,
-    err: unknown,
-  ): void {
-    const where = entry ? entry.name : `'${envelope.event}'`;
-    this.replies.failure(session, envelope.id, envelope.event, where, err);
-  }
-
-  private replyError(
-    session: Session,
-    error: CaromError,
-    id: EnvelopeId | undefined,
-    event: string | undefined,
-  ): void {
-    this.replies.error(session, error, id, event);
   }
 
   /** Replies never throw, so only a bug in carom itself can reach here; it is logged, never raised. */
   private lastResort(err: unknown): void {
     this.parts.logger.error('carom failed while handling an envelope', err);
-  }
-
-  private takeToken(session: Session, limit: RateLimit): boolean {
-    const now = this.parts.clock.now();
-    const rate = limit.messages / limit.perMs;
-    session.tokens = Math.min(limit.messages, session.tokens + (now - session.refilledAt) * rate);
-    session.refilledAt = now;
-    if (session.tokens < 1) return false;
-    session.tokens -= 1;
-    return true;
   }
 }

@@ -31,12 +31,10 @@ export function drain(sessions: readonly Session[], clock: Clock, graceMs: numbe
     sessions.forEach((session, i) => {
       const leave = (): void => {
         if (!session.open) return closed();
-        session.draining = () => {
-          session.draining = undefined;
+        session.inbound.drain(() => {
           session.close(CloseCode.SERVICE_RESTART, 'server restarting');
           closed();
-        };
-        if (session.inFlight === 0 && session.queue.length === 0) session.draining();
+        });
       };
       timers.push(clock.setTimeout(leave, (graceMs * SPREAD * i) / sessions.length));
     });

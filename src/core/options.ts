@@ -1,13 +1,11 @@
 import type { Class, ValueProvider } from './container.js';
 import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
-import type { MessageGuard, RateLimit } from './dispatcher.js';
+import type { Context } from './context.js';
 import type { ErrorClass } from './guard.js';
 import { LOG_LEVELS, type CaromLogger, type LogLevel } from './logger.js';
-import type { StalenessOptions } from './stale-filter.js';
 import type { TimestampFormat } from '../protocol/timestamp.js';
 import type { HandshakeRequest } from './seam.js';
-import type { UnknownProperties } from './validation.js';
 import { ConfigurationError } from '../protocol/errors.js';
 
 /**
@@ -16,6 +14,37 @@ import { ConfigurationError } from '../protocol/errors.js';
  * `ConnectionRefused` to refuse: the socket is accepted and closed with 1008.
  */
 export type Authenticate = (request: HandshakeRequest) => unknown;
+
+/** Decides whether a connection may subscribe to a name or pattern; `false` answers `FORBIDDEN`. */
+export type SubscribeGuard = (connection: Connection, topic: string) => boolean | Promise<boolean>;
+
+/** Decides whether a connection may have an envelope handled; `false` answers `FORBIDDEN`. */
+export type MessageGuard = (ctx: Context) => boolean | Promise<boolean>;
+
+/** A per-connection rate limit: at most `messages` envelopes per `perMs` milliseconds. */
+export interface RateLimit {
+  readonly messages: number;
+  readonly perMs: number;
+}
+
+/** Where staleness is judged. */
+export type StaleScope = 'connection' | 'global' | 'off';
+
+/** Options for dropping stale envelopes. */
+export interface StalenessOptions {
+  /**
+   * `connection` (default): an envelope is stale when older than the newest
+   * handled envelope of the same event from the same connection. `global`: one
+   * watermark per event across all connections, as bounce-ws's orchestrator
+   * keeps. `off`: no watermark.
+   */
+  readonly scope?: StaleScope;
+  /** Also stale when older than this many milliseconds by the server's clock. Off by default. */
+  readonly maxAgeMs?: number;
+}
+
+/** What to do with payload properties that the DTO does not declare. */
+export type UnknownProperties = 'strip' | 'refuse' | 'keep';
 
 /** Everything `new Carom(...)` takes. Every field is optional. */
 export interface CaromOptions {
@@ -65,7 +94,7 @@ export interface CaromOptions {
   /** Runs at each handshake; see {@link Authenticate}. Default: everyone is accepted. */
   readonly authenticate?: Authenticate;
   /** May refuse a client's subscription (`FORBIDDEN`). */
-  readonly canSubscribe?: (connection: Connection, topic: string) => boolean | Promise<boolean>;
+  readonly canSubscribe?: SubscribeGuard;
   /** May refuse a client's envelope before its handlers run (`FORBIDDEN`). */
   readonly canHandle?: MessageGuard;
   /** The WebSocket path. Default `/ws`. */

@@ -5,7 +5,19 @@ import type { TimestampWriter } from '../protocol/timestamp.js';
 import type { Clock } from './clock.js';
 import { describe, errorFor, type ErrorClass } from './guard.js';
 import type { CaromLogger } from './logger.js';
+import type { HandlerEntry } from './registry.js';
 import type { Session } from './session.js';
+
+/** What a reply answers: the id and event of a client's envelope, as far as they are known. */
+export interface Addressee {
+  readonly id: EnvelopeId | undefined;
+  readonly event: string | undefined;
+}
+
+/** An envelope that was read: its event is known. */
+interface Request extends Addressee {
+  readonly event: string;
+}
 
 /** What replies need from the app. */
 export interface ReplyParts {
@@ -27,7 +39,8 @@ export class Replies {
   constructor(private readonly parts: ReplyParts) {}
 
   /** Answers a request with the handler's value; nothing is sent without an id. */
-  ack(session: Session, id: EnvelopeId | undefined, event: string, value: unknown): void {
+  ack(session: Session, to: Request, value: unknown): void {
+    const { id, event } = to;
     if (id === undefined || !session.open) return;
     let json: string;
     try {
@@ -36,39 +49,32 @@ export class Replies {
       this.parts.logger.error(
         `the reply to '${event}' (request ${String(id)}) is not JSON: ${describe(err)}`,
       );
-      this.error(session, FAILED, id, event);
+      this.error(session, FAILED, to);
       return;
     }
     session.write(new Frame(encodeAck(id, json, this.stamp())));
   }
 
-  /** Sends an error envelope. */
-  error(
-    session: Session,
-    error: CaromError,
-    id: EnvelopeId | undefined,
-    event: string | undefined,
-  ): void {
+  /** Sends an error envelope; `to` is undefined when nothing of the frame could be read. */
+  error(session: Session, error: CaromError, to: Addressee | undefined): void {
     this.parts.logger.debug(`${error.code} to ${session.connection.id}: ${error.message}`);
     // encodeError never throws: details that cannot be serialized are left out.
-    session.write(new Frame(encodeError(error, id, event, this.stamp())));
+    session.write(new Frame(encodeError(error, to?.id, to?.event, this.stamp())));
   }
 
   /**
-   * Answers with what a handler, guard, hook or validator threw. Errors the
-   * application did not mean clients to see are logged with `where`, and the
-   * client gets a generic message.
+   * Answers with what a handler, guard or validator threw. Errors the
+   * application did not mean clients to see are logged, naming the handler
+   * (`entry`) or, for a guard or validator, the event; the client gets a
+   * generic message.
    */
-  failure(
-    session: Session,
-    id: EnvelopeId | undefined,
-    event: string,
-    where: string,
-    err: unknown,
-  ): void {
+  failure(session: Session, to: Request, entry: HandlerEntry | undefined, err: unknown): void {
     const { error, unexpected } = errorFor(err, this.parts.exposeErrors);
-    if (unexpected) this.parts.logger.error(`${where} threw while handling '${event}'`, err);
-    this.error(session, error, id, event);
+    if (unexpected) {
+      const where = entry ? entry.name : `'${to.event}'`;
+      this.parts.logger.error(`${where} threw while handling '${to.event}'`, err);
+    }
+    this.error(session, error, to);
   }
 
   private stamp(): string {

@@ -1,15 +1,18 @@
-import type { InboundEnvelope } from '../protocol/envelope.js';
 import type { Frame } from '../protocol/frame.js';
 import type { Peer, PeerListener } from './seam.js';
 import type { Connection } from './connection.js';
+import type { InboundQueue } from './inbound-queue.js';
+import type { TokenBucket } from './rate-limiter.js';
 import type { Watermarked } from './stale-filter.js';
 import type { SubscriptionList } from './subscription-requests.js';
-import { NO_MARKS } from './stale-filter.js';
-import { NO_NAMES, type Subscriber } from './subscriptions.js';
+import type { Subscriber } from './subscriptions.js';
 
 const NOTHING: SubscriptionList = Object.freeze({ events: [] as string[] });
 
-/** What a session hands its traffic to: the app's dispatcher. */
+/**
+ * What a session hands its traffic and its close to: the app's `Connections`,
+ * which passes frames on to the dispatcher and runs the close logic.
+ */
 export interface SessionHost {
   receiveText(session: Session, text: string): void;
   receiveBinary(session: Session): void;
@@ -20,28 +23,31 @@ export interface SessionHost {
  * The app's private state for one connection: its socket, its subscriptions,
  * watermarks and the queue that keeps its envelopes in order. Handlers see the
  * public `Connection` instead.
+ *
+ * Each field has one module that writes it; the others only read it:
+ *
+ * - `exact`, `patterns`, `excluded`, `mark`: `Subscriptions` (subscriptions.ts).
+ * - `watermarks`: `StaleFilter` (stale-filter.ts); `Connections` drops them at close.
+ * - `inbound`, `tokens`: set once by `Dispatcher.attach`; what they hold is
+ *   changed only by `InboundQueue` (inbound-queue.ts) and `RateLimiter` (rate-limiter.ts).
+ * - `connection`, `finalTopics`: `Connections` (connections.ts).
+ * - `open`: this class, when the connection closes.
+ *
+ * Optional fields stay `undefined` until first needed, as most connections
+ * hold few subscriptions and no watermark. They are declared, not added later,
+ * so that every session has the same shape.
  */
 export class Session implements Subscriber, Watermarked, PeerListener {
-  exact = NO_NAMES as Set<string>;
-  patterns = NO_NAMES as Set<string>;
-  excluded = NO_NAMES as Set<string>;
-  watermarks = NO_MARKS as Map<string, number>;
+  exact: Set<string> | undefined = undefined;
+  patterns: Set<string> | undefined = undefined;
+  excluded: Set<string> | undefined = undefined;
+  watermarks: Map<string, number> | undefined = undefined;
   mark = 0;
-  /** Envelopes waiting for their turn (arrival order). */
-  readonly queue: InboundEnvelope[] = [];
-  /** Envelopes being handled now. */
-  inFlight = 0;
-  /** False until the connect hooks have settled. */
-  ready = false;
-  /**
-   * Set while the app drains this connection for shutdown: it takes no new
-   * envelopes, and this is called once nothing is queued or in flight.
-   */
-  draining: (() => void) | undefined = undefined;
+  /** Envelopes waiting for their turn or being handled, and the gate of the connect hooks. */
+  inbound!: InboundQueue<Session>;
+  /** The rate limit's bucket; undefined when the limit is off. */
+  tokens: TokenBucket | undefined = undefined;
   open = true;
-  /** Rate limiting: tokens left and when they were last refilled. */
-  tokens = 0;
-  refilledAt = 0;
   connection!: Connection;
   /** What the connection was subscribed to when it closed, for disconnect hooks. */
   finalTopics: SubscriptionList = NOTHING;

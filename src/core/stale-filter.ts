@@ -1,25 +1,9 @@
-/** Where staleness is judged. */
-export type StaleScope = 'connection' | 'global' | 'off';
-
-/** Options for dropping stale envelopes. */
-export interface StalenessOptions {
-  /**
-   * `connection` (default): an envelope is stale when older than the newest
-   * handled envelope of the same event from the same connection. `global`: one
-   * watermark per event across all connections, as bounce-ws's orchestrator
-   * keeps. `off`: no watermark.
-   */
-  readonly scope?: StaleScope;
-  /** Also stale when older than this many milliseconds by the server's clock. Off by default. */
-  readonly maxAgeMs?: number;
-}
-
-/** The empty map every connection starts with; a map of its own comes with its first watermark. */
-export const NO_MARKS: ReadonlyMap<string, number> = new Map<string, number>();
+import type { StaleScope, StalenessOptions } from './options.js';
 
 /** Per-connection watermarks live on the connection, so they go when it goes. */
 export interface Watermarked {
-  watermarks: Map<string, number>;
+  /** Newest handled timestamp per event; made with the first, as most connections never need one. */
+  watermarks?: Map<string, number> | undefined;
 }
 
 /**
@@ -42,7 +26,8 @@ export class StaleFilter {
     if (timestamp === undefined) return false;
     if (now - timestamp > this.maxAgeMs) return true;
     if (this.scope === 'off') return false;
-    const newest = this.marks(owner).get(event);
+    const marks = this.scope === 'connection' ? owner.watermarks : this.global;
+    const newest = marks?.get(event);
     return newest !== undefined && timestamp < newest;
   }
 
@@ -53,14 +38,9 @@ export class StaleFilter {
    */
   handled(owner: Watermarked, event: string, timestamp: number | undefined): void {
     if (timestamp === undefined || this.scope === 'off') return;
-    if (this.scope === 'connection' && owner.watermarks === NO_MARKS) owner.watermarks = new Map();
-    const marks = this.marks(owner);
+    const marks = this.scope === 'connection' ? (owner.watermarks ??= new Map()) : this.global;
     const newest = marks.get(event);
     if (newest === undefined || timestamp > newest) marks.set(event, timestamp);
-  }
-
-  private marks(owner: Watermarked): Map<string, number> {
-    return this.scope === 'connection' ? owner.watermarks : this.global;
   }
 
   /** Number of global watermarks held (one per event at most). */

@@ -1,12 +1,9 @@
 import { CaromError, ErrorCode } from '../protocol/errors.js';
 import { isPattern, patternProblem, subscriptionNameProblem } from '../protocol/names.js';
-import type { Connection } from './connection.js';
+import type { SubscribeGuard } from './options.js';
 import type { Session } from './session.js';
 import type { Subscriptions } from './subscriptions.js';
 import type { Topics } from './topics.js';
-
-/** Decides whether a connection may subscribe to a name or pattern; `false` answers `FORBIDDEN`. */
-export type SubscribeGuard = (connection: Connection, topic: string) => boolean | Promise<boolean>;
 
 /** A connection's subscriptions as an ack reports them. */
 export interface SubscriptionList {
@@ -117,7 +114,8 @@ export class SubscriptionRequests {
   }
 
   private isFull(session: Session): boolean {
-    const held = session.exact.size + session.patterns.size + session.excluded.size;
+    const { exact, patterns, excluded } = session;
+    const held = (exact?.size ?? 0) + (patterns?.size ?? 0) + (excluded?.size ?? 0);
     return held >= this.limits.maxSubscriptions;
   }
 
@@ -167,8 +165,11 @@ export class SubscriptionRequests {
 
   /** The connection's subscriptions, as the ack lists them. */
   list(session: Session): SubscriptionList {
-    const events = [...session.exact, ...session.patterns];
-    return session.excluded.size > 0 ? { events, excluded: [...session.excluded] } : { events };
+    const { exact, patterns, excluded } = session;
+    const events = [...(exact ?? []), ...(patterns ?? [])];
+    return excluded !== undefined && excluded.size > 0
+      ? { events, excluded: [...excluded] }
+      : { events };
   }
 }
 

@@ -1,20 +1,18 @@
 import { ALL, isPattern, patternPrefix, patternsCover, someDotPrefix } from '../protocol/names.js';
 
 /**
- * The empty set every connection starts with. Most connections never hold a
- * pattern or an exclusion, and idle memory per connection counts: a set of
- * their own is made on the first add, and dropped again when emptied.
+ * What the index keeps for each connection, and only the index writes. Most
+ * connections never hold a pattern or an exclusion, and idle memory per
+ * connection counts: each set is made on its first add and dropped (left
+ * `undefined`) again when emptied.
  */
-export const NO_NAMES: ReadonlySet<string> = new Set<string>();
-
-/** What the index keeps for each connection (`NO_NAMES` until it holds something). */
 export interface Subscriber {
   /** Exact names this connection subscribed to. */
-  exact: Set<string>;
+  exact?: Set<string> | undefined;
   /** `*` and `prefix.*` patterns this connection subscribed to. */
-  patterns: Set<string>;
+  patterns?: Set<string> | undefined;
   /** Exact names excluded from this connection's patterns. */
-  excluded: Set<string>;
+  excluded?: Set<string> | undefined;
   /** Scratch mark that keeps one publish from reaching a connection twice. */
   mark: number;
 }
@@ -53,19 +51,20 @@ export class Subscriptions<S extends Subscriber> {
   /** Adds a subscription to an exact name or a pattern; lifts an exclusion of that name. */
   add(s: S, name: string): void {
     if (isPattern(name)) {
-      if (s.patterns.has(name)) return;
-      if (s.patterns === NO_NAMES) s.patterns = new Set();
-      s.patterns.add(name);
+      if (s.patterns?.has(name)) return;
+      (s.patterns ??= new Set()).add(name);
       this.patternCount++;
       if (name === ALL) this.everything.add(s);
       else addTo(this.byPrefix, patternPrefix(name), s);
       this.recipientCache.clear();
       return;
     }
-    if (s.excluded.delete(name)) this.exclusionCount--;
-    if (!s.exact.has(name)) {
-      if (s.exact === NO_NAMES) s.exact = new Set();
-      s.exact.add(name);
+    if (s.excluded?.delete(name)) {
+      this.exclusionCount--;
+      if (s.excluded.size === 0) s.excluded = undefined;
+    }
+    if (!s.exact?.has(name)) {
+      (s.exact ??= new Set()).add(name);
       this.exactCount++;
       addTo(this.byName, name, s);
     }
@@ -82,25 +81,30 @@ export class Subscriptions<S extends Subscriber> {
       return;
     }
     if (isPattern(name)) {
-      if (!s.patterns.delete(name)) return;
+      if (!s.patterns?.delete(name)) return;
+      if (s.patterns.size === 0) s.patterns = undefined;
       this.patternCount--;
       removeFrom(this.byPrefix, patternPrefix(name), s);
-      for (const ex of s.excluded) {
-        if (!patternsCover(s.patterns, ex)) {
-          s.excluded.delete(ex);
-          this.exclusionCount--;
+      const excluded = s.excluded;
+      if (excluded !== undefined) {
+        for (const ex of excluded) {
+          if (!patternsCover(s.patterns, ex)) {
+            excluded.delete(ex);
+            this.exclusionCount--;
+          }
         }
+        if (excluded.size === 0) s.excluded = undefined;
       }
       this.recipientCache.clear();
       return;
     }
-    if (s.exact.delete(name)) {
+    if (s.exact?.delete(name)) {
+      if (s.exact.size === 0) s.exact = undefined;
       this.exactCount--;
       removeFrom(this.byName, name, s);
     }
-    if (patternsCover(s.patterns, name) && !s.excluded.has(name)) {
-      if (s.excluded === NO_NAMES) s.excluded = new Set();
-      s.excluded.add(name);
+    if (patternsCover(s.patterns, name) && !s.excluded?.has(name)) {
+      (s.excluded ??= new Set()).add(name);
       this.exclusionCount++;
     }
     this.recipientCache.delete(name);
@@ -111,8 +115,8 @@ export class Subscriptions<S extends Subscriber> {
    * when it holds it already, nor when it lifts an exclusion of that name.
    */
   addWouldGrow(s: S, name: string): boolean {
-    if (isPattern(name)) return !s.patterns.has(name);
-    return !s.exact.has(name) && !s.excluded.has(name);
+    if (isPattern(name)) return !s.patterns?.has(name);
+    return !s.exact?.has(name) && !s.excluded?.has(name);
   }
 
   /**
@@ -121,23 +125,28 @@ export class Subscriptions<S extends Subscriber> {
    * held one trades its entry for the exclusion).
    */
   removeWouldGrow(s: S, name: string): boolean {
-    if (isPattern(name) || s.excluded.has(name) || s.exact.has(name)) return false;
+    if (isPattern(name) || s.excluded?.has(name) || s.exact?.has(name)) return false;
     return patternsCover(s.patterns, name);
   }
 
   /** Removes every subscription and exclusion of a connection. */
   removeAll(s: S): void {
-    for (const name of s.exact) removeFrom(this.byName, name, s);
-    for (const p of s.patterns) {
-      if (p === ALL) this.everything.delete(s);
-      else removeFrom(this.byPrefix, patternPrefix(p), s);
+    const { exact, patterns, excluded } = s;
+    if (exact !== undefined) {
+      for (const name of exact) removeFrom(this.byName, name, s);
+      this.exactCount -= exact.size;
     }
-    this.exactCount -= s.exact.size;
-    this.patternCount -= s.patterns.size;
-    this.exclusionCount -= s.excluded.size;
-    if (s.patterns.size > 0) this.recipientCache.clear();
-    else for (const name of s.exact) this.recipientCache.delete(name);
-    s.exact = s.patterns = s.excluded = NO_NAMES as Set<string>;
+    if (patterns !== undefined) {
+      for (const p of patterns) {
+        if (p === ALL) this.everything.delete(s);
+        else removeFrom(this.byPrefix, patternPrefix(p), s);
+      }
+      this.patternCount -= patterns.size;
+    }
+    if (excluded !== undefined) this.exclusionCount -= excluded.size;
+    if (patterns !== undefined && patterns.size > 0) this.recipientCache.clear();
+    else if (exact !== undefined) for (const name of exact) this.recipientCache.delete(name);
+    s.exact = s.patterns = s.excluded = undefined;
   }
 
   /** Removes the exact-name subscriptions of `name` from every connection (a deleted channel). */
@@ -145,7 +154,9 @@ export class Subscriptions<S extends Subscriber> {
     const set = this.byName.get(name);
     if (!set) return;
     for (const s of set) {
-      s.exact.delete(name);
+      const exact = s.exact;
+      if (exact === undefined || !exact.delete(name)) continue;
+      if (exact.size === 0) s.exact = undefined;
       this.exactCount--;
     }
     this.byName.delete(name);
@@ -195,7 +206,7 @@ export class Subscriptions<S extends Subscriber> {
     const take = (set: Set<S> | undefined): void => {
       if (!set) return;
       for (const s of set) {
-        if (s.mark !== mark && !s.excluded.has(event)) {
+        if (s.mark !== mark && !s.excluded?.has(event)) {
           s.mark = mark;
           out.push(s);
         }

@@ -2,9 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import { CaromError, ErrorCode } from '../protocol/errors.js';
 import { countValues } from '../protocol/json-limits.js';
-
-/** What to do with payload properties that the DTO does not declare. */
-export type UnknownProperties = 'strip' | 'refuse' | 'keep';
+import type { UnknownProperties } from './options.js';
 
 /** One property that failed validation, as sent in `details`. */
 export interface PropertyFailure {

@@ -18,6 +18,16 @@ function sub(id: string): Sub {
   return { id, exact: new Set(), patterns: new Set(), excluded: new Set(), mark: 0 };
 }
 
+/** The names in one of a subscriber's sets, which the index drops when they empty. */
+function names(set: Set<string> | undefined): string[] {
+  return [...(set ?? [])];
+}
+
+/** Entries a subscriber holds: names, patterns and exclusions. */
+function held(s: Subscriber): number {
+  return (s.exact?.size ?? 0) + (s.patterns?.size ?? 0) + (s.excluded?.size ?? 0);
+}
+
 /** The ids of an event's recipients, sorted, after checking each appears once. */
 function ids(index: Subscriptions<Sub>, event: string): string[] {
   const list = index.recipients(event).map((s) => s.id);
@@ -61,8 +71,8 @@ describe('Subscriptions: matching', () => {
     index.add(a, '*');
     index.add(a, '*');
     assert.deepEqual(index.counts(), { ...index.counts(), exact: 1, patterns: 2, exclusions: 0 });
-    assert.deepEqual([...a.exact], ['chat']);
-    assert.deepEqual([...a.patterns].sort(), ['*', 'room.*']);
+    assert.deepEqual(names(a.exact), ['chat']);
+    assert.deepEqual(names(a.patterns).sort(), ['*', 'room.*']);
   });
 
   it("'*' covers every event, including names never seen before", () => {
@@ -143,7 +153,7 @@ describe('Subscriptions: exclusions', () => {
     assert.deepEqual(ids(index, 'ping'), []);
     assert.deepEqual(ids(index, 'chat'), ['a']);
     assert.deepEqual(ids(index, 'ping.x'), ['a']);
-    assert.deepEqual([...a.excluded], ['ping']);
+    assert.deepEqual(names(a.excluded), ['ping']);
     assert.deepEqual(index.counts(), { ...index.counts(), exact: 0, patterns: 1, exclusions: 1 });
   });
 
@@ -154,7 +164,7 @@ describe('Subscriptions: exclusions', () => {
     index.remove(a, 'ping');
     index.add(a, 'ping');
     assert.deepEqual(ids(index, 'ping'), ['a']);
-    assert.equal(a.excluded.size, 0);
+    assert.equal(names(a.excluded).length, 0);
     assert.equal(index.counts().exclusions, 0);
     // And removing it again excludes it again, once.
     index.remove(a, 'ping');
@@ -195,7 +205,7 @@ describe('Subscriptions: exclusions', () => {
     index.remove(a, 'chat');
     index.remove(a, 'never');
     index.remove(a, 'roomx');
-    assert.equal(a.excluded.size, 0);
+    assert.equal(names(a.excluded).length, 0);
     assert.deepEqual(index.counts(), { ...index.counts(), exact: 0, patterns: 1, exclusions: 0 });
     assert.deepEqual(ids(index, 'chat'), []);
   });
@@ -209,7 +219,7 @@ describe('Subscriptions: exclusions', () => {
     index.remove(a, 'ping');
     index.remove(a, 'room.1');
     index.remove(a, '*');
-    assert.equal(a.exact.size + a.patterns.size + a.excluded.size, 0);
+    assert.equal(held(a), 0);
     assert.deepEqual(index.counts(), { ...index.counts(), exact: 0, patterns: 0, exclusions: 0 });
     for (const event of ['ping', 'chat', 'room.1', 'room.2', 'x']) {
       assert.deepEqual(ids(index, event), [], event);
@@ -229,7 +239,7 @@ describe('Subscriptions: exclusions', () => {
     index.remove(a, 'x.1');
     assert.equal(index.counts().exclusions, 2);
     index.remove(a, 'room.*');
-    assert.deepEqual([...a.excluded], ['x.1']);
+    assert.deepEqual(names(a.excluded), ['x.1']);
     assert.equal(index.counts().exclusions, 1);
     assert.deepEqual(ids(index, 'room.2'), []);
     assert.deepEqual(ids(index, 'x.1'), []);
@@ -246,7 +256,7 @@ describe('Subscriptions: exclusions', () => {
     index.add(a, 'a.b.*');
     index.remove(a, 'a.b.c');
     index.remove(a, 'a.b.*');
-    assert.deepEqual([...a.excluded], ['a.b.c']);
+    assert.deepEqual(names(a.excluded), ['a.b.c']);
     assert.deepEqual(ids(index, 'a.b.c'), []);
     assert.deepEqual(ids(index, 'a.b.d'), ['a']);
 
@@ -255,7 +265,7 @@ describe('Subscriptions: exclusions', () => {
     index.add(b, 'p.*');
     index.remove(b, 'p.1');
     index.remove(b, 'p.*');
-    assert.deepEqual([...b.excluded], ['p.1']);
+    assert.deepEqual(names(b.excluded), ['p.1']);
     assert.deepEqual(ids(index, 'p.1'), []);
     assert.equal(index.counts().exclusions, 2);
   });
@@ -269,7 +279,7 @@ describe('Subscriptions: exclusions', () => {
     index.remove(a, 'other.*');
     index.remove(a, 'room.1.*');
     assert.deepEqual(index.counts(), before);
-    assert.deepEqual([...a.excluded], ['room.1']);
+    assert.deepEqual(names(a.excluded), ['room.1']);
     assert.deepEqual(ids(index, 'room.1'), []);
   });
 });
@@ -290,9 +300,9 @@ describe('Subscriptions: dropName', () => {
     assert.equal(index.counts().exact, before - 2);
     assert.deepEqual(ids(index, 'room.1'), ['c']);
     assert.deepEqual(ids(index, 'chat'), ['a', 'c']);
-    assert.deepEqual([...a.exact], ['chat']);
-    assert.equal(b.exact.size, 0);
-    assert.ok(c.patterns.has('*'));
+    assert.deepEqual(names(a.exact), ['chat']);
+    assert.equal(names(b.exact).length, 0);
+    assert.ok(c.patterns?.has('*'));
   });
 
   it('ignores a name nobody holds', () => {
@@ -581,7 +591,7 @@ describe('Subscriptions: counts', () => {
       { exact: counts.exact, patterns: counts.patterns, exclusions: counts.exclusions },
       { exact: 0, patterns: 0, exclusions: 0 },
     );
-    for (const s of subs) assert.equal(s.exact.size + s.patterns.size + s.excluded.size, 0);
+    for (const s of subs) assert.equal(held(s), 0);
     for (const e of ['chat', 'ping', 'room.1', 'own.7', 'room.10.x', 'anything']) {
       assert.deepEqual(ids(index, e), [], e);
     }

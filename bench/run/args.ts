@@ -3,6 +3,7 @@
  * `--reps`, `--out`, `--cpu-prof`, `--heap-snapshot` (see bench/run.ts).
  */
 import path from 'node:path';
+import { eachFlag, UsageError } from '../argv.js';
 import { CONTENDERS, type ContenderName } from '../common.js';
 import { SCENARIOS, type Mode, type Scenario } from './settings.js';
 
@@ -17,10 +18,7 @@ export interface Args {
   heapSnapshot: string | undefined;
 }
 
-/** A command line the bench does not take; its message says what is wrong. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError };
 
 /** The usage line printed after a {@link UsageError}. */
 export const USAGE =
@@ -38,13 +36,7 @@ export function parseArgs(argv: readonly string[]): Args {
     cpuProf: undefined,
     heapSnapshot: undefined,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
+  eachFlag(argv, (a, value) => {
     if (a === '--quick') args.mode = 'quick';
     else if (a === '--smoke') args.mode = 'smoke';
     else if (a === '--scenario') {
@@ -70,7 +62,7 @@ export function parseArgs(argv: readonly string[]): Args {
     else if (a === '--cpu-prof') args.cpuProf = path.resolve(value());
     else if (a === '--heap-snapshot') args.heapSnapshot = path.resolve(value());
     else throw new UsageError(`unknown argument ${a}`);
-  }
+  });
   if (args.scenarios.length === 0) args.scenarios = [...SCENARIOS];
   return args;
 }

@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from './common.js';
-import { killAll, pinning, SoakChild } from './soak/child.js';
+import { Child, killChildrenOnExit, pinning } from './child.js';
 import { parseArgs, USAGE, UsageError, type SoakSettings } from './soak/options.js';
 import type {
   ClientsResult,
@@ -54,10 +54,10 @@ function write(text: string): void {
 }
 
 async function soak(settings: SoakSettings): Promise<SoakReport> {
-  const pin = settings.pin ? pinning() : { why: 'pinning turned off (--no-pin)' };
+  const pin = settings.pin ? pinning('clients') : { why: 'pinning turned off (--no-pin)' };
   const startedAt = new Date();
 
-  const server = new SoakChild(
+  const server = new Child(
     'server',
     script('server'),
     [
@@ -79,7 +79,7 @@ async function soak(settings: SoakSettings): Promise<SoakReport> {
   const loadCore = 'load' in pin ? pin.load : undefined;
   const clients = settings.kinds.map(
     (kind) =>
-      new SoakChild(
+      new Child(
         `${kind} clients`,
         script('clients'),
         [
@@ -96,7 +96,7 @@ async function soak(settings: SoakSettings): Promise<SoakReport> {
   );
   const hostile =
     settings.hostile.length > 0
-      ? new SoakChild(
+      ? new Child(
           'hostile clients',
           script('hostile'),
           [JSON.stringify({ kinds: settings.hostile, holdMs: settings.holdMs })],
@@ -117,7 +117,7 @@ async function soak(settings: SoakSettings): Promise<SoakReport> {
       maxPayload: ready.maxPayload,
       maxEventLength: ready.maxEventLength,
     };
-    const resultOf = <T>(c: SoakChild): Promise<T | { missing: string }> =>
+    const resultOf = <T>(c: Child): Promise<T | { missing: string }> =>
       c
         .next(isType<T>('result'), settings.durationMs + REPORT_GRACE_MS, 'its result')
         .catch((err: unknown) => ({ missing: (err as Error).message.split('\n')[0]! }));
@@ -232,14 +232,7 @@ async function soak(settings: SoakSettings): Promise<SoakReport> {
   }
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    killAll();
-    process.stderr.write(`soak: ${signal}: every child process killed by its PID\n`);
-    process.exit(130);
-  });
-}
-process.on('exit', killAll);
+killChildrenOnExit('soak');
 
 let settings: SoakSettings;
 try {

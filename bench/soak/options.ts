@@ -3,6 +3,7 @@
  * the settings each process needs.
  */
 import path from 'node:path';
+import { eachFlag, UsageError } from '../argv.js';
 import { CLIENT_KINDS, HOSTILE_KINDS, type ClientKind, type HostileKind } from './protocol.js';
 
 /** Everything one soak run is given. */
@@ -35,8 +36,7 @@ export const USAGE =
   '[--session 2s-10s] [--hold 15s] [--sample 5s] [--warmup D] [--out FILE] ' +
   '[--server-log LEVEL] [--no-pin]';
 
-/** Thrown for a bad command line; the message says what is wrong. */
-export class UsageError extends Error {}
+export { UsageError };
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -85,13 +85,7 @@ export function parseArgs(argv: readonly string[]): SoakSettings {
   let out: string | undefined;
   let serverLogLevel: SoakSettings['serverLogLevel'] = 'error';
   let pin = true;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new UsageError(`${a} needs a value`);
-      return v;
-    };
+  eachFlag(argv, (a, value) => {
     switch (a) {
       case '--duration':
         durationMs = parseDuration(value());
@@ -145,7 +139,7 @@ export function parseArgs(argv: readonly string[]): SoakSettings {
       default:
         throw new UsageError(`unknown argument ${a}`);
     }
-  }
+  });
   if (kinds.length === 0) throw new UsageError('--kinds: at least one kind of client');
   return {
     durationMs,

@@ -1,13 +1,13 @@
 /**
- * One child process of the soak: spawned with an IPC channel (pinned to a core
- * with `taskset` when asked), its output's tail kept for the report, and
- * always ended by its PID.
+ * One child process of the bench or the soak: spawned with an IPC channel
+ * (pinned to a core with `taskset` when asked), its output's tail kept for the
+ * report, and always ended by its PID.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 
 /** Children still running, so that SIGINT and exit can end them by PID. */
-const live = new Set<SoakChild>();
+const live = new Set<Child>();
 
 /** How a child ended. */
 export interface ChildExit {
@@ -17,8 +17,19 @@ export interface ChildExit {
   readonly at: number;
 }
 
+/** Where and how a child runs. */
+export interface ChildOptions {
+  /** The core to pin it to with `taskset`; none when undefined. */
+  readonly core?: number | undefined;
+  /** Arguments to node itself, before the script. */
+  readonly nodeArgs?: readonly string[];
+  readonly cwd?: string;
+  /** Added to this process's environment. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /** A child process driven over IPC. */
-export class SoakChild {
+export class Child {
   private readonly proc: ChildProcess;
   private tail = '';
   private lines = 0;
@@ -30,7 +41,7 @@ export class SoakChild {
     readonly name: string,
     script: string,
     args: readonly string[],
-    options: { readonly core?: number | undefined; readonly nodeArgs?: readonly string[] } = {},
+    options: ChildOptions = {},
   ) {
     const nodeArgv = [...(options.nodeArgs ?? []), script, ...args];
     const [cmd, argv] =
@@ -40,6 +51,8 @@ export class SoakChild {
     this.proc = spawn(cmd, argv, {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',
+      cwd: options.cwd,
+      env: options.env ? { ...process.env, ...options.env } : process.env,
     });
     live.add(this);
     const keep = (chunk: Buffer): void => {
@@ -121,10 +134,13 @@ export class SoakChild {
     }
   }
 
-  /** Asks the child to exit, then kills it by its PID when it has not within `graceMs`. */
-  async end(graceMs = 5000): Promise<void> {
+  /**
+   * Sends `request` (the soak's children take `{ type: 'exit' }`), then kills
+   * the child by its PID when it has not exited within `graceMs`.
+   */
+  async end(graceMs = 5000, request: object = { type: 'exit' }): Promise<void> {
     if (this.exitInfo) return;
-    this.send({ type: 'exit' });
+    this.send(request);
     await this.exitWithin(graceMs);
     this.kill();
     await this.exitWithin(2000);
@@ -156,15 +172,31 @@ export function killAll(): void {
 }
 
 /**
+ * Kills every child by its PID when this process exits, and on SIGINT or
+ * SIGTERM, after which it exits 130 saying so on stderr as `who: SIGINT: ...`.
+ */
+export function killChildrenOnExit(who: string): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      killAll();
+      process.stderr.write(`${who}: ${signal}: every child process killed by its PID\n`);
+      process.exit(130);
+    });
+  }
+  process.on('exit', killAll);
+}
+
+/**
  * The cores to pin the server and the load to: the server alone on core 0, the
  * load processes on core 1. None when there is one core or no `taskset`.
+ * `load` names the load processes in `why` ("clients", "load generator").
  */
-export function pinning(): { server?: number; load?: number; why: string } {
+export function pinning(load: string): { server?: number; load?: number; why: string } {
   const cores = os.availableParallelism();
   if (cores < 2) return { why: `only ${cores} core: running without pinning` };
   const probe = spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
   if (probe.error || probe.status !== 0) {
     return { why: 'taskset not available: running without pinning' };
   }
-  return { server: 0, load: 1, why: 'server pinned to core 0, clients to core 1 (taskset)' };
+  return { server: 0, load: 1, why: `server pinned to core 0, ${load} to core 1 (taskset)` };
 }

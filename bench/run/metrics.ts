@@ -1,0 +1,64 @@
+/**
+ * What each scenario measures: the metric keys a run records, their labels in
+ * the tables and how a value is printed, and each scenario's table title.
+ */
+import type { Scenario } from './settings.js';
+
+/** One metric: its key in `RunRecord.metrics`, its row label, its printed form. */
+export interface MetricSpec {
+  key: string;
+  label: string;
+  format: (v: number) => string;
+}
+
+function sig(v: number, digits = 3): string {
+  if (!Number.isFinite(v)) return 'n/a';
+  return Number(v.toPrecision(digits)).toString();
+}
+const fmtRate = (v: number): string =>
+  !Number.isFinite(v)
+    ? 'n/a'
+    : v >= 1e6
+      ? `${sig(v / 1e6)}M`
+      : v >= 1e3
+        ? `${sig(v / 1e3)}k`
+        : sig(v);
+const fmtUs = (v: number): string => (Number.isFinite(v) ? `${sig(v)}µs` : 'n/a');
+const fmtMs = (v: number): string => (Number.isFinite(v) ? `${sig(v)}ms` : 'n/a');
+const fmtBytes = (v: number): string =>
+  !Number.isFinite(v) ? 'n/a' : Math.abs(v) >= 1024 ? `${sig(v / 1024)}KiB` : `${Math.round(v)}B`;
+
+const FANOUT_METRICS: MetricSpec[] = [
+  { key: 'deliveriesPerSec', label: 'deliveries/s', format: fmtRate },
+  { key: 'cpuUsPerDelivery', label: 'server CPU/delivery', format: fmtUs },
+];
+
+/** The inbound figures, once without and once with the DTO (`plain…` and `dto…` keys). */
+const inboundMetrics = (prefix: 'plain' | 'dto', label: string): MetricSpec[] => [
+  { key: `${prefix}PerSec`, label: `${label}handled/s`, format: fmtRate },
+  { key: `${prefix}CpuUsPerRequest`, label: `${label}server CPU/request`, format: fmtUs },
+  { key: `${prefix}P50Ms`, label: `${label}p50 latency`, format: fmtMs },
+  { key: `${prefix}P99Ms`, label: `${label}p99 latency`, format: fmtMs },
+  { key: `${prefix}P999Ms`, label: `${label}p99.9 latency`, format: fmtMs },
+];
+
+/** Each scenario's metrics, in table order. */
+export const METRICS: Readonly<Record<Scenario, readonly MetricSpec[]>> = {
+  fanout: FANOUT_METRICS,
+  'fanout-timed': FANOUT_METRICS,
+  inbound: [...inboundMetrics('plain', ''), ...inboundMetrics('dto', 'DTO ')],
+  idle: [
+    { key: 'heapPerConn', label: 'heap/connection', format: fmtBytes },
+    { key: 'rssPerConn', label: 'RSS/connection', format: fmtBytes },
+    { key: 'connectsPerSec', label: 'connects/s', format: fmtRate },
+  ],
+};
+
+/** The line above each scenario's table. */
+export const TITLES: Readonly<Record<Scenario, string>> = {
+  fanout: 'fan-out: one event to N subscribers, ~100-byte payloads in bursts',
+  'fanout-timed':
+    'fan-out by timer (TimedSender / setInterval): one message per period, max(2, N/100) ms',
+  inbound: 'inbound: requests with an id to a trivial handler, acked',
+  idle: 'idle memory: subscribed connections doing nothing, after forced GC',
+};

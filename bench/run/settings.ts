@@ -1,0 +1,98 @@
+/**
+ * What a bench run measures and at what sizes: the scenarios, the three modes
+ * (full, `--quick`, `--smoke`) and the cases (sizes) of each scenario.
+ */
+
+/** The size of a run: the full run, `--quick` or `--smoke`. */
+export type Mode = 'full' | 'quick' | 'smoke';
+
+/** The scenarios, in the order they run and are printed. */
+export const SCENARIOS = ['fanout', 'fanout-timed', 'inbound', 'idle'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+/** Every size and duration of a run; written as is into the JSON's `settings`. */
+export interface Settings {
+  mode: Mode;
+  reps: number;
+  fanout: { sizes: number[]; burst: number; deliveries: number; maxMessages: number };
+  timed: { sizes: number[]; deliveries: number; minMessages: number; maxMessages: number };
+  inbound: {
+    clients: number;
+    window: number;
+    warmupMs: number;
+    throughputMs: number;
+    rate: number;
+    latencyMs: number;
+  };
+  idle: { sizes: number[]; concurrency: number; settleMs: number };
+  connectConcurrency: number;
+}
+
+/** The settings of a mode (a fresh object: the caller may change `reps`). */
+export function settingsFor(mode: Mode): Settings {
+  const base: Settings = {
+    mode,
+    reps: 5,
+    fanout: { sizes: [100, 1000, 5000], burst: 10, deliveries: 1_000_000, maxMessages: 10_000 },
+    timed: { sizes: [100, 1000, 5000], deliveries: 150_000, minMessages: 30, maxMessages: 500 },
+    inbound: {
+      clients: 100,
+      window: 1,
+      warmupMs: 500,
+      throughputMs: 2000,
+      rate: 5000,
+      latencyMs: 3000,
+    },
+    idle: { sizes: [1000, 5000], concurrency: 100, settleMs: 300 },
+    connectConcurrency: 100,
+  };
+  if (mode === 'quick') {
+    return {
+      ...base,
+      reps: 3,
+      fanout: { ...base.fanout, sizes: [100, 1000], deliveries: 300_000 },
+      timed: { ...base.timed, sizes: [1000], deliveries: 100_000 },
+      inbound: { ...base.inbound, warmupMs: 200, throughputMs: 800, latencyMs: 1200 },
+      idle: { ...base.idle, sizes: [1000] },
+    };
+  }
+  if (mode === 'smoke') {
+    return {
+      ...base,
+      reps: 1,
+      fanout: { ...base.fanout, sizes: [10], deliveries: 2000 },
+      timed: { ...base.timed, sizes: [10], deliveries: 300, minMessages: 10, maxMessages: 30 },
+      inbound: {
+        clients: 10,
+        window: 1,
+        warmupMs: 50,
+        throughputMs: 200,
+        rate: 500,
+        latencyMs: 300,
+      },
+      idle: { sizes: [20], concurrency: 10, settleMs: 50 },
+      connectConcurrency: 10,
+    };
+  }
+  return base;
+}
+
+/** One size of a scenario: `N=1000` subscribers or connections, `K=100` clients. */
+export interface Case {
+  label: string;
+  n: number;
+}
+
+/** The cases of a scenario under these settings, in run order. */
+export function casesOf(settings: Settings, scenario: Scenario): Case[] {
+  switch (scenario) {
+    case 'fanout':
+      return settings.fanout.sizes.map((n) => ({ label: `N=${n}`, n }));
+    case 'fanout-timed':
+      return settings.timed.sizes.map((n) => ({ label: `N=${n}`, n }));
+    case 'inbound':
+      return [{ label: `K=${settings.inbound.clients}`, n: settings.inbound.clients }];
+    case 'idle':
+      return settings.idle.sizes.map((n) => ({ label: `N=${n}`, n }));
+  }
+}

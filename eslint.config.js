@@ -81,6 +81,34 @@ export default tseslint.config(
     'a transport imports only src/protocol and src/core (never app.ts, src/testing, src/client)',
   ),
   {
+    // `carom/transport`'s entry types `acceptorOf(app: Carom)`: app.ts as a type, never a value.
+    files: ['src/transport/index.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./(?!(?:protocol|core|transport)/|app\\.js$)',
+              message:
+                'the transport entry imports only src/protocol, src/core and the type of app.ts',
+            },
+            {
+              regex: '^\\.\\./app\\.js$',
+              allowTypeImports: true,
+              message: 'the transport entry imports app.ts for its type only',
+            },
+            {
+              regex: '^carom(?:/|$)',
+              message: 'import carom by relative path, never by its package name',
+            },
+            UNNORMALIZED,
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The served browser module (`/carom/client.js`) must have no run-time
     // imports: inside src/client, types only; outside it, nothing at all.
     files: ['src/client/**/*.ts'],

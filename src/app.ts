@@ -1,18 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readTopic } from './core/metadata.js';
-import {
-  CaromError,
-  CloseCode,
-  ConfigurationError,
-  ConnectionRefused,
-  ErrorCode,
-} from './protocol/errors.js';
+import { CaromError, CloseCode, ConfigurationError, ErrorCode } from './protocol/errors.js';
 import { TimestampWriter } from './protocol/timestamp.js';
-import type { HandshakeRequest, Admission, Peer, PeerAcceptor, PeerListener } from './core/seam.js';
-import { serveClientModule } from './transport/client-module.js';
-import { pathOf } from './transport/handshake.js';
+import { createHttpServer } from './transport/http-server.js';
 import { WsTransport } from './transport/ws-server.js';
+import { AppAcceptor, registerAcceptor } from './core/acceptor.js';
 import { Channels } from './core/channels.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Connection } from './core/connection.js';
@@ -24,7 +16,7 @@ import { createLogger, type CaromLogger } from './core/logger.js';
 import { resolveOptions, type CaromOptions, type ResolvedOptions } from './core/options.js';
 import { Publisher } from './core/publisher.js';
 import { Registry } from './core/registry.js';
-import { kBinding, Sender, TimedSender, type SenderBinding } from './core/sender.js';
+import { bindSender } from './core/sender-binding.js';
 import type { Session } from './core/session.js';
 import { StaleFilter } from './core/stale-filter.js';
 import { SubscriptionRequests } from './core/subscription-requests.js';
@@ -32,15 +24,8 @@ import { Subscriptions } from './core/subscriptions.js';
 import { TimedSenders } from './core/timed-senders.js';
 import { Topics } from './core/topics.js';
 import { PayloadValidator } from './core/validation.js';
-import { guardLogger, isInstance, readString } from './core/guard.js';
+import { guardLogger } from './core/guard.js';
 import { Replies } from './core/replies.js';
-
-/** What a peer that arrives after shutdown talks to: nothing. */
-const CLOSED_LISTENER: PeerListener = {
-  onText: () => undefined,
-  onBinary: () => undefined,
-  onClose: () => undefined,
-};
 
 /** Where `listen` binds. */
 export interface ListenOptions {
@@ -88,7 +73,7 @@ export interface CaromStats {
  * await app.listen({ port: 8080 });
  * ```
  */
-export class Carom implements PeerAcceptor {
+export class Carom {
   /** Channels declared and removed at run time. */
   readonly channels: Channels;
   /** The logger carom writes to. */
@@ -97,6 +82,8 @@ export class Carom implements PeerAcceptor {
   readonly clock: Clock;
   /** Largest accepted frame in bytes. */
   readonly maxPayload: number;
+  /** The URL path WebSocket connections are taken on. */
+  readonly path: string;
 
   private readonly options: ResolvedOptions;
   private readonly container = new Container();
@@ -107,6 +94,7 @@ export class Carom implements PeerAcceptor {
   private readonly dispatcher: Dispatcher;
   private readonly stale: StaleFilter;
   private readonly timed: TimedSenders;
+  private readonly acceptor: AppAcceptor;
   private readonly transport: WsTransport;
   private ownServer: Server | undefined;
   private started = false;
@@ -119,6 +107,7 @@ export class Carom implements PeerAcceptor {
     this.logger = guardLogger(o.logger ?? createLogger(o.logLevel));
     this.clock = o.clock ?? systemClock;
     this.maxPayload = o.maxPayload;
+    this.path = o.path;
     this.topics = new Topics(o.allowUndeclared);
     for (const t of o.topics) {
       if (t.endsWith('.*')) this.topics.declareFamily(t);
@@ -137,7 +126,16 @@ export class Carom implements PeerAcceptor {
     const senderClasses = o.senders.map((s) => this.container.register(s));
     const handlerClasses = o.handlers.map((h) => this.container.register(h));
     const providerClasses = o.providers.map((p) => this.container.register(p));
-    for (const cls of senderClasses) this.bindSender(cls);
+    const senderParts = {
+      container: this.container,
+      topics: this.topics,
+      publisher: this.publisher,
+      // The connections are built below, once the handlers are; sendTo runs later still.
+      sessionOf: (connection: Connection) => this.connections.sessionOf(connection),
+      index: this.index,
+      timed: this.timed,
+    };
+    for (const cls of senderClasses) bindSender(cls, senderParts);
     // Built now, not on first use, so a provider that cannot be made fails here.
     for (const cls of providerClasses) this.container.get(cls);
     const registry = new Registry();
@@ -195,7 +193,14 @@ export class Carom implements PeerAcceptor {
       this.connections.sessions,
       o.maxChannels,
     );
-    this.transport = new WsTransport(this, {
+    this.acceptor = new AppAcceptor({
+      maxPayload: o.maxPayload,
+      authenticate: o.authenticate,
+      logger: this.logger,
+      connections: this.connections,
+    });
+    registerAcceptor(this, this.acceptor);
+    this.transport = new WsTransport(this.acceptor, {
       path: o.path,
       heartbeatMs: o.heartbeatMs,
       maxBufferedBytes: o.maxBufferedBytes,
@@ -213,22 +218,7 @@ export class Carom implements PeerAcceptor {
    * browser client at `/carom/client.js`, and starts the timed senders. Resolves with the bound address (`port: 0` picks one).
    */
   async listen(options: ListenOptions = {}): Promise<AddressInfo> {
-    const bound = this.options.handshakeTimeoutMs;
-    // Node's own bounds on a request that never completes are 60 s and more, checked
-    // every 30 s; an unfinished upgrade request must not hold its socket that long.
-    const server = createServer(
-      {
-        headersTimeout: bound,
-        requestTimeout: bound,
-        connectionsCheckingInterval: Math.min(1000, bound),
-      },
-      (req, res) => {
-        if (serveClientModule(req, res)) return;
-        const upgrade = pathOf(req.url) === this.options.path;
-        res.writeHead(upgrade ? 426 : 404, { 'content-type': 'text/plain' });
-        res.end(upgrade ? 'this path takes WebSocket connections\n' : 'not found\n');
-      },
-    );
+    const server = createHttpServer(this.options);
     this.attach(server);
     this.ownServer = server;
     await new Promise<void>((resolve, reject) => {
@@ -284,6 +274,7 @@ export class Carom implements PeerAcceptor {
   }
 
   private async shutdown(graceMs: number): Promise<void> {
+    this.acceptor.stop();
     this.transport.stopAccepting();
     if (graceMs > 0) {
       await drain([...this.connections.sessions], this.clock, graceMs);
@@ -349,76 +340,5 @@ export class Carom implements PeerAcceptor {
       timers: this.timed.activeTimers,
       cachedEvents: counts.cachedEvents,
     };
-  }
-
-  /** @internal The transport seam: runs `authenticate` for a handshake. */
-  async admit(request: HandshakeRequest): Promise<Admission> {
-    const authenticate = this.options.authenticate;
-    if (!authenticate) return { ok: true, user: undefined };
-    try {
-      const user = await authenticate(request);
-      if (user === false || user === null || user === undefined) {
-        return { ok: false, reason: 'unauthorized' };
-      }
-      return { ok: true, user };
-    } catch (err) {
-      if (isInstance(err, ConnectionRefused)) {
-        return { ok: false, reason: readString(err, 'message') ?? 'unauthorized' };
-      }
-      this.logger.error('authenticate threw; refusing the connection', err);
-      return { ok: false, reason: 'unauthorized' };
-    }
-  }
-
-  /** @internal The transport seam: starts a connection for an admitted peer. */
-  accept(peer: Peer, user: unknown): PeerListener {
-    if (this.closing) {
-      peer.close(CloseCode.GOING_AWAY, 'server shutting down');
-      return CLOSED_LISTENER;
-    }
-    return this.connections.open(peer, user);
-  }
-
-  private bindSender(cls: Class): void {
-    const topic = readTopic(cls);
-    if (!topic) {
-      throw new ConfigurationError(`${cls.name} was passed as a sender but has no @Topic('event')`);
-    }
-    const sender = this.container.get(cls);
-    if (!(sender instanceof Sender)) {
-      throw new ConfigurationError(
-        `${cls.name} has @Topic but does not extend Sender or TimedSender`,
-      );
-    }
-    if (sender[kBinding]) {
-      throw new ConfigurationError(
-        `this ${cls.name} instance is already registered with another app`,
-      );
-    }
-    this.topics.declare(topic.event, cls.name);
-    const { event } = topic;
-    const eventJson = JSON.stringify(event);
-    const binding: SenderBinding = {
-      event,
-      publish: (data) => this.publisher.publish(event, data, eventJson),
-      sendTo: (connection, data) => {
-        const session = this.connections.sessionOf(connection);
-        if (!session)
-          throw new Error(`${cls.name}.sendTo: that connection does not belong to this app`);
-        return session.write(this.publisher.frame(event, data, eventJson));
-      },
-      subscriberCount: () => this.index.recipients(event).length,
-    };
-    sender[kBinding] = binding;
-    if (sender instanceof TimedSender) {
-      if (!topic.options.everyMs) {
-        throw new ConfigurationError(
-          `${cls.name} is a TimedSender: give it a period with @Topic('${event}', { everyMs: ... })`,
-        );
-      }
-      this.timed.add(sender, binding, topic.options.everyMs);
-    } else if (topic.options.everyMs) {
-      throw new ConfigurationError(`${cls.name} has everyMs but does not extend TimedSender`);
-    }
   }
 }

@@ -39,11 +39,10 @@ export {
   ErrorCode,
   CloseCode,
 } from './protocol/errors.js';
-export type { EnvelopeId, InboundEnvelope } from './protocol/envelope.js';
+export type { EnvelopeId } from './protocol/envelope.js';
 export { CHANNEL_CREATED, CHANNEL_DELETED } from './protocol/names.js';
 export type { TimestampFormat } from './protocol/timestamp.js';
-export type { Peer, PeerListener, PeerAcceptor, HandshakeRequest, Admission } from './core/seam.js';
-export { Frame } from './protocol/frame.js';
+export type { HandshakeRequest } from './core/seam.js';
 export {
   readToken,
   forwardedAddress,
@@ -51,8 +50,4 @@ export {
   type ForwardedOptions,
 } from './transport/handshake.js';
 export { tokenProtocol, CAROM_PROTOCOL } from './transport/subprotocol.js';
-export {
-  serveClientModule,
-  clientModuleSource,
-  CLIENT_MODULE_PATH,
-} from './transport/client-module.js';
+export { serveClientModule, CLIENT_MODULE_PATH } from './transport/client-module.js';

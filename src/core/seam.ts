@@ -1,4 +1,5 @@
 import type { Frame } from '../protocol/frame.js';
+import type { Connection } from './connection.js';
 
 /**
  * The transport seam, declared by the core and implemented by each transport
@@ -24,6 +25,11 @@ export interface Peer {
 
 /** What the core does with a peer's traffic. */
 export interface PeerListener {
+  /**
+   * The app's connection for this peer (its id, user, subscriptions), for a
+   * transport's own logs and tests; `undefined` when the app turned the peer away.
+   */
+  readonly connection?: Connection | undefined;
   /** A text frame arrived. */
   onText(text: string): void;
   /** A binary frame arrived (the protocol answers it with `BAD_JSON`). */

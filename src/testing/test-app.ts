@@ -1,9 +1,8 @@
 import { Carom } from '../app.js';
 import type { CaromLogger } from '../core/logger.js';
-import type { Connection } from '../core/connection.js';
 import type { CaromOptions } from '../core/options.js';
 import { CloseCode } from '../protocol/errors.js';
-import type { HandshakeRequest } from '../core/seam.js';
+import { acceptorOf, type HandshakeRequest, type PeerAcceptor } from '../transport/index.js';
 import { FakeClock, settle } from './fake-clock.js';
 import { FakeSocket } from './fake-socket.js';
 import { TestClient } from './test-client.js';
@@ -55,6 +54,8 @@ class CapturingLogger implements CaromLogger {
  */
 export class TestApp {
   private readonly clients = new Set<TestClient>();
+  // The same seam any transport uses: the kit is a transport over in-memory sockets.
+  private readonly acceptor: PeerAcceptor;
 
   constructor(
     /** The app itself. */
@@ -62,7 +63,9 @@ export class TestApp {
     /** Its clock; `advance` drives timed senders and ages envelopes. */
     readonly clock: FakeClock,
     private readonly captured: CapturingLogger | undefined,
-  ) {}
+  ) {
+    this.acceptor = acceptorOf(app);
+  }
 
   /** What the app logged (unless you passed your own logger). */
   get logs(): readonly LogLine[] {
@@ -72,30 +75,34 @@ export class TestApp {
   /**
    * Connects a client. Without `user`, the app's `authenticate` runs on the
    * given headers and URL; a refusal yields a client already closed with 1008.
+   *
+   * It connects through the transport seam, as the `ws` server does, but it is
+   * not the `ws` server: the checks made before a WebSocket exists (origin,
+   * `clientAddress`, `maxConnections`, `maxConnectionsPerAddress`, the handshake
+   * timeout) are HTTP refusals of that server and do not run here. Test those
+   * over a real socket (`app.listen({ port: 0 })`).
    */
   async connect(options: ConnectOptions = {}): Promise<TestClient> {
-    const socket = new FakeSocket(this.app.maxPayload, options.remoteAddress);
+    const socket = new FakeSocket(this.acceptor.maxPayload, options.remoteAddress);
     let user = options.user;
     if (!('user' in options)) {
       const request: HandshakeRequest = {
-        url: options.url ?? '/ws',
+        url: options.url ?? this.app.path,
         headers: Object.fromEntries(
           Object.entries(options.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
         ),
         socket: { remoteAddress: options.remoteAddress },
       };
-      const admission = await this.app.admit(request);
+      const admission = await this.acceptor.admit(request);
       if (!admission.ok) {
         socket.close(CloseCode.POLICY_VIOLATION, admission.reason);
         return new TestClient(socket, undefined, this.clock);
       }
       user = admission.user;
     }
-    const listener = this.app.accept(socket, user);
+    const listener = this.acceptor.accept(socket, user);
     socket.bind(listener);
-    // The listener the app returns is its session for this socket.
-    const connection = (listener as unknown as { connection: Connection }).connection;
-    const client = new TestClient(socket, connection, this.clock);
+    const client = new TestClient(socket, listener.connection, this.clock);
     this.clients.add(client);
     await this.idle();
     return client;

@@ -8,13 +8,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, it } from 'node:test';
 import WebSocket from 'ws';
-import {
-  CLIENT_MODULE_PATH,
-  Carom,
-  On,
-  clientModuleSource,
-  serveClientModule,
-} from '../../src/index.js';
+import { CLIENT_MODULE_PATH, Carom, On, serveClientModule } from '../../src/index.js';
+import { clientModuleSource } from '../../src/transport/client-module.js';
 import { within } from '../support/wait.js';
 
 class Echo {

@@ -13,9 +13,8 @@ import {
   type CaromLogger,
   type CaromOptions,
   type HandshakeRequest,
-  type Peer,
-  type PeerAcceptor,
 } from '../../src/index.js';
+import type { Peer, PeerAcceptor } from '../../src/transport/index.js';
 import { WsTransport } from '../../src/transport/ws-server.js';
 import { deferred } from '../support/deferred.js';
 import { eventually, within } from '../support/wait.js';

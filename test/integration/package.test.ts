@@ -1,7 +1,7 @@
 /**
  * The package as a user gets it: `npm pack`, installed into a fresh project
- * outside the repo, imported as 'carom', 'carom/testing' and 'carom/client', type-checked with
- * strict settings (library types included) and run.
+ * outside the repo, imported as 'carom', 'carom/testing', 'carom/client' and 'carom/transport',
+ * type-checked with strict settings (library types included) and run.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -40,6 +40,14 @@ async function sh(cmd: string, args: string[], cwd: string, timeout = 90_000) {
 const CONSUMER = `import { Carom, Handler, On, Payload, Sender, Topic, type Context } from 'carom';
 import { createTestApp, type ReceivedEnvelope } from 'carom/testing';
 import { connect, type CaromClient } from 'carom/client';
+import {
+  acceptorOf,
+  CAROM_PROTOCOL,
+  Frame,
+  readToken,
+  type Peer,
+  type PeerListener,
+} from 'carom/transport';
 
 interface Greeting {
   text: string;
@@ -67,6 +75,37 @@ const reply: ReceivedEnvelope<string> = await client.request<string>('greet', { 
 const greetings: Greeting[] = client.dataOf<Greeting>('greeting');
 await t.close();
 
+// A transport of one's own: a peer that keeps what it is sent, fed by hand.
+const sent: string[] = [];
+const peer: Peer = {
+  remoteAddress: '127.0.0.1',
+  protocol: CAROM_PROTOCOL,
+  send: (frame: Frame) => void sent.push(frame.text),
+  close: () => undefined,
+};
+const seam = new Carom({
+  handlers: [GreetHandler],
+  senders: [GreetingSender],
+  authenticate: (request) => readToken(request) ?? false,
+  logLevel: 'fatal',
+});
+// @ts-expect-error the seam is reached through acceptorOf(app), never through the app's type
+void seam.admit;
+const acceptor = acceptorOf(seam);
+const admission = await acceptor.admit({ headers: { authorization: 'Bearer ada' } });
+const listener: PeerListener = acceptor.accept(peer, admission.ok ? admission.user : undefined);
+listener.onText(JSON.stringify({ event: 'greet', data: { name: 'Cy' }, id: 1 }));
+for (let turn = 0; turn < 1000 && !sent.some((text) => text.includes('"ack"')); turn++) {
+  await new Promise((resolve) => setImmediate(resolve));
+}
+listener.onClose(1000);
+await seam.close();
+const viaTransport = {
+  user: listener.connection?.user,
+  events: sent.map((text) => (JSON.parse(text) as { event: string }).event),
+  frame: new Frame('{}').bytes.length,
+};
+
 // The real server too, so the runtime dependencies (ws) resolve from the install.
 const app: Carom = new Carom({ handlers: [GreetHandler], senders: [GreetingSender], logLevel: 'fatal' });
 const address = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -82,6 +121,7 @@ console.log(
     greetings,
     listened: address.port > 0,
     clientReply,
+    viaTransport,
   }),
 );
 `;
@@ -115,6 +155,8 @@ describe('the packed package', () => {
           'build/src/testing/index.d.ts',
           'build/src/client/index.js',
           'build/src/client/index.d.ts',
+          'build/src/transport/index.js',
+          'build/src/transport/index.d.ts',
           // The source maps point at src/, so the sources ship too.
           'src/index.ts',
         ]) {
@@ -188,6 +230,7 @@ describe('the packed package', () => {
           greetings: [{ text: 'hello Ada' }],
           listened: true,
           clientReply: 'greeted Bo on greet',
+          viaTransport: { user: 'ada', events: ['carom.welcome', 'ack'], frame: 2 },
         });
       } finally {
         await rm(packDir, { recursive: true, force: true });

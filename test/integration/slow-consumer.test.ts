@@ -9,14 +9,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   Carom,
-  Frame,
   OnDisconnect,
   Injectable,
   type CaromLogger,
   type Connection,
-  type Peer,
-  type PeerAcceptor,
 } from '../../src/index.js';
+import { Frame, type Peer, type PeerAcceptor } from '../../src/transport/index.js';
 import { WsTransport } from '../../src/transport/ws-server.js';
 import { eventually } from '../support/wait.js';
 import { connect, terminateAll, type Client } from './helpers.js';

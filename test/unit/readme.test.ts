@@ -24,6 +24,7 @@ const RUN_MS = 30_000;
 const ENTRIES: Record<string, string> = {
   carom: join(ROOT, 'build', 'src', 'index.js'),
   'carom/testing': join(ROOT, 'build', 'src', 'testing', 'index.js'),
+  'carom/transport': join(ROOT, 'build', 'src', 'transport', 'index.js'),
 };
 
 /** The first app listens on 8080 in the README; here on a free port of this machine only. */
@@ -74,6 +75,8 @@ test('the rooms controller: join, member count, leave notice on disconnect', asy
 });
 `,
   },
+  // "Writing a transport": a transport over a MessageChannel, with its own test.
+  transport: { before: '', after: '' },
 };
 
 /** A program that must fail: proves a failing assertion in a README program fails this test. */

@@ -1,0 +1,74 @@
+import { ConfigurationError } from '../protocol/errors.js';
+import type { Connection } from './connection.js';
+import type { Class, Container } from './container.js';
+import { readTopic } from './metadata.js';
+import type { Publisher } from './publisher.js';
+import { kBinding, Sender, TimedSender, type SenderBinding } from './sender.js';
+import type { Session } from './session.js';
+import type { Subscriptions } from './subscriptions.js';
+import type { TimedSenders } from './timed-senders.js';
+import type { Topics } from './topics.js';
+
+/** The parts of an app a sender is bound to. */
+export interface SenderParts {
+  readonly container: Container;
+  readonly topics: Topics;
+  readonly publisher: Publisher;
+  /** The session behind a connection of this app; read when `sendTo` runs, not before. */
+  readonly sessionOf: (connection: Connection) => Session | undefined;
+  readonly index: Subscriptions<Session>;
+  readonly timed: TimedSenders;
+}
+
+/**
+ * Binds the registered sender class `cls` to one app: declares its `@Topic`,
+ * gives the instance what `send`, `sendTo` and `subscriberCount` need, and
+ * schedules it when it is a `TimedSender`. Every way of getting a sender wrong
+ * (no `@Topic`, not a `Sender`, bound to another app, a period on the wrong
+ * class or none on a `TimedSender`) throws a `ConfigurationError` here, when
+ * the app is built.
+ */
+export function bindSender(cls: Class, parts: SenderParts): void {
+  const topic = readTopic(cls);
+  if (!topic) {
+    throw new ConfigurationError(`${cls.name} was passed as a sender but has no @Topic('event')`);
+  }
+  const sender = parts.container.get(cls);
+  if (!(sender instanceof Sender)) {
+    throw new ConfigurationError(
+      `${cls.name} has @Topic but does not extend Sender or TimedSender`,
+    );
+  }
+  if (sender[kBinding]) {
+    throw new ConfigurationError(
+      `this ${cls.name} instance is already registered with another app`,
+    );
+  }
+  parts.topics.declare(topic.event, cls.name);
+  const { event } = topic;
+  // Serialized once per sender: every publish splices the same JSON name into its frame.
+  const eventJson = JSON.stringify(event);
+  const { publisher, sessionOf, index } = parts;
+  const binding: SenderBinding = {
+    event,
+    publish: (data) => publisher.publish(event, data, eventJson),
+    sendTo: (connection, data) => {
+      const session = sessionOf(connection);
+      if (!session)
+        throw new Error(`${cls.name}.sendTo: that connection does not belong to this app`);
+      return session.write(publisher.frame(event, data, eventJson));
+    },
+    subscriberCount: () => index.recipients(event).length,
+  };
+  sender[kBinding] = binding;
+  if (sender instanceof TimedSender) {
+    if (!topic.options.everyMs) {
+      throw new ConfigurationError(
+        `${cls.name} is a TimedSender: give it a period with @Topic('${event}', { everyMs: ... })`,
+      );
+    }
+    parts.timed.add(sender, binding, topic.options.everyMs);
+  } else if (topic.options.everyMs) {
+    throw new ConfigurationError(`${cls.name} has everyMs but does not extend TimedSender`);
+  }
+}

@@ -13,7 +13,7 @@ import {
   type CloseInfo,
   type ServerError,
 } from '../../src/client/index.js';
-import { base64url } from '../../src/client/client.js';
+import { base64url } from '../../src/client/token.js';
 import { FakeSocket, fakeWebSocket } from './fake-socket.js';
 
 const URL = 'ws://carom.test/ws';

@@ -123,7 +123,10 @@ export class Backoff {
       return { delayMs: this.fallbackMs, problem: `threw: ${messageOf(err)}` };
     }
     if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) {
-      const got = typeof delayMs === 'number' ? String(delayMs) : `a ${typeof delayMs}`;
+      const got =
+        typeof delayMs === 'number' || delayMs == null
+          ? String(delayMs)
+          : `a value of type ${typeof delayMs}`;
       return { delayMs: this.fallbackMs, problem: `returned ${got}` };
     }
     return { delayMs };

@@ -115,6 +115,8 @@ describe('the packed package', () => {
           'build/src/testing/index.d.ts',
           'build/src/client/index.js',
           'build/src/client/index.d.ts',
+          // The bundle /carom/client.js serves.
+          'build/client/carom-client.js',
           // The source maps point at src/, so the sources ship too.
           'src/index.ts',
         ]) {

@@ -1,17 +1,21 @@
+/**
+ * `carom/client`: the client for browsers and Node. This entry is also what
+ * the build bundles into the one module served at `/carom/client.js`.
+ */
+export { connect, CaromClient, type ServerEnvelope } from './client.js';
 export {
-  connect,
-  CaromClient,
-  RequestError,
-  type ClientOptions,
-  type ClientState,
-  type CloseInfo,
+  exponentialBackoff,
+  type BackoffPolicy,
+  type ExponentialBackoffOptions,
   type ReconnectOptions,
-  type ServerEnvelope,
-  type ServerError,
-  type TokenSource,
-  type WebSocketConstructor,
-  type WebSocketLike,
-} from './client.js';
+} from './backoff.js';
+export { ClientErrorCode, CloseCode } from './codes.js';
+export { RequestError, type ServerError } from './errors.js';
+export { CHANNEL_CREATED, CHANNEL_DELETED, WELCOME } from './names.js';
+export type { ClientOptions } from './options.js';
+export type { WebSocketConstructor, WebSocketLike } from './socket.js';
+export type { ClientState, CloseInfo } from './state.js';
+export type { TokenSource } from './token.js';
 export type {
   EventMap,
   EventMapOf,

@@ -7,9 +7,16 @@ export const CLIENT_MODULE_PATH = '/carom/client.js';
 
 let cached: Promise<Buffer> | undefined;
 
-/** The browser client as one ES module (the compiled `carom/client`, which has no run-time imports). */
+/**
+ * Where `npm run build` writes the browser client: `carom/client` bundled by
+ * esbuild into one ES module with no imports (scripts/bundle-client.mjs), next
+ * to `build/src`, so `files` in package.json ships it.
+ */
+const BUNDLE = new URL('../../client/carom-client.js', import.meta.url);
+
+/** The browser client as one ES module: `carom/client`, bundled at build time. */
 export function clientModuleSource(): Promise<Buffer> {
-  cached ??= readFile(new URL('../client/client.js', import.meta.url)).catch((err: unknown) => {
+  cached ??= readFile(BUNDLE).catch((err: unknown) => {
     cached = undefined;
     throw err;
   });

@@ -13,6 +13,17 @@ import {
 import { after, afterEach, before, beforeEach } from 'node:test';
 import type { RunningExample } from '../../examples/serve.js';
 
+/**
+ * What the tests read of an element in a page function. Those functions run in
+ * Chromium, but this side of the test is Node, compiled without DOM types
+ * (only the client's own check, tsconfig.client.json, has them).
+ */
+export interface PageElement {
+  readonly dataset: Readonly<Record<string, string | undefined>>;
+  readonly textContent: string | null;
+  querySelector(selector: string): PageElement | null;
+}
+
 /** Debian's chromium; `npm test`'s pretest installs it when missing. */
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -227,7 +238,7 @@ export function waitForDataset(
   const want = JSON.stringify(expected);
   return poll(
     `${locator} data-${key} to read ${want}`,
-    () => locator.evaluateAll((els, k) => els.map((e) => (e as HTMLElement).dataset[k]), key),
+    () => locator.evaluateAll((els, k) => els.map((e) => (e as PageElement).dataset[k]), key),
     (got) => JSON.stringify(got) === want,
   );
 }

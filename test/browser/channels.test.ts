@@ -15,6 +15,7 @@ import {
   type OpenPage,
   useExample,
   waitForDataset,
+  type PageElement,
 } from './browser.js';
 
 const TOKEN = 'browser-test-token';
@@ -129,7 +130,7 @@ describe('channels example in a browser', () => {
     const lines = p.page.locator('#messages > li');
     await waitForCount(lines, 2);
     assert.deepEqual(
-      await lines.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.channel)),
+      await lines.evaluateAll((els) => els.map((e) => (e as PageElement).dataset.channel)),
       ['news', 'news'],
     );
     assert.deepEqual(await texts(lines.locator('.channel')), ['news', 'news']);

@@ -16,6 +16,7 @@ import {
   type OpenPage,
   useExample,
   waitForDataset,
+  type PageElement,
 } from './browser.js';
 
 describe('chat example in a browser', () => {
@@ -64,7 +65,7 @@ describe('chat example in a browser', () => {
       .evaluateAll((els) =>
         els.map(
           (e) =>
-            `${(e as HTMLElement).dataset.from}: ${e.querySelector('.text')?.textContent ?? ''}`,
+            `${(e as PageElement).dataset.from}: ${e.querySelector('.text')?.textContent ?? ''}`,
         ),
       );
 

@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { start } from '../../examples/ticker/server.js';
-import { poll, waitForAttribute, waitForOpen, type OpenPage, useExample } from './browser.js';
+import {
+  poll,
+  waitForAttribute,
+  waitForOpen,
+  type OpenPage,
+  type PageElement,
+  useExample,
+} from './browser.js';
 
 /** The number fields the page shows, with the digits it shows them with. */
 const VALUES = [
@@ -71,7 +78,7 @@ describe('ticker example in a browser', () => {
     assert.ok(later > first);
     const samples = await page
       .locator('#samples')
-      .evaluate((e) => [e.textContent, (e as HTMLElement).dataset.count]);
+      .evaluate((e) => [e.textContent, (e as PageElement).dataset.count]);
     assert.equal(samples[0], samples[1], 'the count shown is the count held');
     const laterPoints = await pointsAtLeast(page, 3);
     assert.ok(laterPoints > firstPoints, `points ${firstPoints} then ${laterPoints}`);

@@ -39,9 +39,9 @@ async function listening(): Promise<{ app: Carom; base: string; ws: string }> {
   return { app, base: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws` };
 }
 
-/** The compiled client module, as it sits next to this build. */
+/** The bundled client module, as `npm run build` leaves it beside this build. */
 function builtClient(): Promise<Buffer> {
-  return readFile(new URL('../../src/client/client.js', import.meta.url));
+  return readFile(new URL('../../client/carom-client.js', import.meta.url));
 }
 
 /** Static import or re-export statements (a browser would have to resolve each one). */

@@ -7,13 +7,14 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it, type TestContext } from 'node:test';
 import {
   CaromClient,
+  ClientErrorCode,
   RequestError,
   type ClientOptions,
   type ClientState,
   type CloseInfo,
   type ServerError,
 } from '../../src/client/index.js';
-import { base64url } from '../../src/client/client.js';
+import { base64url } from '../../src/client/token.js';
 import { FakeSocket, fakeWebSocket } from './fake-socket.js';
 
 const URL = 'ws://carom.test/ws';
@@ -563,6 +564,61 @@ describe('carom/client: backoff', () => {
     t.mock.timers.tick(1);
     assert.equal(sockets.length, 5, 'the delay went back to 100 ms');
   });
+});
+
+describe('carom/client: a backoff policy of your own', () => {
+  it('waits what reconnect.backoff returns, with the attempt number and the close', (t) => {
+    fakeTime(t);
+    const calls: Array<[number, number, string]> = [];
+    const { sockets, last } = setup({
+      reconnect: {
+        backoff: (attempt, close) => {
+          calls.push([attempt, close.code, close.reason]);
+          return [30, 70][attempt - 1] ?? 500;
+        },
+      },
+    });
+    const waits: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      last().accept('').drop(1011, `bye ${i}`);
+      const before = sockets.length;
+      const from = Date.now();
+      while (sockets.length === before) t.mock.timers.tick(1);
+      waits.push(Date.now() - from);
+    }
+    assert.deepEqual(waits, [30, 70, 500]);
+    assert.deepEqual(calls, [
+      [1, 1011, 'bye 0'],
+      [2, 1011, 'bye 1'],
+      [3, 1011, 'bye 2'],
+    ]);
+  });
+
+  for (const [what, policy] of [
+    [
+      'throws',
+      () => {
+        throw new Error('no idea');
+      },
+    ],
+    ['returns NaN', () => Number.NaN],
+    ['returns a negative delay', () => -5],
+  ] as const) {
+    it(`a policy that ${what} is reported as BACKOFF_FAILED and the retry waits maxDelayMs`, (t) => {
+      fakeTime(t);
+      const { sockets, last, errors } = setup({ reconnect: { backoff: policy, maxDelayMs: 400 } });
+      last().accept('').drop(1006);
+      assert.deepEqual(
+        errors.map((e) => e.code),
+        [ClientErrorCode.BACKOFF_FAILED],
+      );
+      assert.match(errors[0]!.message, /reconnect\.backoff/);
+      t.mock.timers.tick(399);
+      assert.equal(sockets.length, 1);
+      t.mock.timers.tick(1);
+      assert.equal(sockets.length, 2);
+    });
+  }
 });
 
 describe('carom/client: drain', () => {

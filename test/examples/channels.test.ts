@@ -476,7 +476,7 @@ describe('channels example over HTTP', () => {
       const client = await fetch(`${base}/carom/client.js`);
       assert.equal(client.status, 200);
       assert.match(client.headers.get('content-type') ?? '', /javascript/);
-      assert.match(await client.text(), /export function connect/);
+      assert.match(await client.text(), /export\s*\{[^}]*\bconnect\b/);
       assert.equal((await fetch(`${base}/nope.html`)).status, 404);
       assert.equal((await fetch(`${base}/../package.json`)).status, 404);
       assert.equal((await fetch(`${base}/%2e%2e%2fpackage.json`)).status, 404);

@@ -157,6 +157,8 @@ describe('the packed package', () => {
           'build/src/client/index.d.ts',
           'build/src/transport/index.js',
           'build/src/transport/index.d.ts',
+          // The bundle /carom/client.js serves.
+          'build/client/carom-client.js',
           // The source maps point at src/, so the sources ship too.
           'src/index.ts',
         ]) {

@@ -1,0 +1,55 @@
+/**
+ * The codes the client uses on its own behalf: the `code` of the errors it
+ * raises or reports, and the close codes it reads or sends. The server has its
+ * own tables in src/protocol/errors.ts; the client keeps a copy because it is
+ * served as one module and imports nothing of the server at run time.
+ */
+
+/**
+ * The codes of the errors the client raises itself (a `RequestError`'s `code`,
+ * or a report to `onError`), beside the server's protocol codes.
+ */
+export const ClientErrorCode = {
+  /** No reply within the request's timeout (connecting counts toward it). */
+  TIMEOUT: 'TIMEOUT',
+  /** The connection was lost before the reply, or the request was made while not connected. */
+  DISCONNECTED: 'DISCONNECTED',
+  /** The client was closed, or closed for good. */
+  CLOSED: 'CLOSED',
+  /** The server closed with 1008: a refusal, never retried. */
+  REFUSED: 'REFUSED',
+  /** A reply that is not the shape the protocol gives it. */
+  BAD_REPLY: 'BAD_REPLY',
+  /** `onError`: the server sent a frame that is not an envelope; it was ignored. */
+  BAD_FRAME: 'BAD_FRAME',
+  /** `onError`: an `on`, `onState` or `onDrop` listener threw. */
+  LISTENER_ERROR: 'LISTENER_ERROR',
+  /** `onError`: the token function threw; the attempt failed. */
+  TOKEN_FAILED: 'TOKEN_FAILED',
+  /** `onError`: the `reconnect.backoff` policy threw or gave no usable delay. */
+  BACKOFF_FAILED: 'BACKOFF_FAILED',
+} as const;
+
+/** One of {@link ClientErrorCode}'s values. */
+export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
+
+/**
+ * The WebSocket close codes the client acts on or sends. Those it shares with
+ * the server's `CloseCode` (from `carom`) have the same values.
+ */
+export const CloseCode = {
+  /** A close asked for: `close()` by default. */
+  NORMAL: 1000,
+  /** The server is going away; reconnect after a random drain delay. */
+  GOING_AWAY: 1001,
+  /** No close frame: the connection was cut (reported by the WebSocket, never sent). */
+  ABNORMAL: 1006,
+  /** A refusal: the client does not retry. */
+  POLICY_VIOLATION: 1008,
+  /** A frame over `maxPayload` (`ws` closes with it in Node). */
+  MESSAGE_TOO_BIG: 1009,
+  /** The server is restarting; reconnect after a random drain delay. */
+  SERVICE_RESTART: 1012,
+  /** The client's own: the server did not answer in time (connect or heartbeat timeout). */
+  CLIENT_TIMEOUT: 4000,
+} as const;

@@ -1,0 +1,105 @@
+/**
+ * The client's listener registries (events, state, errors, drops) and the
+ * guard that keeps a throwing listener from stopping the others.
+ */
+import type { WireEnvelope } from '../protocol/wire.js';
+import { ClientErrorCode } from './codes.js';
+import { messageOf, type ServerError } from './errors.js';
+import type { CloseInfo, ClientState } from './state.js';
+
+/** A listener of `on`. */
+export type Listener = (data: any, envelope: WireEnvelope) => void;
+/** A listener of `onState`. */
+export type StateListener = (state: ClientState, info?: CloseInfo) => void;
+/** A listener of `onError`. */
+export type ErrorListener = (error: ServerError) => void;
+/** A listener of `onDrop`. */
+export type DropListener = (event: string, data: unknown, dropped: number) => void;
+
+/** Every listener of one client, and how each kind is called. */
+export class Listeners {
+  private readonly events = new Map<string, Set<Listener>>();
+  private readonly states = new Set<StateListener>();
+  private readonly errors = new Set<ErrorListener>();
+  private readonly drops = new Set<DropListener>();
+
+  on(event: string, fn: Listener): void {
+    let set = this.events.get(event);
+    if (!set) this.events.set(event, (set = new Set()));
+    set.add(fn);
+  }
+
+  off(event: string, fn: Listener): void {
+    this.events.get(event)?.delete(fn);
+  }
+
+  onState(fn: StateListener): () => void {
+    this.states.add(fn);
+    return () => this.states.delete(fn);
+  }
+
+  onError(fn: ErrorListener): () => void {
+    this.errors.add(fn);
+    return () => this.errors.delete(fn);
+  }
+
+  onDrop(fn: DropListener): () => void {
+    this.drops.add(fn);
+    return () => this.drops.delete(fn);
+  }
+
+  /** Hands a published envelope to the listeners of its event. */
+  deliver(envelope: WireEnvelope): void {
+    const event = envelope.event;
+    const set = this.events.get(event);
+    if (!set) return;
+    for (const fn of set) {
+      try {
+        fn(envelope.data, envelope);
+      } catch (err) {
+        this.threw(`a listener of '${event}'`, event, err);
+      }
+    }
+  }
+
+  state(state: ClientState, info: CloseInfo | undefined): void {
+    for (const fn of this.states) {
+      try {
+        fn(state, info);
+      } catch (err) {
+        this.threw('an onState listener', undefined, err);
+      }
+    }
+  }
+
+  drop(event: string, data: unknown, dropped: number): void {
+    for (const fn of this.drops) {
+      try {
+        fn(event, data, dropped);
+      } catch (err) {
+        this.threw('an onDrop listener', event, err);
+      }
+    }
+  }
+
+  /** Hands an error to every `onError` listener; what one of them throws has nowhere left to go. */
+  report(error: ServerError): void {
+    for (const fn of this.errors) {
+      try {
+        fn(error);
+      } catch {
+        // An onError listener that throws has nowhere left to report to.
+      }
+    }
+  }
+
+  /** What a listener threw, reported as `LISTENER_ERROR`; the client goes on. */
+  private threw(what: string, event: string | undefined, err: unknown): void {
+    const error: ServerError = {
+      code: ClientErrorCode.LISTENER_ERROR,
+      message: `${what} threw: ${messageOf(err)}`,
+      details: err,
+    };
+    this.report(event === undefined ? error : { ...error, event });
+  }
+}

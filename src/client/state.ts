@@ -1,0 +1,12 @@
+/** The client's life as its users see it: the states and why a connection ended. */
+
+/** Where the client is in its life. */
+export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** Why the client closed or is reconnecting. */
+export interface CloseInfo {
+  readonly code: number;
+  readonly reason: string;
+  /** True when the client will try again. */
+  readonly willReconnect: boolean;
+}

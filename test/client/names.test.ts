@@ -1,0 +1,73 @@
+/**
+ * The client keeps its own copies of the protocol's names and close codes (it
+ * is served as one module and imports nothing of the server at run time).
+ * These tests pin each copy to the server's, so the two cannot drift.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as client from '../../src/client/index.js';
+import * as clientNames from '../../src/client/names.js';
+import { CloseCode as ServerCloseCode } from '../../src/protocol/errors.js';
+import * as serverNames from '../../src/protocol/names.js';
+
+describe("the client's copies of the protocol's constants", () => {
+  it('names the reserved events as the server does', () => {
+    assert.equal(client.CHANNEL_CREATED, serverNames.CHANNEL_CREATED);
+    assert.equal(client.CHANNEL_DELETED, serverNames.CHANNEL_DELETED);
+    assert.equal(client.WELCOME, serverNames.WELCOME);
+    assert.equal(clientNames.PING, serverNames.PING);
+    assert.equal(clientNames.ALL, serverNames.ALL);
+    for (const name of [
+      clientNames.SUBSCRIBE,
+      clientNames.UNSUBSCRIBE,
+      clientNames.ACK,
+      clientNames.ERROR,
+    ]) {
+      assert.ok(serverNames.RESERVED_EVENTS.has(name), `${name} is one of the protocol's events`);
+    }
+    for (const name of [
+      client.CHANNEL_CREATED,
+      client.CHANNEL_DELETED,
+      client.WELCOME,
+      clientNames.PING,
+    ]) {
+      assert.ok(serverNames.isReserved(name), `${name} is reserved on the server`);
+    }
+  });
+
+  it('gives every close code it shares with the server the same value', () => {
+    const shared = Object.keys(client.CloseCode).filter((k) => k in ServerCloseCode);
+    assert.ok(shared.length >= 5, `too few shared codes: ${shared.join(', ')}`);
+    for (const key of shared) {
+      assert.equal(
+        client.CloseCode[key as keyof typeof client.CloseCode],
+        ServerCloseCode[key as keyof typeof ServerCloseCode],
+        key,
+      );
+    }
+    const values = Object.values(client.CloseCode);
+    assert.equal(new Set(values).size, values.length, 'no two codes share a value');
+  });
+
+  it('names each of its own error codes by itself', () => {
+    for (const [key, value] of Object.entries(client.ClientErrorCode)) assert.equal(value, key);
+  });
+});
+
+describe("coveredByPattern (the client's dot-prefix walk)", () => {
+  const held = (...names: string[]) => new Set(names);
+  it('is true under `*` and under `prefix.*` for a prefix ending at a dot of the name', () => {
+    assert.equal(clientNames.coveredByPattern('anything', held('*')), true);
+    assert.equal(clientNames.coveredByPattern('room.lobby', held('room.*')), true);
+    assert.equal(clientNames.coveredByPattern('a.b.c', held('a.b.*')), true);
+    assert.equal(clientNames.coveredByPattern('a.b.c', held('a.*')), true);
+  });
+
+  it('is false for the pattern of another prefix, a prefix that ends mid-word, or exact names', () => {
+    assert.equal(clientNames.coveredByPattern('room.lobby', held('rooms.*')), false);
+    assert.equal(clientNames.coveredByPattern('roomy.lobby', held('room.*')), false);
+    assert.equal(clientNames.coveredByPattern('room', held('room.*')), false);
+    assert.equal(clientNames.coveredByPattern('room.lobby', held('room.lobby')), false);
+    assert.equal(clientNames.coveredByPattern('room.lobby', held()), false);
+  });
+});

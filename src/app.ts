@@ -1,13 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readTopic } from './core/metadata.js';
-import {
-  CaromError,
-  CloseCode,
-  ConfigurationError,
-  ConnectionRefused,
-  ErrorCode,
-} from './protocol/errors.js';
+import { CloseCode, ErrorCode } from './protocol/errors.js';
+import { appError, CaromError, ConnectionRefused } from './core/errors.js';
 import { TimestampWriter } from './protocol/timestamp.js';
 import type { HandshakeRequest, Admission, Peer, PeerAcceptor, PeerListener } from './core/seam.js';
 import { serveClientModule } from './transport/client-module.js';
@@ -143,19 +138,14 @@ export class Carom implements PeerAcceptor {
     const registry = new Registry();
     for (const cls of handlerClasses) {
       if (registry.add(this.container.get(cls)) === 0) {
-        throw new ConfigurationError(
-          `${cls.name} was passed as a handler but has no @On, @OnConnect or @OnDisconnect`,
-        );
+        throw appError('CAROM_ERR_NOT_A_HANDLER', cls.name);
       }
     }
 
     if (registry.unvalidated.length > 0) {
-      const what =
-        `handlers that take a payload with no DTO, so their payloads reach them unvalidated: ` +
-        `${registry.unvalidated.join(', ')}. Give the parameter a class type with class-validator ` +
-        `decorators (@Payload() data: YourDto), or @On(event, { dto: false }) when that is on purpose`;
-      if (o.unvalidatedHandlers === 'error') throw new ConfigurationError(what);
-      this.logger.warn(what);
+      const error = appError('CAROM_ERR_UNVALIDATED_HANDLERS', registry.unvalidated);
+      if (o.unvalidatedHandlers === 'error') throw error;
+      this.logger.warn(error.message);
     }
     const replies = new Replies({
       clock: this.clock,
@@ -259,7 +249,7 @@ export class Carom implements PeerAcceptor {
 
   /** Starts the timed senders without a server (the testing kit does this). */
   start(): this {
-    if (this.closing) throw new Error('this app is closed; create a new one');
+    if (this.closing) throw appError('CAROM_ERR_APP_CLOSED');
     if (!this.started) {
       this.started = true;
       this.timed.start();
@@ -278,7 +268,7 @@ export class Carom implements PeerAcceptor {
     const graceMs = options.graceMs ?? 0;
     if (!(graceMs >= 0) || !Number.isFinite(graceMs)) {
       return Promise.reject(
-        new ConfigurationError('close: graceMs must be 0 or a positive number'),
+        appError('CAROM_ERR_BAD_ARGUMENT', 'close', 'graceMs', '0 or a positive number', graceMs),
       );
     }
     this.closing ??= this.shutdown(graceMs);
@@ -308,9 +298,7 @@ export class Carom implements PeerAcceptor {
   /** Publishes an event to its subscribers; returns how many received it. */
   publish(event: string, data: unknown): number {
     if (!this.topics.isDeclared(event)) {
-      throw new ConfigurationError(
-        `cannot publish '${event}': no sender, channel or topic family declares it`,
-      );
+      throw appError('CAROM_ERR_UNDECLARED_EVENT', 'publish', event);
     }
     return this.publisher.publish(event, data);
   }
@@ -384,18 +372,14 @@ export class Carom implements PeerAcceptor {
   private bindSender(cls: Class): void {
     const topic = readTopic(cls);
     if (!topic) {
-      throw new ConfigurationError(`${cls.name} was passed as a sender but has no @Topic('event')`);
+      throw appError('CAROM_ERR_SENDER_WITHOUT_TOPIC', cls.name);
     }
     const sender = this.container.get(cls);
     if (!(sender instanceof Sender)) {
-      throw new ConfigurationError(
-        `${cls.name} has @Topic but does not extend Sender or TimedSender`,
-      );
+      throw appError('CAROM_ERR_TOPIC_WITHOUT_SENDER', cls.name);
     }
     if (sender[kBinding]) {
-      throw new ConfigurationError(
-        `this ${cls.name} instance is already registered with another app`,
-      );
+      throw appError('CAROM_ERR_SENDER_IN_OTHER_APP', cls.name);
     }
     this.topics.declare(topic.event, cls.name);
     const { event } = topic;
@@ -405,8 +389,7 @@ export class Carom implements PeerAcceptor {
       publish: (data) => this.publisher.publish(event, data, eventJson),
       sendTo: (connection, data) => {
         const session = this.connections.sessionOf(connection);
-        if (!session)
-          throw new Error(`${cls.name}.sendTo: that connection does not belong to this app`);
+        if (!session) throw appError('CAROM_ERR_FOREIGN_CONNECTION', `${cls.name}.sendTo`);
         return session.write(this.publisher.frame(event, data, eventJson));
       },
       subscriberCount: () => this.index.recipients(event).length,
@@ -414,13 +397,11 @@ export class Carom implements PeerAcceptor {
     sender[kBinding] = binding;
     if (sender instanceof TimedSender) {
       if (!topic.options.everyMs) {
-        throw new ConfigurationError(
-          `${cls.name} is a TimedSender: give it a period with @Topic('${event}', { everyMs: ... })`,
-        );
+        throw appError('CAROM_ERR_TIMED_SENDER_WITHOUT_PERIOD', cls.name, event);
       }
       this.timed.add(sender, binding, topic.options.everyMs);
     } else if (topic.options.everyMs) {
-      throw new ConfigurationError(`${cls.name} has everyMs but does not extend TimedSender`);
+      throw appError('CAROM_ERR_PERIOD_WITHOUT_TIMED_SENDER', cls.name);
     }
   }
 }

@@ -4,7 +4,8 @@ import {
   type EnvelopeId,
   type InboundEnvelope,
 } from '../protocol/envelope.js';
-import { CaromError, ErrorCode } from '../protocol/errors.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { CaromError } from './errors.js';
 import { PING } from '../protocol/names.js';
 import type { Clock } from './clock.js';
 import type { Context } from './context.js';
@@ -74,7 +75,8 @@ export class Dispatcher {
     }
     const envelope = decodeEnvelope(text, this.limits);
     if (isRejection(envelope)) {
-      this.replyError(session, envelope.error, envelope.id, envelope.event);
+      const { code, message } = envelope.error;
+      this.replyError(session, new CaromError(code, message), envelope.id, envelope.event);
       return;
     }
     if (session.draining !== undefined) {

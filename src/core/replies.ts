@@ -1,5 +1,6 @@
 import { encodeAck, encodeError, toJson, type EnvelopeId } from '../protocol/envelope.js';
-import { CaromError, ErrorCode } from '../protocol/errors.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { CaromError } from './errors.js';
 import { Frame } from '../protocol/frame.js';
 import type { TimestampWriter } from '../protocol/timestamp.js';
 import type { Clock } from './clock.js';

@@ -1,4 +1,6 @@
-import { CaromError, ErrorCode } from '../protocol/errors.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { appError, CaromError } from './errors.js';
+import type { WireSubscriptionAck } from '../protocol/wire.js';
 import { isPattern, patternProblem, subscriptionNameProblem } from '../protocol/names.js';
 import type { Connection } from './connection.js';
 import type { Session } from './session.js';
@@ -8,11 +10,8 @@ import type { Topics } from './topics.js';
 /** Decides whether a connection may subscribe to a name or pattern; `false` answers `FORBIDDEN`. */
 export type SubscribeGuard = (connection: Connection, topic: string) => boolean | Promise<boolean>;
 
-/** A connection's subscriptions as an ack reports them. */
-export interface SubscriptionList {
-  readonly events: string[];
-  readonly excluded?: string[];
-}
+/** A connection's subscriptions as an ack reports them: the wire's subscription ack. */
+export type SubscriptionList = WireSubscriptionAck;
 
 /** A name a request could not apply, and why. */
 interface Refused {
@@ -150,9 +149,7 @@ export class SubscriptionRequests {
     for (const name of names) {
       checkName(name, 'subscribe');
       if (!isPattern(name) && !this.topics.isDeclared(name)) {
-        throw new TypeError(
-          `cannot subscribe to '${name}': no sender, channel or topic family declares it`,
-        );
+        throw appError('CAROM_ERR_UNDECLARED_EVENT', 'subscribe to', name);
       }
     }
     if (!session.open) return;
@@ -175,5 +172,5 @@ export class SubscriptionRequests {
 function checkName(name: unknown, action: string): asserts name is string {
   const problem =
     typeof name === 'string' && name.length > 0 ? patternProblem(name) : 'an empty name';
-  if (problem) throw new TypeError(`cannot ${action}: ${problem}`);
+  if (problem) throw appError('CAROM_ERR_BAD_SUBSCRIPTION', action, problem);
 }

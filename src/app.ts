@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CaromError, CloseCode, ConfigurationError, ErrorCode } from './protocol/errors.js';
+import { CloseCode, ErrorCode } from './protocol/errors.js';
+import { appError, CaromError } from './core/errors.js';
 import { TimestampWriter } from './protocol/timestamp.js';
 import { createHttpServer } from './transport/http-server.js';
 import { WsTransport } from './transport/ws-server.js';
@@ -141,19 +142,14 @@ export class Carom {
     const registry = new Registry();
     for (const cls of handlerClasses) {
       if (registry.add(this.container.get(cls)) === 0) {
-        throw new ConfigurationError(
-          `${cls.name} was passed as a handler but has no @On, @OnConnect or @OnDisconnect`,
-        );
+        throw appError('CAROM_ERR_NOT_A_HANDLER', cls.name);
       }
     }
 
     if (registry.unvalidated.length > 0) {
-      const what =
-        `handlers that take a payload with no DTO, so their payloads reach them unvalidated: ` +
-        `${registry.unvalidated.join(', ')}. Give the parameter a class type with class-validator ` +
-        `decorators (@Payload() data: YourDto), or @On(event, { dto: false }) when that is on purpose`;
-      if (o.unvalidatedHandlers === 'error') throw new ConfigurationError(what);
-      this.logger.warn(what);
+      const error = appError('CAROM_ERR_UNVALIDATED_HANDLERS', registry.unvalidated);
+      if (o.unvalidatedHandlers === 'error') throw error;
+      this.logger.warn(error.message);
     }
     const replies = new Replies({
       clock: this.clock,
@@ -247,7 +243,7 @@ export class Carom {
 
   /** Starts the timed senders without a server (the testing kit does this). */
   start(): this {
-    if (this.closing) throw new Error('this app is closed; create a new one');
+    if (this.closing) throw appError('CAROM_ERR_APP_CLOSED');
     if (!this.started) {
       this.started = true;
       this.timed.start();
@@ -266,7 +262,7 @@ export class Carom {
     const graceMs = options.graceMs ?? 0;
     if (!(graceMs >= 0) || !Number.isFinite(graceMs)) {
       return Promise.reject(
-        new ConfigurationError('close: graceMs must be 0 or a positive number'),
+        appError('CAROM_ERR_BAD_ARGUMENT', 'close', 'graceMs', '0 or a positive number', graceMs),
       );
     }
     this.closing ??= this.shutdown(graceMs);
@@ -297,9 +293,7 @@ export class Carom {
   /** Publishes an event to its subscribers; returns how many received it. */
   publish(event: string, data: unknown): number {
     if (!this.topics.isDeclared(event)) {
-      throw new ConfigurationError(
-        `cannot publish '${event}': no sender, channel or topic family declares it`,
-      );
+      throw appError('CAROM_ERR_UNDECLARED_EVENT', 'publish', event);
     }
     return this.publisher.publish(event, data);
   }

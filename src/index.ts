@@ -36,9 +36,12 @@ export {
   ClientError,
   ConnectionRefused,
   ConfigurationError,
-  ErrorCode,
-  CloseCode,
-} from './protocol/errors.js';
+  UsageError,
+  CAROM_ERRORS,
+  type AppErrorCode,
+  type ErrorEntry,
+} from './core/errors.js';
+export { ErrorCode, CloseCode } from './protocol/errors.js';
 export type { EnvelopeId } from './protocol/envelope.js';
 export { CHANNEL_CREATED, CHANNEL_DELETED } from './protocol/names.js';
 export type { TimestampFormat } from './protocol/timestamp.js';

@@ -1,5 +1,6 @@
 import { CloseCode } from '../protocol/errors.js';
 import { authenticateHandshake } from './authentication.js';
+import { appError } from './errors.js';
 import type { Connections } from './connections.js';
 import type { CaromLogger } from './logger.js';
 import type { Authenticate } from './options.js';
@@ -64,6 +65,6 @@ export function registerAcceptor(app: object, acceptor: PeerAcceptor): void {
 /** The acceptor recorded for `app`. Throws for an object that is not an app. */
 export function registeredAcceptor(app: object): PeerAcceptor {
   const acceptor = acceptors.get(app);
-  if (!acceptor) throw new TypeError('acceptorOf: that is not a carom app');
+  if (!acceptor) throw appError('CAROM_ERR_NOT_AN_APP', 'acceptorOf');
   return acceptor;
 }

@@ -1,4 +1,4 @@
-import { ConnectionRefused } from '../protocol/errors.js';
+import { ConnectionRefused } from './errors.js';
 import { isInstance, readString } from './guard.js';
 import type { CaromLogger } from './logger.js';
 import type { Authenticate } from './options.js';

@@ -1,4 +1,5 @@
-import { CaromError, ConfigurationError, ErrorCode } from '../protocol/errors.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { appError, CaromError } from './errors.js';
 import { CHANNEL_CREATED, CHANNEL_DELETED } from '../protocol/names.js';
 import type { Publisher } from './publisher.js';
 import type { Session } from './session.js';
@@ -45,7 +46,7 @@ export class Channels {
     const owner = this.topics.ownerOf(name);
     if (owner === undefined) return false;
     if (owner !== OWNER) {
-      throw new ConfigurationError(`'${name}' is declared by ${owner}, not by a channel`);
+      throw appError('CAROM_ERR_NOT_A_CHANNEL', name, owner);
     }
     this.topics.undeclare(name);
     this.count--;

@@ -1,3 +1,5 @@
+import { CloseCode } from '../protocol/errors.js';
+
 /**
  * What a connection lets server code do; the app implements it. Kept as an
  * interface so `Connection` stays a thin public face over the app's state.
@@ -37,7 +39,8 @@ export class Connection<U = unknown> {
   /**
    * Subscribes this connection to topics from server code (rooms:
    * `connection.subscribe('room.lobby')`). Names follow the protocol's rules;
-   * an undeclared exact name throws unless the app allows undeclared names.
+   * a malformed name, or an undeclared exact one unless the app allows
+   * undeclared names, throws a `UsageError`.
    */
   subscribe(...topics: string[]): void {
     this.#control.subscribe(topics);
@@ -76,8 +79,8 @@ export class Connection<U = unknown> {
     return this.#control.send(event, data);
   }
 
-  /** Closes the connection (1000 by default). */
-  close(code = 1000, reason = ''): void {
+  /** Closes the connection (1000, normal closure, by default). */
+  close(code: number = CloseCode.NORMAL, reason = ''): void {
     this.#control.close(code, reason);
   }
 }

@@ -1,4 +1,5 @@
-import { ClientError, CloseCode, ConnectionRefused } from '../protocol/errors.js';
+import { CloseCode } from '../protocol/errors.js';
+import { ClientError, ConnectionRefused } from './errors.js';
 import { WELCOME } from '../protocol/names.js';
 import { isInstance, outcomeOf, readString, whenSettled } from './guard.js';
 import type { Peer } from './seam.js';
@@ -172,7 +173,7 @@ class SessionControl implements ConnectionControl {
   }
 
   topics(): string[] {
-    return this.list().events;
+    return [...this.list().events];
   }
 
   excluded(): string[] {

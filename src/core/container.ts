@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigurationError } from '../protocol/errors.js';
+import { appError } from './errors.js';
 
 /** Any class. */
 export type Class<T = object> = abstract new (...args: any[]) => T;
@@ -66,11 +66,11 @@ export class Container {
   register(item: Class | object | ValueProvider): Class {
     if (isValueProvider(item)) {
       if (!isClass(item.provide)) {
-        throw new ConfigurationError('`provide` must be a class (the type constructors ask for)');
+        throw appError('CAROM_ERR_BAD_PROVIDE');
       }
       const existing = this.instances.get(item.provide);
       if (existing && existing !== item.useValue) {
-        throw new ConfigurationError(`two values were given for ${item.provide.name}; pass one`);
+        throw appError('CAROM_ERR_TWO_VALUES', item.provide.name);
       }
       this.provide(item.provide, item.useValue);
       return item.provide;
@@ -80,12 +80,12 @@ export class Container {
       return item;
     }
     if (item === null || typeof item !== 'object') {
-      throw new ConfigurationError(`expected a class or an instance, got ${String(item)}`);
+      throw appError('CAROM_ERR_NOT_A_CLASS', item);
     }
     const cls = item.constructor as Class;
     const existing = this.instances.get(cls);
     if (existing && existing !== item) {
-      throw new ConfigurationError(`two instances of ${cls.name} were registered; pass one`);
+      throw appError('CAROM_ERR_TWO_INSTANCES', cls.name);
     }
     this.registered.add(cls);
     this.instances.set(cls, item);
@@ -103,10 +103,8 @@ export class Container {
     const ready = this.instances.get(cls);
     if (ready) return ready as T;
     if (this.resolving.includes(cls)) {
-      const cycle = [...this.resolving.slice(this.resolving.indexOf(cls)), cls]
-        .map((c) => c.name)
-        .join(' -> ');
-      throw new ConfigurationError(`circular constructor dependency: ${cycle}`);
+      const cycle = [...this.resolving.slice(this.resolving.indexOf(cls)), cls].map((c) => c.name);
+      throw appError('CAROM_ERR_CIRCULAR_DEPENDENCY', cycle);
     }
     this.resolving.push(cls);
     try {
@@ -122,28 +120,17 @@ export class Container {
     const types = Reflect.getMetadata('design:paramtypes', cls) as unknown[] | undefined;
     if (!types) {
       if (cls.length > 0) {
-        throw new ConfigurationError(
-          `cannot construct ${cls.name}: its constructor takes ${cls.length} parameter(s) but ` +
-            'TypeScript recorded no types for them. Decorate the class (@On, @Topic or ' +
-            '@Injectable) and compile with "emitDecoratorMetadata": true (tsc or SWC, not esbuild)',
-        );
+        throw appError('CAROM_ERR_NO_PARAMETER_TYPES', cls.name, cls.length);
       }
       return new (cls as new () => object)();
     }
     const args = types.map((type, index) => {
       if (!isApplicationClass(type)) {
         const shown = isClass(type) ? type.name : String(type);
-        throw new ConfigurationError(
-          `cannot construct ${cls.name}: constructor parameter #${index} has type ${shown}, ` +
-            'which cannot be injected (an interface, a primitive or a type-only import?). ' +
-            'Pass a ready instance of the class instead',
-        );
+        throw appError('CAROM_ERR_NOT_INJECTABLE', cls.name, index, shown);
       }
       if (!this.registered.has(type) && !this.instances.has(type)) {
-        throw new ConfigurationError(
-          `cannot construct ${cls.name}: constructor parameter #${index} (${type.name}) is not ` +
-            `registered with this app; add ${type.name} to \`senders\`, \`handlers\` or \`providers\``,
-        );
+        throw appError('CAROM_ERR_NOT_REGISTERED', cls.name, index, type.name);
       }
       return this.get(type);
     });

@@ -4,7 +4,8 @@ import {
   type DecodeLimits,
   type InboundEnvelope,
 } from '../protocol/envelope.js';
-import { CaromError, ErrorCode } from '../protocol/errors.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { CaromError } from './errors.js';
 import { PING } from '../protocol/names.js';
 import type { Clock } from './clock.js';
 import type { Context } from './context.js';

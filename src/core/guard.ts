@@ -4,7 +4,8 @@
  * throw, a thenable whose `then` is a throwing getter. Everything the core asks
  * of such a value goes through here, so the asking itself can never throw.
  */
-import { CaromError, ErrorCode } from '../protocol/errors.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { CaromError } from './errors.js';
 import type { CaromLogger } from './logger.js';
 
 /** Error classes whose messages may be shown to clients. */

@@ -6,7 +6,8 @@ import type { ErrorClass } from './guard.js';
 import { LOG_LEVELS, type CaromLogger, type LogLevel } from './logger.js';
 import type { TimestampFormat } from '../protocol/timestamp.js';
 import type { HandshakeRequest } from './seam.js';
-import { ConfigurationError } from '../protocol/errors.js';
+import { appError } from './errors.js';
+import { normalizeOrigin } from './origin.js';
 
 /**
  * Decides who connects. Return the user (anything but `false`, `null` or
@@ -201,37 +202,176 @@ export const DEFAULTS = {
   rateLimit: { messages: 1000, perMs: 1000 },
 } as const;
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) {
-    throw new ConfigurationError(`option ${name} must be a positive integer, got ${String(value)}`);
-  }
-  return value;
+/** What one option must be: the phrase its error shows, and the test of a given value. */
+interface Rule {
+  readonly expected: string;
+  readonly test: (value: unknown) => boolean;
 }
 
-function nonNegative(name: string, value: number): number {
-  if (!(value >= 0) || !Number.isFinite(value)) {
-    throw new ConfigurationError(
-      `option ${name} must be 0 or a positive number, got ${String(value)}`,
-    );
-  }
-  return value;
+/** The longest delay Node's timers take: a longer one fires at once, with a warning. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+const isNumber = (value: unknown): value is number => typeof value === 'number';
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** Fills in defaults and refuses options that cannot work, naming the option. */
+function withMethods(expected: string, methods: readonly string[]): Rule {
+  return {
+    expected,
+    test: (value) => {
+      if (!isObject(value) && !isFunction(value)) return false;
+      try {
+        return methods.every((m) => isFunction((value as Record<string, unknown>)[m]));
+      } catch {
+        // A getter that throws (a hostile Proxy) is not a missing method: the
+        // guarded logger survives it at run time, and the app keeps serving.
+        return true;
+      }
+    },
+  };
+}
+
+function oneOf(allowed: readonly string[]): Rule {
+  return {
+    expected: `one of ${allowed.map((a) => `'${a}'`).join(', ')}`,
+    test: (value) => typeof value === 'string' && allowed.includes(value),
+  };
+}
+
+function listOf(expected: string, item: (value: unknown) => boolean): Rule {
+  return { expected, test: (value) => Array.isArray(value) && value.every(item) };
+}
+
+const positiveInteger: Rule = {
+  expected: 'a positive integer',
+  test: (value) => Number.isInteger(value) && (value as number) >= 1,
+};
+const positiveNumber: Rule = {
+  expected: 'a positive number',
+  test: (value) => isNumber(value) && value > 0 && Number.isFinite(value),
+};
+const anyItem = (): boolean => true;
+
+/**
+ * The rule of every option. Typed by `CaromOptions`' keys, so an option added
+ * there without a rule here does not compile.
+ */
+const OPTION_RULES: { readonly [K in keyof CaromOptions]-?: Rule } = {
+  handlers: listOf('an array of classes or instances', anyItem),
+  senders: listOf('an array of classes or instances', anyItem),
+  providers: listOf('an array of classes, instances or { provide, useValue }', anyItem),
+  topics: listOf('an array of event names and families', (t) => typeof t === 'string'),
+  allowUndeclared: { expected: 'true or false', test: (value) => typeof value === 'boolean' },
+  staleness: { expected: 'an object { scope, maxAgeMs }', test: isObject },
+  maxPayload: positiveInteger,
+  maxBufferedBytes: {
+    expected: '0 (no limit) or a positive integer',
+    test: (value) => Number.isInteger(value) && (value as number) >= 0,
+  },
+  maxEventLength: positiveInteger,
+  maxInFlight: positiveInteger,
+  maxQueued: positiveInteger,
+  rateLimit: {
+    expected: 'false or an object { messages, perMs }',
+    test: (value) => value === false || isObject(value),
+  },
+  timestampFormat: oneOf(['utc', 'local']),
+  unknownProperties: oneOf(['strip', 'refuse', 'keep']),
+  exposeErrors: listOf('an array of error classes', isFunction),
+  authenticate: { expected: 'a function of the handshake request', test: isFunction },
+  canSubscribe: { expected: 'a function of the connection and the name', test: isFunction },
+  canHandle: { expected: "a function of the envelope's context", test: isFunction },
+  path: {
+    expected: "a path starting with '/'",
+    test: (value) => typeof value === 'string' && value.startsWith('/'),
+  },
+  heartbeatMs: {
+    expected: `0 (off) or a positive number of milliseconds up to ${MAX_TIMER_MS}`,
+    test: (value) => isNumber(value) && value >= 0 && value <= MAX_TIMER_MS,
+  },
+  logger: withMethods('an object with debug, info, warn and error methods', [
+    'debug',
+    'info',
+    'warn',
+    'error',
+  ]),
+  logLevel: oneOf(LOG_LEVELS),
+  clock: withMethods('an object with now, setTimeout and clearTimeout methods', [
+    'now',
+    'setTimeout',
+    'clearTimeout',
+  ]),
+  maxDepth: positiveInteger,
+  maxValidatedValues: positiveInteger,
+  maxSubscriptions: positiveInteger,
+  maxClockSkewMs: {
+    expected: '0 or a positive number',
+    test: (value) => isNumber(value) && value >= 0 && Number.isFinite(value),
+  },
+  maxConnections: positiveInteger,
+  maxConnectionsPerAddress: positiveInteger,
+  clientAddress: { expected: 'a function of the request', test: isFunction },
+  maxChannels: positiveInteger,
+  handshakeTimeoutMs: {
+    expected: `a positive integer of milliseconds up to ${MAX_TIMER_MS}`,
+    test: (value) => positiveInteger.test(value) && (value as number) <= MAX_TIMER_MS,
+  },
+  allowedOrigins: {
+    expected: "a list of origins (scheme://host[:port], no path), a function or '*'",
+    test: (value) =>
+      value === '*' ||
+      isFunction(value) ||
+      (Array.isArray(value) &&
+        value.every((o) => typeof o === 'string' && normalizeOrigin(o) !== undefined)),
+  },
+  unvalidatedHandlers: oneOf(['warn', 'error']),
+};
+
+const STALENESS_RULES: { readonly [K in keyof StalenessOptions]-?: Rule } = {
+  scope: oneOf(['connection', 'global', 'off']),
+  maxAgeMs: positiveNumber,
+};
+
+const RATE_LIMIT_RULES: { readonly [K in keyof RateLimit]-?: Rule } = {
+  messages: positiveInteger,
+  perMs: positiveNumber,
+};
+
+/** Throws for the first value that breaks its rule; an absent value (or `null`) takes the default. */
+function check(prefix: string, rules: Readonly<Record<string, Rule>>, values: object): void {
+  for (const [name, rule] of Object.entries(rules)) {
+    const value = (values as Record<string, unknown>)[name];
+    if (value !== undefined && value !== null && !rule.test(value)) {
+      throw appError('CAROM_ERR_BAD_OPTION', prefix + name, rule.expected, value);
+    }
+  }
+}
+
+/**
+ * Checks every option, and fills in defaults. A value that cannot work is a
+ * `ConfigurationError` (`CAROM_ERR_BAD_OPTION`) naming the option, thrown here
+ * rather than as a `TypeError` from wherever the value is first used.
+ */
 export function resolveOptions(options: CaromOptions): ResolvedOptions {
   const o = { ...options };
-  const resolved: ResolvedOptions = {
+  check('', OPTION_RULES, o);
+  if (o.staleness) check('staleness.', STALENESS_RULES, o.staleness);
+  if (o.rateLimit) check('rateLimit.', RATE_LIMIT_RULES, o.rateLimit);
+  return {
     handlers: o.handlers ?? [],
     senders: o.senders ?? [],
     providers: o.providers ?? [],
     topics: o.topics ?? [],
     allowUndeclared: o.allowUndeclared ?? DEFAULTS.allowUndeclared,
     staleness: o.staleness ?? {},
-    maxPayload: positiveInteger('maxPayload', o.maxPayload ?? DEFAULTS.maxPayload),
+    maxPayload: o.maxPayload ?? DEFAULTS.maxPayload,
     maxBufferedBytes: o.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
-    maxEventLength: positiveInteger('maxEventLength', o.maxEventLength ?? DEFAULTS.maxEventLength),
-    maxInFlight: positiveInteger('maxInFlight', o.maxInFlight ?? DEFAULTS.maxInFlight),
-    maxQueued: positiveInteger('maxQueued', o.maxQueued ?? DEFAULTS.maxQueued),
+    maxEventLength: o.maxEventLength ?? DEFAULTS.maxEventLength,
+    maxInFlight: o.maxInFlight ?? DEFAULTS.maxInFlight,
+    maxQueued: o.maxQueued ?? DEFAULTS.maxQueued,
     timestampFormat: o.timestampFormat ?? DEFAULTS.timestampFormat,
     unknownProperties: o.unknownProperties ?? DEFAULTS.unknownProperties,
     exposeErrors: o.exposeErrors ?? [],
@@ -239,96 +379,21 @@ export function resolveOptions(options: CaromOptions): ResolvedOptions {
     heartbeatMs: o.heartbeatMs ?? DEFAULTS.heartbeatMs,
     logLevel: o.logLevel ?? DEFAULTS.logLevel,
     rateLimit: o.rateLimit === false ? undefined : (o.rateLimit ?? DEFAULTS.rateLimit),
-    authenticate: o.authenticate,
-    canSubscribe: o.canSubscribe,
-    canHandle: o.canHandle,
-    logger: o.logger,
-    clock: o.clock,
-    maxDepth: positiveInteger('maxDepth', o.maxDepth ?? DEFAULTS.maxDepth),
-    maxValidatedValues: positiveInteger(
-      'maxValidatedValues',
-      o.maxValidatedValues ?? DEFAULTS.maxValidatedValues,
-    ),
-    maxSubscriptions: positiveInteger(
-      'maxSubscriptions',
-      o.maxSubscriptions ?? DEFAULTS.maxSubscriptions,
-    ),
-    maxClockSkewMs: nonNegative('maxClockSkewMs', o.maxClockSkewMs ?? DEFAULTS.maxClockSkewMs),
-    maxConnections: positiveInteger('maxConnections', o.maxConnections ?? DEFAULTS.maxConnections),
-    maxConnectionsPerAddress: positiveInteger(
-      'maxConnectionsPerAddress',
-      o.maxConnectionsPerAddress ?? DEFAULTS.maxConnectionsPerAddress,
-    ),
-    maxChannels: positiveInteger('maxChannels', o.maxChannels ?? DEFAULTS.maxChannels),
-    handshakeTimeoutMs: positiveInteger(
-      'handshakeTimeoutMs',
-      o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
-    ),
+    authenticate: o.authenticate ?? undefined,
+    canSubscribe: o.canSubscribe ?? undefined,
+    canHandle: o.canHandle ?? undefined,
+    logger: o.logger ?? undefined,
+    clock: o.clock ?? undefined,
+    maxDepth: o.maxDepth ?? DEFAULTS.maxDepth,
+    maxValidatedValues: o.maxValidatedValues ?? DEFAULTS.maxValidatedValues,
+    maxSubscriptions: o.maxSubscriptions ?? DEFAULTS.maxSubscriptions,
+    maxClockSkewMs: o.maxClockSkewMs ?? DEFAULTS.maxClockSkewMs,
+    maxConnections: o.maxConnections ?? DEFAULTS.maxConnections,
+    maxConnectionsPerAddress: o.maxConnectionsPerAddress ?? DEFAULTS.maxConnectionsPerAddress,
+    maxChannels: o.maxChannels ?? DEFAULTS.maxChannels,
+    handshakeTimeoutMs: o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
     unvalidatedHandlers: o.unvalidatedHandlers ?? DEFAULTS.unvalidatedHandlers,
-    clientAddress: o.clientAddress,
-    allowedOrigins: o.allowedOrigins,
+    clientAddress: o.clientAddress ?? undefined,
+    allowedOrigins: o.allowedOrigins ?? undefined,
   };
-  if (resolved.unvalidatedHandlers !== 'warn' && resolved.unvalidatedHandlers !== 'error') {
-    throw new ConfigurationError(`option unvalidatedHandlers must be 'warn' or 'error'`);
-  }
-  const origins = resolved.allowedOrigins;
-  if (
-    origins !== undefined &&
-    origins !== '*' &&
-    typeof origins !== 'function' &&
-    !(Array.isArray(origins) && origins.every((x) => typeof x === 'string'))
-  ) {
-    throw new ConfigurationError(
-      `option allowedOrigins must be a list of origins, a function or '*'`,
-    );
-  }
-  if (resolved.clientAddress !== undefined && typeof resolved.clientAddress !== 'function') {
-    throw new ConfigurationError('option clientAddress must be a function of the request');
-  }
-  if (!resolved.path.startsWith('/')) {
-    throw new ConfigurationError(`option path must start with '/', got '${resolved.path}'`);
-  }
-  if (resolved.timestampFormat !== 'utc' && resolved.timestampFormat !== 'local') {
-    throw new ConfigurationError(`option timestampFormat must be 'utc' or 'local'`);
-  }
-  if (!Number.isInteger(resolved.maxBufferedBytes) || resolved.maxBufferedBytes < 0) {
-    throw new ConfigurationError(
-      'option maxBufferedBytes must be 0 (no limit) or a positive integer',
-    );
-  }
-  if (!(resolved.heartbeatMs >= 0)) {
-    throw new ConfigurationError('option heartbeatMs must be 0 (off) or a positive number');
-  }
-  if (resolved.rateLimit) {
-    positiveInteger('rateLimit.messages', resolved.rateLimit.messages);
-    if (!(resolved.rateLimit.perMs > 0)) {
-      throw new ConfigurationError('option rateLimit.perMs must be a positive number');
-    }
-  }
-  oneOf('unknownProperties', resolved.unknownProperties, ['strip', 'refuse', 'keep']);
-  oneOf('logLevel', resolved.logLevel, LOG_LEVELS);
-  const { scope, maxAgeMs } = resolved.staleness;
-  if (scope !== undefined) oneOf('staleness.scope', scope, ['connection', 'global', 'off']);
-  if (maxAgeMs !== undefined && !(maxAgeMs > 0)) {
-    throw new ConfigurationError('option staleness.maxAgeMs must be a positive number');
-  }
-  for (const name of ['authenticate', 'canSubscribe', 'canHandle'] as const) {
-    const fn = resolved[name];
-    if (fn !== undefined && typeof fn !== 'function') {
-      throw new ConfigurationError(`option ${name} must be a function`);
-    }
-  }
-  for (const name of ['handlers', 'senders', 'providers', 'topics', 'exposeErrors'] as const) {
-    if (!Array.isArray(resolved[name])) {
-      throw new ConfigurationError(`option ${name} must be an array`);
-    }
-  }
-  return resolved;
-}
-
-function oneOf(name: string, value: unknown, allowed: readonly string[]): void {
-  if (typeof value !== 'string' || !allowed.includes(value)) {
-    const list = allowed.map((a) => `'${a}'`).join(', ');
-    throw new ConfigurationError(`option ${name} must be one of ${list}, got ${String(value)}`);
-  }
 }

@@ -2,6 +2,7 @@ import { encodeEvent, toJson } from '../protocol/envelope.js';
 import { Frame } from '../protocol/frame.js';
 import type { TimestampWriter } from '../protocol/timestamp.js';
 import type { Clock } from './clock.js';
+import { appErrorCausedBy } from './errors.js';
 import type { Session } from './session.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -16,16 +17,13 @@ export class Publisher {
     private readonly timestamps: TimestampWriter,
   ) {}
 
-  /** One frame for `event` with `data`. Throws when `data` cannot be serialized. */
+  /** One frame for `event` with `data`. Throws a `UsageError` when `data` cannot be serialized. */
   frame(event: string, data: unknown, eventJson = JSON.stringify(event)): Frame {
     let dataJson: string;
     try {
       dataJson = toJson(data);
     } catch (err) {
-      throw new TypeError(
-        `cannot publish '${event}': data is not JSON-serializable (${(err as Error).message})`,
-        { cause: err },
-      );
+      throw appErrorCausedBy(err, 'CAROM_ERR_NOT_JSON', event, (err as Error).message);
     }
     return new Frame(encodeEvent(eventJson, dataJson, this.timestamps.write(this.clock.now())));
   }

@@ -1,4 +1,5 @@
-import { CaromError, ErrorCode } from '../protocol/errors.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { CaromError } from './errors.js';
 import type { Clock } from './clock.js';
 import type { RateLimit } from './options.js';
 

@@ -6,7 +6,7 @@ import {
   readAll,
   type HandlerMetadata,
 } from './metadata.js';
-import { ConfigurationError } from '../protocol/errors.js';
+import { appError } from './errors.js';
 import type { Connection } from './connection.js';
 import { isApplicationClass } from './container.js';
 import type { Context } from './context.js';
@@ -28,11 +28,6 @@ export interface LifecycleHook {
   readonly invoke: (connection: Connection) => unknown;
 }
 
-const BUILD_FIX =
-  'compile with tsc (or SWC) and "experimentalDecorators": true, "emitDecoratorMetadata": true ' +
-  'in tsconfig.json (esbuild and tsx do not emit decorator metadata), or name the DTO with ' +
-  '@On(event, { dto: YourDto }) ({ dto: false } for a handler that takes any payload)';
-
 /**
  * The DTO of a handler, or why it cannot be known. carom reads it from the
  * parameter's type (`design:paramtypes`) unless `@On` names it, so a build
@@ -48,7 +43,7 @@ function dtoOf(
   if (given === false) return { dto: undefined, unvalidated: false };
   if (given !== undefined) {
     if (!isApplicationClass(given)) {
-      throw new ConfigurationError(`@On('${meta.event}') on ${name}: dto must be a class or false`);
+      throw appError('CAROM_ERR_BAD_DTO', meta.event, name);
     }
     return { dto: given as DtoClass, unvalidated: false };
   }
@@ -60,14 +55,7 @@ function dtoOf(
     return { dto: undefined, unvalidated: false };
   }
   if (types === undefined) {
-    throw new ConfigurationError(
-      meta.onClass
-        ? `${name} takes a payload, but carom cannot see its type: mark the parameter with ` +
-            `@Payload() (handle(@Payload() data: YourDto)). If it is marked, the build emitted no ` +
-            `decorator metadata: ${BUILD_FIX}`
-        : `${name} has @On('${meta.event}'), but the build emitted no decorator metadata, so ` +
-            `its payload's DTO cannot be read: ${BUILD_FIX}`,
-    );
+    throw appError('CAROM_ERR_PAYLOAD_TYPE_UNKNOWN', name, meta.event, meta.onClass);
   }
   const first = types[0];
   if (isApplicationClass(first)) return { dto: first as DtoClass, unvalidated: false };
@@ -78,7 +66,7 @@ function bindMethod(instance: object, method: string | symbol, what: string) {
   const fn = (instance as Record<string | symbol, unknown>)[method];
   const name = `${instance.constructor.name}.${String(method)}`;
   if (typeof fn !== 'function') {
-    throw new ConfigurationError(`${what} ${name} is not a method`);
+    throw appError('CAROM_ERR_NOT_A_METHOD', what, name);
   }
   return { name, fn: (fn as (...args: unknown[]) => unknown).bind(instance) };
 }

@@ -1,5 +1,12 @@
-import { encodeAck, encodeError, toJson, type EnvelopeId } from '../protocol/envelope.js';
-import { CaromError, ErrorCode } from '../protocol/errors.js';
+import {
+  encodeAck,
+  encodeError,
+  toJson,
+  type EnvelopeId,
+  type ErrorReply,
+} from '../protocol/envelope.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { CaromError } from './errors.js';
 import { Frame } from '../protocol/frame.js';
 import type { TimestampWriter } from '../protocol/timestamp.js';
 import type { Clock } from './clock.js';
@@ -55,8 +62,11 @@ export class Replies {
     session.write(new Frame(encodeAck(id, json, this.stamp())));
   }
 
-  /** Sends an error envelope; `to` is undefined when nothing of the frame could be read. */
-  error(session: Session, error: CaromError, to: Addressee | undefined): void {
+  /**
+   * Sends an error envelope: a `CaromError`, or a decoder's rejection, which is
+   * plain data. `to` is undefined when nothing of the frame could be read.
+   */
+  error(session: Session, error: ErrorReply, to: Addressee | undefined): void {
     this.parts.logger.debug(`${error.code} to ${session.connection.id}: ${error.message}`);
     // encodeError never throws: details that cannot be serialized are left out.
     session.write(new Frame(encodeError(error, to?.id, to?.event, this.stamp())));

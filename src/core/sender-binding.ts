@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../protocol/errors.js';
+import { appError } from './errors.js';
 import type { Connection } from './connection.js';
 import type { Class, Container } from './container.js';
 import { readTopic } from './metadata.js';
@@ -26,23 +26,19 @@ export interface SenderParts {
  * schedules it when it is a `TimedSender`. Every way of getting a sender wrong
  * (no `@Topic`, not a `Sender`, bound to another app, a period on the wrong
  * class or none on a `TimedSender`) throws a `ConfigurationError` here, when
- * the app is built.
+ * the app is built; `sendTo` with another app's connection throws a `UsageError`.
  */
 export function bindSender(cls: Class, parts: SenderParts): void {
   const topic = readTopic(cls);
   if (!topic) {
-    throw new ConfigurationError(`${cls.name} was passed as a sender but has no @Topic('event')`);
+    throw appError('CAROM_ERR_SENDER_WITHOUT_TOPIC', cls.name);
   }
   const sender = parts.container.get(cls);
   if (!(sender instanceof Sender)) {
-    throw new ConfigurationError(
-      `${cls.name} has @Topic but does not extend Sender or TimedSender`,
-    );
+    throw appError('CAROM_ERR_TOPIC_WITHOUT_SENDER', cls.name);
   }
   if (sender[kBinding]) {
-    throw new ConfigurationError(
-      `this ${cls.name} instance is already registered with another app`,
-    );
+    throw appError('CAROM_ERR_SENDER_IN_OTHER_APP', cls.name);
   }
   parts.topics.declare(topic.event, cls.name);
   const { event } = topic;
@@ -54,8 +50,7 @@ export function bindSender(cls: Class, parts: SenderParts): void {
     publish: (data) => publisher.publish(event, data, eventJson),
     sendTo: (connection, data) => {
       const session = sessionOf(connection);
-      if (!session)
-        throw new Error(`${cls.name}.sendTo: that connection does not belong to this app`);
+      if (!session) throw appError('CAROM_ERR_FOREIGN_CONNECTION', `${cls.name}.sendTo`);
       return session.write(publisher.frame(event, data, eventJson));
     },
     subscriberCount: () => index.recipients(event).length,
@@ -63,12 +58,10 @@ export function bindSender(cls: Class, parts: SenderParts): void {
   sender[kBinding] = binding;
   if (sender instanceof TimedSender) {
     if (!topic.options.everyMs) {
-      throw new ConfigurationError(
-        `${cls.name} is a TimedSender: give it a period with @Topic('${event}', { everyMs: ... })`,
-      );
+      throw appError('CAROM_ERR_TIMED_SENDER_WITHOUT_PERIOD', cls.name, event);
     }
     parts.timed.add(sender, binding, topic.options.everyMs);
   } else if (topic.options.everyMs) {
-    throw new ConfigurationError(`${cls.name} has everyMs but does not extend TimedSender`);
+    throw appError('CAROM_ERR_PERIOD_WITHOUT_TIMED_SENDER', cls.name);
   }
 }

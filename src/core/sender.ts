@@ -1,4 +1,5 @@
 import type { Connection } from './connection.js';
+import { appError } from './errors.js';
 
 /** How a sender reaches the app it was registered with. */
 export interface SenderBinding {
@@ -59,19 +60,13 @@ export abstract class Sender<T = unknown> {
    * `TimedSender` publishes each tick. May be async.
    */
   createMessageData(): T | Promise<T> {
-    throw new Error(
-      `${this.constructor.name}.createMessageData() is not implemented: ` +
-        'override it, or call send(data) with the data',
-    );
+    throw appError('CAROM_ERR_NO_MESSAGE_DATA', this.constructor.name);
   }
 
   private binding(): SenderBinding {
     const binding = this[kBinding];
     if (!binding) {
-      throw new Error(
-        `${this.constructor.name} is not registered with a running app: ` +
-          'pass it in the `senders` option of new Carom(...)',
-      );
+      throw appError('CAROM_ERR_SENDER_NOT_REGISTERED', this.constructor.name);
     }
     return binding;
   }

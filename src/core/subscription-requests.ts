@@ -1,15 +1,14 @@
-import { CaromError, ErrorCode } from '../protocol/errors.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { appError, CaromError } from './errors.js';
+import type { WireSubscriptionAck } from '../protocol/wire.js';
 import { isPattern, patternProblem, subscriptionNameProblem } from '../protocol/names.js';
 import type { SubscribeGuard } from './options.js';
 import type { Session } from './session.js';
 import type { Subscriptions } from './subscriptions.js';
 import type { Topics } from './topics.js';
 
-/** A connection's subscriptions as an ack reports them. */
-export interface SubscriptionList {
-  readonly events: string[];
-  readonly excluded?: string[];
-}
+/** A connection's subscriptions as an ack reports them: the wire's subscription ack. */
+export type SubscriptionList = WireSubscriptionAck;
 
 /** A name a request could not apply, and why. */
 interface Refused {
@@ -148,9 +147,7 @@ export class SubscriptionRequests {
     for (const name of names) {
       checkName(name, 'subscribe');
       if (!isPattern(name) && !this.topics.isDeclared(name)) {
-        throw new TypeError(
-          `cannot subscribe to '${name}': no sender, channel or topic family declares it`,
-        );
+        throw appError('CAROM_ERR_UNDECLARED_EVENT', 'subscribe to', name);
       }
     }
     if (!session.open) return;
@@ -176,5 +173,5 @@ export class SubscriptionRequests {
 function checkName(name: unknown, action: string): asserts name is string {
   const problem =
     typeof name === 'string' && name.length > 0 ? patternProblem(name) : 'an empty name';
-  if (problem) throw new TypeError(`cannot ${action}: ${problem}`);
+  if (problem) throw appError('CAROM_ERR_BAD_SUBSCRIPTION', action, problem);
 }

@@ -1,4 +1,4 @@
-import { ConfigurationError } from '../protocol/errors.js';
+import { appError } from './errors.js';
 import { isReserved, patternPrefix, patternProblem, someDotPrefix } from '../protocol/names.js';
 
 /**
@@ -14,29 +14,22 @@ export class Topics {
 
   /** Declares an exact name; `owner` says who declared it, for error messages. */
   declare(name: string, owner: string): void {
-    if (isReserved(name)) {
-      throw new ConfigurationError(`${owner}: '${name}' is reserved by the protocol`);
-    }
-    const problem = patternProblem(name);
-    if (problem || name.includes('*')) {
-      throw new ConfigurationError(`${owner}: '${name}' is not an exact event name`);
+    if (isReserved(name)) throw appError('CAROM_ERR_RESERVED_NAME', owner, name);
+    if (patternProblem(name) || name.includes('*')) {
+      throw appError('CAROM_ERR_NOT_EXACT_NAME', owner, name);
     }
     const existing = this.owners.get(name);
-    if (existing !== undefined) {
-      throw new ConfigurationError(`${owner}: '${name}' is already declared by ${existing}`);
-    }
+    if (existing !== undefined) throw appError('CAROM_ERR_ALREADY_DECLARED', owner, name, existing);
     this.owners.set(name, owner);
   }
 
   /** Declares every name under a prefix pattern (`room.*`). */
   declareFamily(pattern: string): void {
     if (pattern === '*' || !pattern.endsWith('.*') || patternProblem(pattern)) {
-      throw new ConfigurationError(
-        `topic family '${pattern}' must be a prefix pattern such as 'room.*'`,
-      );
+      throw appError('CAROM_ERR_BAD_TOPIC_FAMILY', pattern);
     }
     if (isReserved(patternPrefix(pattern))) {
-      throw new ConfigurationError(`topic family '${pattern}' is reserved by the protocol`);
+      throw appError('CAROM_ERR_RESERVED_NAME', 'the topics option', pattern);
     }
     this.families.add(patternPrefix(pattern));
   }

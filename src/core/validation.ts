@@ -1,6 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
-import { CaromError, ErrorCode } from '../protocol/errors.js';
+import { ErrorCode } from '../protocol/errors.js';
+import { CaromError } from './errors.js';
 import { countValues } from '../protocol/json-limits.js';
 import type { UnknownProperties } from './options.js';
 

@@ -1,19 +1,15 @@
-import { ConfigurationError } from '../protocol/errors.js';
+import { appError } from '../core/errors.js';
 import { isReserved } from '../protocol/names.js';
 import { appendOwn, HANDLERS, type HandlerMetadata, type OnOptions } from '../core/metadata.js';
 
 function checkEvent(event: string, where: string): void {
   if (typeof event !== 'string' || event.length === 0) {
-    throw new ConfigurationError(`@On on ${where} needs a non-empty event name`);
+    throw appError('CAROM_ERR_EMPTY_EVENT_NAME', '@On', where);
   }
-  if (event.includes('*')) {
-    throw new ConfigurationError(`@On('${event}') on ${where}: handlers take exact event names`);
-  }
-  if (isReserved(event)) {
-    throw new ConfigurationError(
-      `@On('${event}') on ${where}: '${event}' is reserved by the protocol; pick another name`,
-    );
-  }
+  if (event.includes('*'))
+    throw appError('CAROM_ERR_NOT_EXACT_NAME', `@On('${event}') on ${where}`, event);
+  if (isReserved(event))
+    throw appError('CAROM_ERR_RESERVED_NAME', `@On('${event}') on ${where}`, event);
 }
 
 /**

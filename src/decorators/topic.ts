@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigurationError } from '../protocol/errors.js';
+import { appError } from '../core/errors.js';
 import { isReserved } from '../protocol/names.js';
 import { TOPIC, type TopicMetadata, type TopicOptions } from '../core/metadata.js';
 
@@ -9,14 +9,14 @@ import { TOPIC, type TopicMetadata, type TopicOptions } from '../core/metadata.j
  */
 export function Topic(event: string, options: TopicOptions = {}): ClassDecorator {
   return (target) => {
-    if (typeof event !== 'string' || event.length === 0 || event.includes('*')) {
-      throw new ConfigurationError(`@Topic on ${target.name} needs an exact, non-empty event name`);
+    const where = `@Topic('${String(event)}') on ${target.name}`;
+    if (typeof event !== 'string' || event.length === 0) {
+      throw appError('CAROM_ERR_EMPTY_EVENT_NAME', '@Topic', target.name);
     }
-    if (isReserved(event)) {
-      throw new ConfigurationError(`@Topic('${event}') on ${target.name}: the name is reserved`);
-    }
+    if (event.includes('*')) throw appError('CAROM_ERR_NOT_EXACT_NAME', where, event);
+    if (isReserved(event)) throw appError('CAROM_ERR_RESERVED_NAME', where, event);
     if (options.everyMs !== undefined && !(options.everyMs > 0)) {
-      throw new ConfigurationError(`@Topic('${event}') on ${target.name}: everyMs must be > 0`);
+      throw appError('CAROM_ERR_BAD_PERIOD', event, target.name);
     }
     Reflect.defineMetadata(TOPIC, { event, options } satisfies TopicMetadata, target);
   };

@@ -1,10 +1,11 @@
-import { CaromError, ErrorCode } from './errors.js';
+import { ErrorCode } from './errors.js';
 import { inspectPayload } from './json-limits.js';
 import { hasControlCharacter } from './names.js';
 import { readTimestamp } from './timestamp.js';
+import type { WireId } from './wire.js';
 
 /** A request id: a string of at most 64 characters or a safe integer. */
-export type EnvelopeId = string | number;
+export type EnvelopeId = WireId;
 
 /** An envelope received from a client, checked and with its timestamp parsed. */
 export interface InboundEnvelope {
@@ -18,9 +19,20 @@ export interface InboundEnvelope {
   readonly id: EnvelopeId | undefined;
 }
 
+/**
+ * An error as an `error` envelope carries it. Plain data: the decoder returns
+ * it, the core turns it into a `CaromError` when it replies, and `encodeError`
+ * takes either.
+ */
+export interface ErrorReply {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: unknown;
+}
+
 /** A frame that could not be turned into an envelope, with what is known of it for the reply. */
 export interface Rejection {
-  readonly error: CaromError;
+  readonly error: ErrorReply;
   readonly id: EnvelopeId | undefined;
   readonly event: string | undefined;
 }
@@ -45,14 +57,8 @@ export function isRejection(value: InboundEnvelope | Rejection): value is Reject
   return (value as Rejection).error !== undefined;
 }
 
-function reject(
-  code: ErrorCode,
-  message: string,
-  id?: EnvelopeId,
-  event?: string,
-  details?: unknown,
-): Rejection {
-  return { error: new CaromError(code, message, details), id, event };
+function reject(code: ErrorCode, message: string, id?: EnvelopeId, event?: string): Rejection {
+  return { error: { code, message }, id, event };
 }
 
 function readId(raw: unknown): EnvelopeId | undefined | null {
@@ -197,7 +203,7 @@ export const DETAILS_OMITTED = ' (details omitted: not JSON-serializable)';
  * the message saying so.
  */
 export function encodeError(
-  error: CaromError,
+  error: ErrorReply,
   id: EnvelopeId | undefined,
   event: string | undefined,
   timestamp: string,

@@ -1,3 +1,7 @@
+// The wire's vocabulary of failure: the codes of `error` envelopes and the close
+// codes carom uses. Only values that travel; the error classes the application
+// sees live in core/errors.ts, so that this layer stays pure data.
+
 /**
  * Every error code of the wire protocol, in one place. Each code names what went
  * wrong from the client's point of view; the `message` sent with it says what to fix.
@@ -28,56 +32,3 @@ export const CloseCode = {
   SERVICE_RESTART: 1012,
   TRY_AGAIN_LATER: 1013,
 } as const;
-
-/**
- * An error that becomes an `error` envelope. The core raises it for protocol
- * violations; application code may throw it from a handler or a hook, and then
- * its message and details are shown to the client as they are.
- */
-export class CaromError extends Error {
-  /** The protocol code sent in `data.code`. */
-  readonly code: ErrorCode;
-  /** Sent in `data.details` when present. */
-  readonly details: unknown;
-
-  constructor(code: ErrorCode, message: string, details?: unknown) {
-    super(message);
-    this.name = 'CaromError';
-    this.code = code;
-    this.details = details;
-  }
-}
-
-/**
- * Throw this from a handler to answer the client with your own message (code
- * `HANDLER_ERROR` unless you pick another). Any other error thrown by a handler
- * is answered with a generic message, so that internals never leak.
- */
-export class ClientError extends CaromError {
-  constructor(message: string, options: { code?: ErrorCode; details?: unknown } = {}) {
-    super(options.code ?? ErrorCode.HANDLER_ERROR, message, options.details);
-    this.name = 'ClientError';
-  }
-}
-
-/**
- * Throw this (or return `false`) from `authenticate` to refuse a connection. The
- * message becomes the reason of the 1008 close frame, so keep it short.
- */
-export class ConnectionRefused extends Error {
-  constructor(reason = 'unauthorized') {
-    super(reason);
-    this.name = 'ConnectionRefused';
-  }
-}
-
-/**
- * Thrown at start-up for a mistake in how the application is put together
- * (a decorator misused, a dependency that cannot be resolved, a bad option).
- */
-export class ConfigurationError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigurationError';
-  }
-}

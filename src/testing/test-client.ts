@@ -1,23 +1,14 @@
 import type { Connection } from '../core/connection.js';
 import type { EnvelopeId } from '../protocol/envelope.js';
+import type { WireEnvelope, WireErrorData } from '../protocol/wire.js';
 import type { FakeClock } from './fake-clock.js';
 import type { FakeSocket } from './fake-socket.js';
 
-/** An envelope the server sent, parsed. */
-export interface ReceivedEnvelope<T = any> {
-  readonly event: string;
-  readonly data: T;
-  readonly timestamp: string;
-  readonly id?: EnvelopeId;
-}
+/** An envelope the server sent, parsed: the wire's envelope, its data `any` unless given. */
+export type ReceivedEnvelope<T = any> = WireEnvelope<T>;
 
-/** The `data` of an `error` envelope. */
-export interface ErrorData {
-  readonly code: string;
-  readonly message: string;
-  readonly event?: string;
-  readonly details?: any;
-}
+/** The `data` of an `error` envelope, as the wire defines it. */
+export type ErrorData = WireErrorData<any>;
 
 /** Options for one envelope a test client sends. */
 export interface SendOptions {

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { appError } from '../core/errors.js';
 import type { HandshakeRequest } from '../core/seam.js';
 import { tokenFromProtocols } from './subprotocol.js';
 
@@ -101,7 +102,13 @@ export function forwardedAddress(
 ): string | undefined {
   const hops = options.hops ?? 1;
   if (!Number.isInteger(hops) || hops < 1) {
-    throw new RangeError(`forwardedAddress: hops must be a positive integer, got ${String(hops)}`);
+    throw appError(
+      'CAROM_ERR_BAD_ARGUMENT',
+      'forwardedAddress',
+      'hops',
+      'a positive integer',
+      hops,
+    );
   }
   const fallback = request.socket?.remoteAddress;
   const raw = request.headers['x-forwarded-for'];

@@ -1,30 +1,10 @@
 import type { AllowedOrigins } from '../core/options.js';
-import { ConfigurationError } from '../protocol/errors.js';
+import { MAX_ORIGIN_LENGTH, normalizeOrigin } from '../core/origin.js';
 import { describeError, quote } from './log-text.js';
 import type { HandshakeRequest } from '../core/seam.js';
 
-/** Longest `Origin` or `Host` value looked at; a real one is far shorter. */
-const MAX_ORIGIN_LENGTH = 1024;
-
 /** `host` or `host:port` as a `Host` header carries it: a name, IPv4 or bracketed IPv6. */
 const HOST_HEADER = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?$/;
-
-/**
- * An origin as `scheme://host[:port]`, lower case, without the scheme's default
- * port; `undefined` when `value` is not an origin (a path, credentials, `null`).
- */
-export function normalizeOrigin(value: string): string | undefined {
-  if (value.length > MAX_ORIGIN_LENGTH) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return undefined;
-  }
-  if (!url.host || url.username || url.password || url.search || url.hash) return undefined;
-  if (url.pathname !== '' && url.pathname !== '/') return undefined;
-  return `${url.protocol}//${url.host}`.toLowerCase();
-}
 
 function header(request: HandshakeRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -44,16 +24,9 @@ export class OriginPolicy {
 
   constructor(private readonly allowed: AllowedOrigins | undefined) {
     if (Array.isArray(allowed)) {
+      // Every entry is an origin: resolveOptions refused the app otherwise.
       const list = new Set<string>();
-      for (const entry of allowed as readonly string[]) {
-        const origin = normalizeOrigin(entry);
-        if (origin === undefined) {
-          throw new ConfigurationError(
-            `option allowedOrigins: '${entry}' is not an origin (scheme://host[:port], no path)`,
-          );
-        }
-        list.add(origin);
-      }
+      for (const entry of allowed as readonly string[]) list.add(normalizeOrigin(entry) ?? entry);
       this.list = list;
     }
   }

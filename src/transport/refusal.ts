@@ -28,12 +28,17 @@ const destroy = function (this: Duplex): void {
 };
 
 /**
- * Answers an upgrade request with an HTTP error (`Connection: close`, a one-line
- * plain-text body) and releases its socket once the answer is written. Safe on a
- * socket the client already closed or reset: nothing it does can throw or emit
- * an unhandled `error`.
+ * Answers an upgrade request with HTTP `status` (`Connection: close`, `text` as a
+ * one-line plain-text body; by default the status's own phrase) and releases its
+ * socket once the answer is written. The one place carom writes HTTP by hand.
+ * Safe on a socket the client already closed or reset: nothing it does can
+ * throw or emit an unhandled `error`.
  */
-export function refuseHandshake(socket: Duplex, reason: HandshakeRefusal): void {
+export function abortHandshake(
+  socket: Duplex,
+  status: number,
+  text: string = STATUS_CODES[status] ?? 'Error',
+): void {
   // A write to a socket the client reset fails with EPIPE or ECONNRESET, as an event.
   socket.on('error', destroy);
   if (socket.destroyed) return;
@@ -41,7 +46,6 @@ export function refuseHandshake(socket: Duplex, reason: HandshakeRefusal): void 
     socket.destroy();
     return;
   }
-  const { status, text } = HANDSHAKE_REFUSALS[reason];
   const body = `${text}\n`;
   const linger = setTimeout(() => socket.destroy(), LINGER_MS);
   linger.unref();

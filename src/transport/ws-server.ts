@@ -2,6 +2,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode } from '../protocol/errors.js';
+import { appError } from '../core/errors.js';
 import type { Frame } from '../protocol/frame.js';
 import { ConnectionCounts } from './admission.js';
 import { pathOf } from './handshake.js';
@@ -9,7 +10,7 @@ import { guardLogger } from '../core/guard.js';
 import { describeError, quote } from './log-text.js';
 import { OriginPolicy } from './origins.js';
 import { PendingHandshake } from './pending-handshake.js';
-import { HANDSHAKE_REFUSALS, refuseHandshake, type HandshakeRefusal } from './refusal.js';
+import { abortHandshake, HANDSHAKE_REFUSALS, type HandshakeRefusal } from './refusal.js';
 import { selectProtocol } from './subprotocol.js';
 import type { Admission, Peer, PeerAcceptor, PeerListener } from '../core/seam.js';
 import type { AllowedOrigins, ClientAddress } from '../core/options.js';
@@ -208,7 +209,7 @@ export class WsTransport {
 
   /** Starts accepting upgrades from `server`. */
   attach(server: Server): void {
-    if (this.server) throw new Error('this app is already attached to a server');
+    if (this.server) throw appError('CAROM_ERR_ALREADY_ATTACHED');
     this.server = server;
     server.on('upgrade', this.onUpgrade);
     if (this.options.heartbeatMs > 0) {
@@ -354,8 +355,9 @@ export class WsTransport {
     const address = read ? read(request) : undefined;
     if (address === undefined) return request.socket.remoteAddress ?? 'unknown';
     if (typeof address !== 'string' || address === '' || address.length > MAX_ADDRESS_LENGTH) {
-      throw new Error(
-        `clientAddress returned ${typeof address === 'string' ? quote(address) : typeof address}`,
+      throw appError(
+        'CAROM_ERR_BAD_CLIENT_ADDRESS',
+        typeof address === 'string' ? quote(address) : typeof address,
       );
     }
     return address;
@@ -368,9 +370,9 @@ export class WsTransport {
     address: string | undefined,
     detail?: string,
   ): void {
-    refuseHandshake(socket, reason);
-    this.refusals[reason]++;
     const { status, text } = HANDSHAKE_REFUSALS[reason];
+    abortHandshake(socket, status, text);
+    this.refusals[reason]++;
     const line = `handshake from ${address ?? 'unknown'} refused (${status}): ${detail ?? text}`;
     // Capacity refusals are the server working as meant; the others may be attacks or bugs.
     const quiet =

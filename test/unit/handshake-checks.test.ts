@@ -10,7 +10,8 @@ import {
 } from '../../src/index.js';
 import type { AllowedOrigins } from '../../src/core/options.js';
 import { ConnectionCounts } from '../../src/transport/admission.js';
-import { normalizeOrigin, OriginPolicy } from '../../src/transport/origins.js';
+import { normalizeOrigin } from '../../src/core/origin.js';
+import { OriginPolicy } from '../../src/transport/origins.js';
 import { selectProtocol, tokenFromProtocols } from '../../src/transport/subprotocol.js';
 
 const req = (
@@ -183,8 +184,9 @@ describe('forwardedAddress', () => {
   });
 
   it('refuses a hops that is not a positive integer', () => {
-    assert.throws(() => forwardedAddress(req('/ws'), { hops: 0 }), RangeError);
-    assert.throws(() => forwardedAddress(req('/ws'), { hops: 1.5 }), RangeError);
+    const badHops = { name: 'UsageError', code: 'CAROM_ERR_BAD_ARGUMENT', message: /hops/ };
+    assert.throws(() => forwardedAddress(req('/ws'), { hops: 0 }), badHops);
+    assert.throws(() => forwardedAddress(req('/ws'), { hops: 1.5 }), badHops);
   });
 
   it('never throws and returns an IP or the socket address (property)', () => {

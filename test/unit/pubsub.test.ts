@@ -4,6 +4,7 @@ import {
   CHANNEL_CREATED,
   CHANNEL_DELETED,
   ConfigurationError,
+  UsageError,
   On,
   Sender,
   Topic,
@@ -359,7 +360,9 @@ describe('publishing', () => {
     const t = await make();
     const other = await make();
     const stranger = await other.connect();
-    assert.throws(() => t.app.get(PingSender).sendTo(stranger.connection!, { n: 1 }));
+    assert.throws(() => t.app.get(PingSender).sendTo(stranger.connection!, { n: 1 }), {
+      code: 'CAROM_ERR_FOREIGN_CONNECTION',
+    });
     assert.deepEqual(stranger.received, []);
   });
 
@@ -369,8 +372,11 @@ describe('publishing', () => {
     await a.subscribe('*');
     assert.equal(t.app.publish('news.weather', { rain: true }), 1);
     assert.deepEqual(a.dataOf('news.weather'), [{ rain: true }]);
-    assert.throws(() => t.app.publish('nope', {}), ConfigurationError);
-    assert.throws(() => t.app.publish('news.other', {}), ConfigurationError);
+    assert.throws(() => t.app.publish('nope', {}), {
+      name: 'UsageError',
+      code: 'CAROM_ERR_UNDECLARED_EVENT',
+    });
+    assert.throws(() => t.app.publish('news.other', {}), UsageError);
     assert.deepEqual(a.dataOf('nope'), []);
   });
 
@@ -390,7 +396,7 @@ describe('publishing', () => {
     const refused = await a.subscribe('rooms', 'room');
     assert.equal(refused.event, 'error');
     assert.equal(refused.data.code, 'UNKNOWN_EVENT');
-    assert.throws(() => t.app.publish('room', {}), ConfigurationError);
+    assert.throws(() => t.app.publish('room', {}), UsageError);
   });
 
   it('server-side rooms: a handler subscribes its connection; app.subscribers lists it', async () => {
@@ -421,8 +427,14 @@ describe('publishing', () => {
   it('connection.subscribe from server code refuses undeclared and malformed names', async () => {
     const t = await make({ topics: ['room.*'] });
     const a = await t.connect();
-    assert.throws(() => a.connection!.subscribe('nowhere'));
-    assert.throws(() => a.connection!.subscribe('bad*name'));
+    assert.throws(() => a.connection!.subscribe('nowhere'), {
+      name: 'UsageError',
+      code: 'CAROM_ERR_UNDECLARED_EVENT',
+    });
+    assert.throws(() => a.connection!.subscribe('bad*name'), {
+      name: 'UsageError',
+      code: 'CAROM_ERR_BAD_SUBSCRIPTION',
+    });
     assert.deepEqual(a.connection!.topics, []);
     a.connection!.subscribe('room.x', '*');
     assert.deepEqual(sorted(a.connection!.topics), ['*', 'room.x']);
@@ -511,7 +523,7 @@ describe('channels', () => {
     assert.deepEqual(star.connection!.topics, ['*']);
     assert.deepEqual(t.app.subscribers('news'), [star.connection]);
     assert.equal(t.app.stats().subscriptions.exact, 1);
-    assert.throws(() => t.app.publish('news', {}), ConfigurationError);
+    assert.throws(() => t.app.publish('news', {}), UsageError);
     // Once the name is a channel again, the wildcard subscriber receives it and the
     // former exact subscriber does not.
     t.app.channels.create('news');
@@ -576,8 +588,8 @@ describe('channels', () => {
     const a = await t.connect();
     await a.subscribe('ping');
     a.clear();
-    assert.throws(() => t.app.channels.delete('ping'), ConfigurationError);
-    assert.throws(() => t.app.channels.delete('lobby'), ConfigurationError);
+    assert.throws(() => t.app.channels.delete('ping'), { code: 'CAROM_ERR_NOT_A_CHANNEL' });
+    assert.throws(() => t.app.channels.delete('lobby'), UsageError);
     assert.equal(t.app.channels.delete('unknown'), false);
     assert.deepEqual(a.received, []);
     assert.equal(t.app.publish('ping', {}), 1);

@@ -9,7 +9,7 @@ import { AppAcceptor, registerAcceptor } from './core/acceptor.js';
 import { Channels } from './core/channels.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Connection } from './core/connection.js';
-import { Connections } from './core/connections.js';
+import { Sessions } from './core/sessions.js';
 import { Container, type Class } from './core/container.js';
 import { Dispatcher } from './core/dispatcher.js';
 import { drain } from './core/drain.js';
@@ -22,7 +22,7 @@ import type { Session } from './core/session.js';
 import { StaleFilter } from './core/stale-filter.js';
 import { SubscriptionRequests } from './core/subscription-requests.js';
 import { Subscriptions } from './core/subscriptions.js';
-import { TimedSenders } from './core/timed-senders.js';
+import { Scheduler } from './core/scheduler.js';
 import { Topics } from './core/topics.js';
 import { PayloadValidator } from './core/validation.js';
 import { guardLogger } from './core/guard.js';
@@ -91,10 +91,10 @@ export class Carom {
   private readonly topics: Topics;
   private readonly index = new Subscriptions<Session>();
   private readonly publisher: Publisher;
-  private readonly connections: Connections;
+  private readonly sessions: Sessions;
   private readonly dispatcher: Dispatcher;
   private readonly stale: StaleFilter;
-  private readonly timed: TimedSenders;
+  private readonly scheduler: Scheduler;
   private readonly acceptor: AppAcceptor;
   private readonly transport: WsTransport;
   private ownServer: Server | undefined;
@@ -112,12 +112,12 @@ export class Carom {
     this.topics = new Topics(o.allowUndeclared);
     for (const t of o.topics) {
       if (t.endsWith('.*')) this.topics.declareFamily(t);
-      else this.topics.declare(t, 'the topics option');
+      else this.topics.declare(t, { kind: 'option', by: 'the topics option' });
     }
     const timestamps = new TimestampWriter(o.timestampFormat);
     this.publisher = new Publisher(this.index, this.clock, timestamps);
     this.stale = new StaleFilter(o.staleness);
-    this.timed = new TimedSenders(this.clock, this.logger);
+    this.scheduler = new Scheduler(this.clock, this.logger);
     const requests = new SubscriptionRequests(this.index, this.topics, o.canSubscribe, {
       maxLength: o.maxEventLength,
       maxSubscriptions: o.maxSubscriptions,
@@ -132,9 +132,9 @@ export class Carom {
       topics: this.topics,
       publisher: this.publisher,
       // The connections are built below, once the handlers are; sendTo runs later still.
-      sessionOf: (connection: Connection) => this.connections.sessionOf(connection),
+      sessionOf: (connection: Connection) => this.sessions.sessionOf(connection),
       index: this.index,
-      timed: this.timed,
+      scheduler: this.scheduler,
     };
     for (const cls of senderClasses) bindSender(cls, senderParts);
     // Built now, not on first use, so a provider that cannot be made fails here.
@@ -159,7 +159,7 @@ export class Carom {
     });
     this.dispatcher = new Dispatcher({
       registry,
-      subscriptions: requests,
+      requests,
       stale: this.stale,
       validator: new PayloadValidator(o.unknownProperties, o.maxValidatedValues),
       replies,
@@ -173,7 +173,7 @@ export class Carom {
       rateLimit: o.rateLimit,
       canHandle: o.canHandle,
     });
-    this.connections = new Connections({
+    this.sessions = new Sessions({
       dispatcher: this.dispatcher,
       index: this.index,
       requests,
@@ -186,14 +186,14 @@ export class Carom {
       this.topics,
       this.index,
       this.publisher,
-      this.connections.sessions,
+      this.sessions.all,
       o.maxChannels,
     );
     this.acceptor = new AppAcceptor({
       maxPayload: o.maxPayload,
       authenticate: o.authenticate,
       logger: this.logger,
-      connections: this.connections,
+      sessions: this.sessions,
     });
     registerAcceptor(this, this.acceptor);
     this.transport = new WsTransport(this.acceptor, {
@@ -246,7 +246,7 @@ export class Carom {
     if (this.closing) throw appError('CAROM_ERR_APP_CLOSED');
     if (!this.started) {
       this.started = true;
-      this.timed.start();
+      this.scheduler.start();
     }
     return this;
   }
@@ -273,11 +273,11 @@ export class Carom {
     this.acceptor.stop();
     this.transport.stopAccepting();
     if (graceMs > 0) {
-      await drain([...this.connections.sessions], this.clock, graceMs);
+      await drain([...this.sessions.all], this.clock, graceMs);
     }
-    this.timed.stop();
+    this.scheduler.stop();
     const gone = new CaromError(ErrorCode.UNAVAILABLE, 'the server shut down before handling this');
-    for (const session of [...this.connections.sessions]) {
+    for (const session of [...this.sessions.all]) {
       this.dispatcher.refuseQueued(session, gone);
       session.close(CloseCode.GOING_AWAY, 'server shutting down');
     }
@@ -305,7 +305,7 @@ export class Carom {
 
   /** Every open connection. */
   get openConnections(): Connection[] {
-    return [...this.connections.sessions].map((s) => s.connection);
+    return [...this.sessions.all].map((s) => s.connection);
   }
 
   /** The instance the app made of a registered class (a sender, a handler, a provider). */
@@ -317,13 +317,13 @@ export class Carom {
   stats(): CaromStats {
     let watermarks = this.stale.globalWatermarks;
     let pending = 0;
-    for (const s of this.connections.sessions) {
+    for (const s of this.sessions.all) {
       watermarks += s.watermarks?.size ?? 0;
       pending += s.inbound.pending;
     }
     const counts = this.index.counts();
     return {
-      connections: this.connections.sessions.size,
+      connections: this.sessions.all.size,
       subscriptions: {
         exact: counts.exact,
         patterns: counts.patterns,
@@ -331,7 +331,7 @@ export class Carom {
       },
       watermarks,
       pending,
-      timers: this.timed.activeTimers,
+      timers: this.scheduler.activeTimers,
       cachedEvents: counts.cachedEvents,
     };
   }

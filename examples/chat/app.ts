@@ -148,7 +148,7 @@ export class ChatRooms {
     const { connection } = ctx;
     const name = this.claim(connection, msg.name);
     const topic = roomTopic(msg.room);
-    if (!connection.topics.includes(topic)) {
+    if (!connection.subscriptions.includes(topic)) {
       // Tell the members already there first, so the joiner gets the list, not a notice.
       this.app.publish(topic, { type: 'joined', room: msg.room, name } satisfies RoomEvent);
       connection.subscribe(topic);
@@ -205,7 +205,7 @@ export class ChatRooms {
   rooms(): { rooms: Array<{ room: string; members: number }> } {
     const counts = new Map<string, number>();
     for (const connection of this.app.openConnections) {
-      for (const topic of connection.topics) {
+      for (const topic of connection.subscriptions) {
         if (!topic.startsWith(ROOM_PREFIX)) continue;
         const room = topic.slice(ROOM_PREFIX.length);
         counts.set(room, (counts.get(room) ?? 0) + 1);
@@ -221,7 +221,7 @@ export class ChatRooms {
     const name = ChatRooms.nameOf(connection);
     if (name === undefined) return;
     if (this.names.get(name.toLowerCase()) === connection) this.names.delete(name.toLowerCase());
-    for (const topic of connection.topics) {
+    for (const topic of connection.subscriptions) {
       if (!topic.startsWith(ROOM_PREFIX)) continue;
       const room = topic.slice(ROOM_PREFIX.length);
       this.app.publish(topic, {
@@ -265,7 +265,7 @@ export class ChatRooms {
   /** The connection's name, when it is in the room; otherwise a `NOT_JOINED` refusal. */
   private requireMember(connection: Connection, room: string): string {
     const name = ChatRooms.nameOf(connection);
-    if (name === undefined || !connection.topics.includes(roomTopic(room))) {
+    if (name === undefined || !connection.subscriptions.includes(roomTopic(room))) {
       throw refuse('NOT_JOINED', `you are not in room "${room}"; join it first`, { room });
     }
     return name;

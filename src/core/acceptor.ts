@@ -1,7 +1,7 @@
 import { CloseCode } from '../protocol/errors.js';
 import { authenticateHandshake } from './authentication.js';
 import { appError } from './errors.js';
-import type { Connections } from './connections.js';
+import type { Sessions } from './sessions.js';
 import type { CaromLogger } from './logger.js';
 import type { Authenticate } from './options.js';
 import type { Admission, HandshakeRequest, Peer, PeerAcceptor, PeerListener } from './seam.js';
@@ -18,7 +18,7 @@ export interface AcceptorParts {
   readonly maxPayload: number;
   readonly authenticate: Authenticate | undefined;
   readonly logger: CaromLogger;
-  readonly connections: Connections;
+  readonly sessions: Sessions;
 }
 
 /**
@@ -44,7 +44,7 @@ export class AppAcceptor implements PeerAcceptor {
       peer.close(CloseCode.GOING_AWAY, 'server shutting down');
       return CLOSED_LISTENER;
     }
-    return this.parts.connections.open(peer, user);
+    return this.parts.sessions.open(peer, user);
   }
 
   /** The app is shutting down: every peer offered from now on is closed with 1001. */

@@ -4,9 +4,9 @@ import { CHANNEL_CREATED, CHANNEL_DELETED } from '../protocol/names.js';
 import type { Publisher } from './publisher.js';
 import type { Session } from './session.js';
 import type { Subscriptions } from './subscriptions.js';
-import type { Topics } from './topics.js';
+import type { Declaration, Topics } from './topics.js';
 
-const OWNER = 'a channel';
+const CHANNEL: Declaration = { kind: 'channel', by: 'a channel' };
 
 /**
  * Events declared and removed while the app runs. Every connection hears of
@@ -36,17 +36,17 @@ export class Channels {
         `cannot create channel: ${this.maxChannels} channels exist already`,
       );
     }
-    this.topics.declare(name, OWNER);
+    this.topics.declare(name, CHANNEL);
     this.count++;
     this.publisher.broadcast(CHANNEL_CREATED, { name }, this.sessions);
   }
 
   /** Removes a channel and announces it. Returns false when there was no such channel. */
   delete(name: string): boolean {
-    const owner = this.topics.ownerOf(name);
-    if (owner === undefined) return false;
-    if (owner !== OWNER) {
-      throw appError('CAROM_ERR_NOT_A_CHANNEL', name, owner);
+    const declared = this.topics.declarationOf(name);
+    if (declared === undefined) return false;
+    if (declared.kind !== 'channel') {
+      throw appError('CAROM_ERR_NOT_A_CHANNEL', name, declared.by);
     }
     this.topics.undeclare(name);
     this.count--;
@@ -57,7 +57,7 @@ export class Channels {
 
   /** True when `name` is a channel. */
   has(name: string): boolean {
-    return this.topics.ownerOf(name) === OWNER;
+    return this.topics.declarationOf(name)?.kind === 'channel';
   }
 
   /** How many channels exist. */
@@ -67,6 +67,6 @@ export class Channels {
 
   /** Every channel's name. */
   list(): string[] {
-    return this.topics.names().filter((n) => this.topics.ownerOf(n) === OWNER);
+    return this.topics.names().filter((n) => this.has(n));
   }
 }

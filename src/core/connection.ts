@@ -5,9 +5,9 @@ import { CloseCode } from '../protocol/errors.js';
  * interface so `Connection` stays a thin public face over the app's state.
  */
 export interface ConnectionControl {
-  subscribe(topics: readonly string[]): void;
-  unsubscribe(topics: readonly string[]): void;
-  topics(): string[];
+  subscribe(names: readonly string[]): void;
+  unsubscribe(names: readonly string[]): void;
+  subscriptions(): string[];
   excluded(): string[];
   send(event: string, data: unknown): boolean;
   close(code: number, reason: string): void;
@@ -37,18 +37,18 @@ export class Connection<U = unknown> {
   }
 
   /**
-   * Subscribes this connection to topics from server code (rooms:
+   * Subscribes this connection to names or patterns from server code (rooms:
    * `connection.subscribe('room.lobby')`). Names follow the protocol's rules;
    * a malformed name, or an undeclared exact one unless the app allows
    * undeclared names, throws a `UsageError`.
    */
-  subscribe(...topics: string[]): void {
-    this.#control.subscribe(topics);
+  subscribe(...names: string[]): void {
+    this.#control.subscribe(names);
   }
 
   /** Removes subscriptions, with the protocol's rules for `*` and exclusions. */
-  unsubscribe(...topics: string[]): void {
-    this.#control.unsubscribe(topics);
+  unsubscribe(...names: string[]): void {
+    this.#control.unsubscribe(names);
   }
 
   /** Free-form per-connection state for the application (a name picked in a chat, say). */
@@ -57,8 +57,13 @@ export class Connection<U = unknown> {
   }
 
   /** Exact names and patterns this connection is subscribed to. */
+  get subscriptions(): string[] {
+    return this.#control.subscriptions();
+  }
+
+  /** @deprecated Since 0.2: read {@link Connection.subscriptions}, the same list. */
   get topics(): string[] {
-    return this.#control.topics();
+    return this.#control.subscriptions();
   }
 
   /** Exact names excluded from this connection's wildcard subscriptions. */

@@ -18,13 +18,13 @@ import type { HandlerEntry, Registry } from './registry.js';
 import type { Replies } from './replies.js';
 import type { Session } from './session.js';
 import type { StaleFilter } from './stale-filter.js';
-import { readTopicList, type SubscriptionRequests } from './subscription-requests.js';
+import { readSubscriptionList, type SubscriptionRequests } from './subscription-requests.js';
 import type { DtoClass, PayloadValidator } from './validation.js';
 
 /** What the dispatcher needs from the app. */
 export interface DispatcherParts {
   readonly registry: Registry;
-  readonly subscriptions: SubscriptionRequests;
+  readonly requests: SubscriptionRequests;
   readonly stale: StaleFilter;
   readonly validator: PayloadValidator;
   readonly replies: Replies;
@@ -282,7 +282,7 @@ export class Dispatcher implements InboundRunner<Session> {
   private readSubscriptions(session: Session, envelope: InboundEnvelope): boolean {
     let names: string[];
     try {
-      names = readTopicList(envelope.data, envelope.event, this.parts.subscriptions.limits);
+      names = readSubscriptionList(envelope.data, envelope.event, this.parts.requests.limits);
     } catch (err) {
       this.replies.failure(session, envelope, undefined, err);
       return true;
@@ -398,7 +398,7 @@ export class Dispatcher implements InboundRunner<Session> {
   ): Promise<void> {
     try {
       const action = envelope.event;
-      const requests = this.parts.subscriptions;
+      const requests = this.parts.requests;
       const refused =
         action === 'subscribe'
           ? await requests.subscribe(session, names)

@@ -17,7 +17,7 @@ import { normalizeOrigin } from './origin.js';
 export type Authenticate = (request: HandshakeRequest) => unknown;
 
 /** Decides whether a connection may subscribe to a name or pattern; `false` answers `FORBIDDEN`. */
-export type SubscribeGuard = (connection: Connection, topic: string) => boolean | Promise<boolean>;
+export type SubscribeGuard = (connection: Connection, name: string) => boolean | Promise<boolean>;
 
 /** Decides whether a connection may have an envelope handled; `false` answers `FORBIDDEN`. */
 export type MessageGuard = (ctx: Context) => boolean | Promise<boolean>;

@@ -6,7 +6,7 @@ import type { Publisher } from './publisher.js';
 import { kBinding, Sender, TimedSender, type SenderBinding } from './sender.js';
 import type { Session } from './session.js';
 import type { Subscriptions } from './subscriptions.js';
-import type { TimedSenders } from './timed-senders.js';
+import type { Scheduler } from './scheduler.js';
 import type { Topics } from './topics.js';
 
 /** The parts of an app a sender is bound to. */
@@ -17,7 +17,7 @@ export interface SenderParts {
   /** The session behind a connection of this app; read when `sendTo` runs, not before. */
   readonly sessionOf: (connection: Connection) => Session | undefined;
   readonly index: Subscriptions<Session>;
-  readonly timed: TimedSenders;
+  readonly scheduler: Scheduler;
 }
 
 /**
@@ -40,7 +40,7 @@ export function bindSender(cls: Class, parts: SenderParts): void {
   if (sender[kBinding]) {
     throw appError('CAROM_ERR_SENDER_IN_OTHER_APP', cls.name);
   }
-  parts.topics.declare(topic.event, cls.name);
+  parts.topics.declare(topic.event, { kind: 'sender', by: cls.name });
   const { event } = topic;
   // Serialized once per sender: every publish splices the same JSON name into its frame.
   const eventJson = JSON.stringify(event);
@@ -60,7 +60,7 @@ export function bindSender(cls: Class, parts: SenderParts): void {
     if (!topic.options.everyMs) {
       throw appError('CAROM_ERR_TIMED_SENDER_WITHOUT_PERIOD', cls.name, event);
     }
-    parts.timed.add(sender, binding, topic.options.everyMs);
+    parts.scheduler.add(sender, binding, topic.options.everyMs);
   } else if (topic.options.everyMs) {
     throw appError('CAROM_ERR_PERIOD_WITHOUT_TIMED_SENDER', cls.name);
   }

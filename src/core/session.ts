@@ -10,7 +10,7 @@ import type { Subscriber } from './subscriptions.js';
 const NOTHING: SubscriptionList = Object.freeze({ events: [] as string[] });
 
 /**
- * What a session hands its traffic and its close to: the app's `Connections`,
+ * What a session hands its traffic and its close to: the app's `Sessions`,
  * which passes frames on to the dispatcher and runs the close logic.
  */
 export interface SessionHost {
@@ -27,10 +27,10 @@ export interface SessionHost {
  * Each field has one module that writes it; the others only read it:
  *
  * - `exact`, `patterns`, `excluded`, `mark`: `Subscriptions` (subscriptions.ts).
- * - `watermarks`: `StaleFilter` (stale-filter.ts); `Connections` drops them at close.
+ * - `watermarks`: `StaleFilter` (stale-filter.ts); `Sessions` drops them at close.
  * - `inbound`, `tokens`: set once by `Dispatcher.attach`; what they hold is
  *   changed only by `InboundQueue` (inbound-queue.ts) and `RateLimiter` (rate-limiter.ts).
- * - `connection`, `finalTopics`: `Connections` (connections.ts).
+ * - `connection`, `finalSubscriptions`: `Sessions` (sessions.ts).
  * - `open`: this class, when the connection closes.
  *
  * Optional fields stay `undefined` until first needed, as most connections
@@ -50,7 +50,7 @@ export class Session implements Subscriber, Watermarked, PeerListener {
   open = true;
   connection!: Connection;
   /** What the connection was subscribed to when it closed, for disconnect hooks. */
-  finalTopics: SubscriptionList = NOTHING;
+  finalSubscriptions: SubscriptionList = NOTHING;
 
   constructor(
     readonly peer: Peer,

@@ -32,7 +32,11 @@ const MAX_PROBLEMS = 10;
  * names. Throws `BAD_ENVELOPE` (or `LIMIT_EXCEEDED` for too many names) naming
  * the problems. Each name's length is checked before anything walks it.
  */
-export function readTopicList(data: unknown, action: string, limits: SubscriptionLimits): string[] {
+export function readSubscriptionList(
+  data: unknown,
+  action: string,
+  limits: SubscriptionLimits,
+): string[] {
   const events = (data as { events?: unknown } | null)?.events;
   if (!Array.isArray(events) || events.length === 0) {
     throw new CaromError(

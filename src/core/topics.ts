@@ -1,26 +1,37 @@
 import { appError } from './errors.js';
 import { isReserved, patternPrefix, patternProblem, someDotPrefix } from '../protocol/names.js';
 
+/** Who declared a topic: what kind of thing, and its name for messages. */
+export interface Declaration {
+  /** A sender's `@Topic`, an entry of the `topics` option, or a channel made at run time. */
+  readonly kind: 'sender' | 'option' | 'channel';
+  /** How messages name the declarer: the sender's class, `the topics option`, `a channel`. */
+  readonly by: string;
+}
+
 /**
  * The catalogue of events clients may subscribe to and the server may publish:
  * senders' topics, channels created at run time, and declared families such as
  * `room.*` (every name under the prefix).
  */
 export class Topics {
-  private readonly owners = new Map<string, string>();
+  private readonly owners = new Map<string, Declaration>();
   private readonly families = new Set<string>();
 
   constructor(readonly allowUndeclared: boolean) {}
 
-  /** Declares an exact name; `owner` says who declared it, for error messages. */
-  declare(name: string, owner: string): void {
-    if (isReserved(name)) throw appError('CAROM_ERR_RESERVED_NAME', owner, name);
+  /** Declares an exact name, saying who declares it. */
+  declare(name: string, declaration: Declaration): void {
+    const { by } = declaration;
+    if (isReserved(name)) throw appError('CAROM_ERR_RESERVED_NAME', by, name);
     if (patternProblem(name) || name.includes('*')) {
-      throw appError('CAROM_ERR_NOT_EXACT_NAME', owner, name);
+      throw appError('CAROM_ERR_NOT_EXACT_NAME', by, name);
     }
     const existing = this.owners.get(name);
-    if (existing !== undefined) throw appError('CAROM_ERR_ALREADY_DECLARED', owner, name, existing);
-    this.owners.set(name, owner);
+    if (existing !== undefined) {
+      throw appError('CAROM_ERR_ALREADY_DECLARED', by, name, existing.by);
+    }
+    this.owners.set(name, declaration);
   }
 
   /** Declares every name under a prefix pattern (`room.*`). */
@@ -40,7 +51,7 @@ export class Topics {
   }
 
   /** Who declared `name`, if anyone did by its exact name. */
-  ownerOf(name: string): string | undefined {
+  declarationOf(name: string): Declaration | undefined {
     return this.owners.get(name);
   }
 

@@ -10,7 +10,7 @@ export function OnConnect(): MethodDecorator {
 
 /**
  * Runs the method with `(connection)` after a connection closed. Its
- * subscriptions are already removed from the app, but `connection.topics`
+ * subscriptions are already removed from the app, but `connection.subscriptions`
  * still lists them, so the hook can tell the rooms it left.
  */
 export function OnDisconnect(): MethodDecorator {

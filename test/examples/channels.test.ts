@@ -64,7 +64,7 @@ describe('channels example through the testing kit', () => {
     const reader = await t.connect();
     await reader.subscribe('news');
     t.app.channels.delete('news');
-    assert.deepEqual(reader.connection!.topics, []);
+    assert.deepEqual(reader.connection!.subscriptions, []);
     const again = await reader.subscribe('news');
     assert.equal(again.data.code, 'UNKNOWN_EVENT');
   });

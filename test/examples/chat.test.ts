@@ -62,7 +62,7 @@ describe('chat example', () => {
       const ada = await joined('ada', 'lobby');
       const reply = await ada.request('join', { name: 'ada', room: 'kitchen' });
       assert.deepEqual(reply.data, { room: 'kitchen', name: 'ada', members: ['ada'] });
-      assert.deepEqual(ada.connection!.topics.sort(), ['room.kitchen', 'room.lobby']);
+      assert.deepEqual(ada.connection!.subscriptions.sort(), ['room.kitchen', 'room.lobby']);
     });
 
     it('answers a second join of the same room with the list and no new notice', async () => {
@@ -240,7 +240,7 @@ describe('chat example', () => {
         assert.equal(reply.event, 'error', topic);
         assert.ok(['UNKNOWN_EVENT', 'FORBIDDEN'].includes(reply.data.code), topic);
       }
-      assert.deepEqual(snoop.connection!.topics, []);
+      assert.deepEqual(snoop.connection!.subscriptions, []);
     });
   });
 
@@ -370,7 +370,7 @@ describe('chat example', () => {
           /taken/,
         );
       }
-      assert.deepEqual(impostor.connection!.topics, [], 'the refused join subscribed nothing');
+      assert.deepEqual(impostor.connection!.subscriptions, [], 'the refused join subscribed nothing');
       assert.deepEqual(roomEvents(ada), []);
       const ok = await impostor.request('join', { name: 'bob', room: 'kitchen' });
       assert.equal(ok.event, 'ack', 'a refused name can be replaced by another');
@@ -384,7 +384,7 @@ describe('chat example', () => {
         'NAME_MISMATCH',
         /you are "ada"/,
       );
-      assert.deepEqual(ada.connection!.topics, ['room.lobby']);
+      assert.deepEqual(ada.connection!.subscriptions, ['room.lobby']);
     });
 
     it('a message, a leave or a join notice for a room you are not in', async () => {
@@ -443,7 +443,7 @@ describe('chat example', () => {
       await ada.request('message', { room: 'lobby', text: '' });
       await ada.request('whisper', { to: 'nobody', text: 'x' });
       await ada.request('join', { name: 'someone-else', room: 'x' });
-      assert.deepEqual(ada.connection!.topics, ['room.lobby']);
+      assert.deepEqual(ada.connection!.subscriptions, ['room.lobby']);
       const fresh = await t.connect();
       const reply = await fresh.request('join', { name: 'someone-else', room: 'x' });
       assert.equal(reply.event, 'ack');

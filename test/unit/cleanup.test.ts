@@ -56,13 +56,13 @@ class Controller {
   @On('join')
   join(data: { room: string }, ctx: Context): string[] {
     ctx.connection.subscribe(`room.${data.room}`);
-    return ctx.connection.topics;
+    return ctx.connection.subscriptions;
   }
 
   @OnDisconnect()
   gone(connection: Connection): void {
     this.disconnects++;
-    if (this.disconnectTopics.length < 5) this.disconnectTopics.push(connection.topics);
+    if (this.disconnectTopics.length < 5) this.disconnectTopics.push(connection.subscriptions);
   }
 }
 

@@ -395,7 +395,7 @@ describe('error envelopes', () => {
         if (data !== undefined) frame.data = data;
         await sendRawAndSettle(t, c, JSON.stringify(frame));
         assertOneError(c, { code: ErrorCode.BAD_ENVELOPE, id: 's1', event: 'subscribe' });
-        assert.deepEqual(c.connection!.topics, [], 'no name of a bad request takes effect');
+        assert.deepEqual(c.connection!.subscriptions, [], 'no name of a bad request takes effect');
         assert.equal(t.app.subscribers('news').length, 0);
         c.clear();
         await assertStillWorks(c);
@@ -412,7 +412,7 @@ describe('error envelopes', () => {
       c.clear();
       await sendRawAndSettle(t, c, JSON.stringify({ event: 'unsubscribe', id: 'u1', data: {} }));
       assertOneError(c, { code: ErrorCode.BAD_ENVELOPE, id: 'u1', event: 'unsubscribe' });
-      assert.deepEqual(c.connection!.topics, ['news']);
+      assert.deepEqual(c.connection!.subscriptions, ['news']);
       c.clear();
       await assertStillWorks(c);
     });
@@ -477,7 +477,7 @@ describe('error envelopes', () => {
         { name: 'nada', code: ErrorCode.UNKNOWN_EVENT },
       ]);
       assert.deepEqual([...reply.data.details.events].sort(), ['news', 'room.*']);
-      assert.deepEqual([...c.connection!.topics].sort(), ['news', 'room.*']);
+      assert.deepEqual([...c.connection!.subscriptions].sort(), ['news', 'room.*']);
       // The accepted subscription is live.
       assert.equal(t.app.publish('news', { headline: 'h' }), 1);
       assert.deepEqual(c.dataOf('news'), [{ headline: 'h' }]);
@@ -494,7 +494,7 @@ describe('error envelopes', () => {
       assert.deepEqual(reply.data.details.rejected, [
         { name: 'ghost', code: ErrorCode.UNKNOWN_EVENT },
       ]);
-      assert.deepEqual(c.connection!.topics, []);
+      assert.deepEqual(c.connection!.subscriptions, []);
     });
 
     it('subscribing to an undeclared name without an id still answers with an error', async () => {
@@ -504,7 +504,7 @@ describe('error envelopes', () => {
       await t.idle();
       const data = assertOneError(c, { code: ErrorCode.UNKNOWN_EVENT, event: 'subscribe' });
       assert.deepEqual(data.details.rejected, [{ name: 'ghost', code: ErrorCode.UNKNOWN_EVENT }]);
-      assert.deepEqual(c.connection!.topics, ['news']);
+      assert.deepEqual(c.connection!.subscriptions, ['news']);
     });
   });
 
@@ -600,7 +600,7 @@ describe('error envelopes', () => {
       assert.equal(reply.event, 'error');
       assert.equal(reply.data.code, ErrorCode.STALE);
       assert.equal(reply.data.event, 'subscribe');
-      assert.deepEqual(c.connection!.topics, ['news']);
+      assert.deepEqual(c.connection!.subscriptions, ['news']);
     });
   });
 
@@ -627,7 +627,7 @@ describe('error envelopes', () => {
       ]);
       assert.deepEqual(reply.data.details.events, ['news']);
       assert.deepEqual(asked, ['news', 'secret']);
-      assert.deepEqual(c.connection!.topics, ['news']);
+      assert.deepEqual(c.connection!.subscriptions, ['news']);
       assert.equal(t.app.publish('secret', { code: 'x' }), 0, 'the refused name is not subscribed');
       assert.equal(t.app.publish('news', { headline: 'y' }), 1);
       c.clear();
@@ -647,7 +647,7 @@ describe('error envelopes', () => {
       const reply = await c.subscribe('*', 'news');
       assert.equal(reply.data.code, ErrorCode.FORBIDDEN);
       assert.deepEqual(reply.data.details.rejected, [{ name: '*', code: ErrorCode.FORBIDDEN }]);
-      assert.deepEqual(c.connection!.topics, ['news']);
+      assert.deepEqual(c.connection!.subscriptions, ['news']);
     });
 
     it('with both undeclared and refused names, details.rejected lists each with its own code', async () => {
@@ -662,7 +662,7 @@ describe('error envelopes', () => {
         { name: 'ghost', code: ErrorCode.UNKNOWN_EVENT },
         { name: 'secret', code: ErrorCode.FORBIDDEN },
       ]);
-      assert.deepEqual(c.connection!.topics, ['news']);
+      assert.deepEqual(c.connection!.subscriptions, ['news']);
     });
 
     it('canHandle refusing a message answers FORBIDDEN with id and event, and the handler does not run', async () => {
@@ -771,7 +771,7 @@ describe('error envelopes', () => {
       const limited = await c.subscribe('secret');
       assert.equal(limited.data.code, ErrorCode.RATE_LIMITED);
       assert.equal(limited.data.event, 'subscribe');
-      assert.deepEqual(c.connection!.topics, ['news']);
+      assert.deepEqual(c.connection!.subscriptions, ['news']);
     });
   });
 

@@ -224,14 +224,14 @@ describe('ordering and connection life', () => {
       c.send('work', { n: 'a' }, { id: 'w' });
       c.send('subscribe', { events: ['news'] }, { id: 's' });
       await settle(5);
-      assert.deepEqual(c.connection!.topics, [], 'the subscription waits its turn');
+      assert.deepEqual(c.connection!.subscriptions, [], 'the subscription waits its turn');
       assert.equal(t.app.subscribers('news').length, 0);
       assert.equal(t.app.publish('news', { n: 1 }), 0);
       assert.deepEqual(replyIds(c.received), []);
 
       gA.resolve();
       await t.idle();
-      assert.deepEqual(c.connection!.topics, ['news']);
+      assert.deepEqual(c.connection!.subscriptions, ['news']);
       assert.deepEqual(replyIds(c.received), ['w', 's']);
       assert.equal(t.app.publish('news', { n: 2 }), 1);
       assert.deepEqual(c.dataOf('news'), [{ n: 2 }]);
@@ -287,7 +287,7 @@ describe('ordering and connection life', () => {
       assert.deepEqual(events, ['connect:start']);
       assert.deepEqual(work.log, []);
       assert.deepEqual(c.received, []);
-      assert.deepEqual(c.connection!.topics, []);
+      assert.deepEqual(c.connection!.subscriptions, []);
 
       hookGate.resolve();
       await t.idle();
@@ -295,7 +295,7 @@ describe('ordering and connection life', () => {
       assert.deepEqual(work.log, ['sync:x']);
       assert.deepEqual(replyIds(c.received), [1, 2, 3]);
       assert.equal(c.dataOf('ack')[0], true, 'the handler saw what the hook set');
-      assert.deepEqual(c.connection!.topics, ['news']);
+      assert.deepEqual(c.connection!.subscriptions, ['news']);
     });
 
     it('several @OnConnect hooks run one after another before any envelope', async () => {
@@ -390,7 +390,7 @@ describe('ordering and connection life', () => {
       assert.equal(t.app.stats().pending, 0, 'the queued envelope is dropped');
     });
 
-    it('@OnDisconnect sees connection.topics still listing what it had, after the app removed them', async () => {
+    it('@OnDisconnect sees connection.subscriptions still listing what it had, after the app removed them', async () => {
       const seen: Array<{
         topics: string[];
         open: boolean;
@@ -404,7 +404,7 @@ describe('ordering and connection life', () => {
         @OnDisconnect()
         left(connection: Connection): void {
           seen.push({
-            topics: [...connection.topics],
+            topics: [...connection.subscriptions],
             open: connection.open,
             subscribersNews: this.app.subscribers('news').length,
             same: connection === client.connection,

@@ -44,13 +44,13 @@ class RoomController {
   @On('join')
   join(data: { room: string }, ctx: Context): string[] {
     ctx.connection.subscribe(`room.${data.room}`);
-    return ctx.connection.topics;
+    return ctx.connection.subscriptions;
   }
 
   @On('leave')
   leave(data: { room: string }, ctx: Context): string[] {
     ctx.connection.unsubscribe(`room.${data.room}`);
-    return ctx.connection.topics;
+    return ctx.connection.subscriptions;
   }
 
   @On('whisper')
@@ -179,7 +179,7 @@ describe('subscribe and unsubscribe over the protocol', () => {
     assert.equal(reply.data.event, 'subscribe');
     assert.match(reply.data.message, /nope/);
     assert.match(reply.data.message, /nada/);
-    assert.deepEqual(sorted(a.connection!.topics), ['news.*', 'ping']);
+    assert.deepEqual(sorted(a.connection!.subscriptions), ['news.*', 'ping']);
     assert.deepEqual(sorted(reply.data.details.events as string[]), ['news.*', 'ping']);
     assert.equal(t.app.publish('ping', {}), 1);
     assert.equal(t.app.publish('news.weather', {}), 1);
@@ -253,7 +253,7 @@ describe('subscribe and unsubscribe over the protocol', () => {
     const ack = await a.unsubscribe('*');
     assert.deepEqual(eventsOf(ack), []);
     assert.deepEqual(excludedOf(ack), []);
-    assert.deepEqual(a.connection!.topics, []);
+    assert.deepEqual(a.connection!.subscriptions, []);
     a.clear();
     for (const event of ['ping', 'pong', 'news.sports', 'news.weather']) {
       assert.equal(t.app.publish(event, {}), 0, event);
@@ -297,7 +297,7 @@ describe('subscribe and unsubscribe over the protocol', () => {
       assert.equal(reply.event, 'error', JSON.stringify(data));
       assert.equal(reply.data.code, 'BAD_ENVELOPE', JSON.stringify(data));
     }
-    assert.deepEqual(a.connection!.topics, []);
+    assert.deepEqual(a.connection!.subscriptions, []);
   });
 });
 
@@ -435,9 +435,9 @@ describe('publishing', () => {
       name: 'UsageError',
       code: 'CAROM_ERR_BAD_SUBSCRIPTION',
     });
-    assert.deepEqual(a.connection!.topics, []);
+    assert.deepEqual(a.connection!.subscriptions, []);
     a.connection!.subscribe('room.x', '*');
-    assert.deepEqual(sorted(a.connection!.topics), ['*', 'room.x']);
+    assert.deepEqual(sorted(a.connection!.subscriptions), ['*', 'room.x']);
   });
 
   it('connection.send(event, data) reaches that connection alone', async () => {
@@ -519,8 +519,8 @@ describe('channels', () => {
       );
     }
     assert.equal(CHANNEL_DELETED, 'carom.channel.deleted');
-    assert.deepEqual(exact.connection!.topics, ['ping']);
-    assert.deepEqual(star.connection!.topics, ['*']);
+    assert.deepEqual(exact.connection!.subscriptions, ['ping']);
+    assert.deepEqual(star.connection!.subscriptions, ['*']);
     assert.deepEqual(t.app.subscribers('news'), [star.connection]);
     assert.equal(t.app.stats().subscriptions.exact, 1);
     assert.throws(() => t.app.publish('news', {}), UsageError);
@@ -542,7 +542,7 @@ describe('channels', () => {
     const reply = await a.subscribe('news');
     assert.equal(reply.event, 'error');
     assert.equal(reply.data.code, 'UNKNOWN_EVENT');
-    assert.deepEqual(a.connection!.topics, []);
+    assert.deepEqual(a.connection!.subscriptions, []);
   });
 
   it('list() and has() report channels only', async () => {

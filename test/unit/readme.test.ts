@@ -65,7 +65,7 @@ test('the rooms controller: join, member count, leave notice on disconnect', asy
   const bob = await t.connect();
   assert.deepEqual((await alice.request('join', { room: 'lobby' })).data, { members: 1 });
   assert.deepEqual((await bob.request('join', { room: 'lobby' })).data, { members: 2 });
-  assert.deepEqual(alice.connection!.topics, ['room.lobby']);
+  assert.deepEqual(alice.connection!.subscriptions, ['room.lobby']);
   bob.close();
   await t.idle();
   assert.deepEqual(alice.dataOf('room.lobby'), [{ left: bob.connection!.id }]);

@@ -374,7 +374,7 @@ describe('staleness of subscribe and unsubscribe', () => {
     assert.equal(reply.data.code, 'STALE');
     assert.equal(reply.data.event, 'subscribe');
     assert.equal(reply.id, 'sub2');
-    assert.deepEqual(a.connection!.topics, ['ping']);
+    assert.deepEqual(a.connection!.subscriptions, ['ping']);
     assert.equal(t.app.publish('pong', {}), 0);
   });
 
@@ -386,7 +386,7 @@ describe('staleness of subscribe and unsubscribe', () => {
     a.send('subscribe', { events: ['pong'] }, { timestamp: iso(T0 + 50) });
     await t.idle();
     assert.deepEqual(a.received, []);
-    assert.deepEqual(a.connection!.topics, ['ping']);
+    assert.deepEqual(a.connection!.subscriptions, ['ping']);
   });
 
   it('a stale unsubscribe is refused and the subscription stays', async () => {
@@ -408,7 +408,7 @@ describe('staleness of subscribe and unsubscribe', () => {
     assert.equal(reply.data.code, 'STALE');
     assert.equal(reply.data.event, 'unsubscribe');
     assert.equal(reply.id, 'u2');
-    assert.deepEqual(a.connection!.topics, ['pong']);
+    assert.deepEqual(a.connection!.subscriptions, ['pong']);
     assert.equal(t.app.publish('pong', {}), 1);
   });
 

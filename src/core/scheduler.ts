@@ -15,7 +15,7 @@ interface Schedule {
  * the previous one finished, so a slow `createMessageData` never overlaps
  * itself; ticks missed meanwhile are skipped, not bunched.
  */
-export class TimedSenders {
+export class Scheduler {
   private readonly schedules: Schedule[] = [];
   private running = false;
 

@@ -13,7 +13,7 @@ import type { SubscriptionRequests } from './subscription-requests.js';
 import type { Subscriptions } from './subscriptions.js';
 
 /** What the connection lifecycle needs from the app. */
-export interface ConnectionParts {
+export interface SessionParts {
   readonly dispatcher: Dispatcher;
   readonly index: Subscriptions<Session>;
   readonly requests: SubscriptionRequests;
@@ -28,12 +28,13 @@ export interface ConnectionParts {
  * envelope is handled, and on close removes every subscription, watermark and
  * queued envelope before the disconnect hooks run.
  */
-export class Connections {
-  readonly sessions = new Set<Session>();
+export class Sessions {
+  /** Every open session of the app. */
+  readonly all = new Set<Session>();
   private readonly byConnection = new WeakMap<Connection, Session>();
   private nextId = 1;
 
-  constructor(private readonly parts: ConnectionParts) {}
+  constructor(private readonly parts: SessionParts) {}
 
   /** Starts a connection over an admitted peer. */
   open(peer: Peer, user: unknown): Session {
@@ -48,7 +49,7 @@ export class Connections {
     );
     session.connection = connection;
     this.byConnection.set(connection, session);
-    this.sessions.add(session);
+    this.all.add(session);
     const hooks = this.parts.connectHooks;
     if (hooks.length === 0) {
       this.welcome(session);
@@ -82,9 +83,9 @@ export class Connections {
   }
 
   closed(session: Session, _code: number): void {
-    this.sessions.delete(session);
-    const topics = this.parts.requests.list(session);
-    session.finalTopics = topics;
+    this.all.delete(session);
+    const held = this.parts.requests.list(session);
+    session.finalSubscriptions = held;
     this.parts.index.removeAll(session);
     session.watermarks = undefined;
     session.inbound.close();
@@ -161,18 +162,18 @@ export class Connections {
 class SessionControl implements ConnectionControl {
   constructor(
     private readonly session: Session,
-    private readonly parts: ConnectionParts,
+    private readonly parts: SessionParts,
   ) {}
 
-  subscribe(topics: readonly string[]): void {
-    this.parts.requests.serverSubscribe(this.session, topics);
+  subscribe(names: readonly string[]): void {
+    this.parts.requests.serverSubscribe(this.session, names);
   }
 
-  unsubscribe(topics: readonly string[]): void {
-    this.parts.requests.serverUnsubscribe(this.session, topics);
+  unsubscribe(names: readonly string[]): void {
+    this.parts.requests.serverUnsubscribe(this.session, names);
   }
 
-  topics(): string[] {
+  subscriptions(): string[] {
     return [...this.list().events];
   }
 
@@ -194,6 +195,6 @@ class SessionControl implements ConnectionControl {
 
   private list() {
     const s = this.session;
-    return s.open ? this.parts.requests.list(s) : s.finalTopics;
+    return s.open ? this.parts.requests.list(s) : s.finalSubscriptions;
   }
 }

@@ -47,8 +47,17 @@ export default tseslint.config(
   { ignores: ['build/', 'node_modules/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // Type-aware rules on the shipped code: floating promises, unsafe `any` flows and
+  // the like are where a hostile value slips past a guard.
+  ...tseslint.configs.recommendedTypeChecked.map((config) => ({
+    ...config,
+    files: ['src/**/*.ts'],
+  })),
   {
     files: ['src/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
     rules: {
       'no-console': 'error',
     },

@@ -12,6 +12,9 @@ import type { CaromLogger } from './logger.js';
 export type ErrorClass = abstract new (...args: any[]) => Error;
 
 const KNOWN_CODES = new Set<string>(Object.values(ErrorCode));
+// Held unbound on purpose: it is only ever called with `.call` on the value being settled,
+// so that a thenable's own (possibly hostile) `then` is never the one that runs.
+// eslint-disable-next-line @typescript-eslint/unbound-method
 const nativeThen = Promise.prototype.then;
 
 /** What a handler's result turned out to be. */
@@ -53,7 +56,7 @@ export function whenSettled(
   failed: (error: unknown) => void,
 ): void {
   try {
-    nativeThen.call(promise, ok, failed);
+    void nativeThen.call(promise, ok, failed);
   } catch (error) {
     queueMicrotask(() => failed(error));
   }

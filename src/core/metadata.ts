@@ -46,7 +46,7 @@ export const INJECTABLE = Symbol('carom:injectable');
 
 /** Appends to a list kept on `target` itself (not inherited from a parent class). */
 export function appendOwn<T>(key: symbol, target: object, item: T): void {
-  const own: T[] = Reflect.getOwnMetadata(key, target) ?? [];
+  const own = (Reflect.getOwnMetadata(key, target) as T[] | undefined) ?? [];
   Reflect.defineMetadata(key, [...own, item], target);
 }
 
@@ -55,7 +55,7 @@ export function readAll<T>(key: symbol, target: object): T[] {
   const chain: object[] = [];
   for (let t: object | null = target; t && t !== Object.prototype && t !== Function.prototype;) {
     chain.unshift(t);
-    t = Object.getPrototypeOf(t);
+    t = Object.getPrototypeOf(t) as object | null;
   }
   return chain.flatMap((t) => (Reflect.getOwnMetadata(key, t) as T[] | undefined) ?? []);
 }

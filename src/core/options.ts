@@ -202,6 +202,20 @@ export const DEFAULTS = {
   rateLimit: { messages: 1000, perMs: 1000 },
 } as const;
 
+/**
+ * What an app gets for each option it leaves out. Typed so that an option with
+ * neither a default here nor a place among the optional ones does not compile.
+ */
+const FILLED: Required<Omit<CaromOptions, OptionalOption>> = {
+  ...DEFAULTS,
+  handlers: [],
+  senders: [],
+  providers: [],
+  topics: [],
+  staleness: {},
+  exposeErrors: [],
+};
+
 /** What one option must be: the phrase its error shows, and the test of a given value. */
 interface Rule {
   readonly expected: string;
@@ -360,40 +374,15 @@ export function resolveOptions(options: CaromOptions): ResolvedOptions {
   check('', OPTION_RULES, o);
   if (o.staleness) check('staleness.', STALENESS_RULES, o.staleness);
   if (o.rateLimit) check('rateLimit.', RATE_LIMIT_RULES, o.rateLimit);
+  // Checked above, so a value given replaces its default as it is; null, like
+  // undefined, means "the default".
+  const given: Partial<Record<keyof CaromOptions, unknown>> = {};
+  for (const key of Object.keys(o) as (keyof CaromOptions)[]) {
+    if (o[key] !== undefined && o[key] !== null) given[key] = o[key];
+  }
   return {
-    handlers: o.handlers ?? [],
-    senders: o.senders ?? [],
-    providers: o.providers ?? [],
-    topics: o.topics ?? [],
-    allowUndeclared: o.allowUndeclared ?? DEFAULTS.allowUndeclared,
-    staleness: o.staleness ?? {},
-    maxPayload: o.maxPayload ?? DEFAULTS.maxPayload,
-    maxBufferedBytes: o.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
-    maxEventLength: o.maxEventLength ?? DEFAULTS.maxEventLength,
-    maxInFlight: o.maxInFlight ?? DEFAULTS.maxInFlight,
-    maxQueued: o.maxQueued ?? DEFAULTS.maxQueued,
-    timestampFormat: o.timestampFormat ?? DEFAULTS.timestampFormat,
-    unknownProperties: o.unknownProperties ?? DEFAULTS.unknownProperties,
-    exposeErrors: o.exposeErrors ?? [],
-    path: o.path ?? DEFAULTS.path,
-    heartbeatMs: o.heartbeatMs ?? DEFAULTS.heartbeatMs,
-    logLevel: o.logLevel ?? DEFAULTS.logLevel,
+    ...FILLED,
+    ...(given as Partial<ResolvedOptions>),
     rateLimit: o.rateLimit === false ? undefined : (o.rateLimit ?? DEFAULTS.rateLimit),
-    authenticate: o.authenticate ?? undefined,
-    canSubscribe: o.canSubscribe ?? undefined,
-    canHandle: o.canHandle ?? undefined,
-    logger: o.logger ?? undefined,
-    clock: o.clock ?? undefined,
-    maxDepth: o.maxDepth ?? DEFAULTS.maxDepth,
-    maxValidatedValues: o.maxValidatedValues ?? DEFAULTS.maxValidatedValues,
-    maxSubscriptions: o.maxSubscriptions ?? DEFAULTS.maxSubscriptions,
-    maxClockSkewMs: o.maxClockSkewMs ?? DEFAULTS.maxClockSkewMs,
-    maxConnections: o.maxConnections ?? DEFAULTS.maxConnections,
-    maxConnectionsPerAddress: o.maxConnectionsPerAddress ?? DEFAULTS.maxConnectionsPerAddress,
-    maxChannels: o.maxChannels ?? DEFAULTS.maxChannels,
-    handshakeTimeoutMs: o.handshakeTimeoutMs ?? DEFAULTS.handshakeTimeoutMs,
-    unvalidatedHandlers: o.unvalidatedHandlers ?? DEFAULTS.unvalidatedHandlers,
-    clientAddress: o.clientAddress ?? undefined,
-    allowedOrigins: o.allowedOrigins ?? undefined,
   };
 }

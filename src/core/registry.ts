@@ -45,7 +45,7 @@ function dtoOf(
     if (!isApplicationClass(given)) {
       throw appError('CAROM_ERR_BAD_DTO', meta.event, name);
     }
-    return { dto: given as DtoClass, unvalidated: false };
+    return { dto: given, unvalidated: false };
   }
   const types = Reflect.getMetadata('design:paramtypes', instance, meta.method) as
     unknown[] | undefined;

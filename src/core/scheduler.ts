@@ -7,7 +7,8 @@ interface Schedule {
   readonly binding: SenderBinding;
   readonly everyMs: number;
   nextAt: number;
-  timer: TimerHandle | undefined;
+  /** The armed timer; `undefined` while none is. */
+  timer: TimerHandle;
 }
 
 /**

@@ -36,7 +36,9 @@ export abstract class Sender<T = unknown> {
       if (data !== undefined) return Promise.resolve(binding.publish(data));
       return Promise.resolve(this.createMessageData()).then((made) => binding.publish(made));
     } catch (err) {
-      return Promise.reject(err as Error);
+      // What createMessageData threw, passed on as it is: the caller decides what it means.
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      return Promise.reject(err);
     }
   }
 

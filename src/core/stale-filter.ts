@@ -38,7 +38,8 @@ export class StaleFilter {
    */
   handled(owner: Watermarked, event: string, timestamp: number | undefined): void {
     if (timestamp === undefined || this.scope === 'off') return;
-    const marks = this.scope === 'connection' ? (owner.watermarks ??= new Map()) : this.global;
+    const marks =
+      this.scope === 'connection' ? (owner.watermarks ??= new Map<string, number>()) : this.global;
     const newest = marks.get(event);
     if (newest === undefined || timestamp > newest) marks.set(event, timestamp);
   }

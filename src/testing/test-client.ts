@@ -1,5 +1,6 @@
 import type { Connection } from '../core/connection.js';
 import type { EnvelopeId } from '../protocol/envelope.js';
+import { CloseCode } from '../protocol/errors.js';
 import type { WireEnvelope, WireErrorData } from '../protocol/wire.js';
 import type { FakeClock } from './fake-clock.js';
 import type { FakeSocket } from './fake-socket.js';
@@ -130,7 +131,7 @@ export class TestClient {
   }
 
   /** Closes the connection from the client's side. */
-  close(code = 1000, reason = ''): void {
+  close(code: number = CloseCode.NORMAL, reason = ''): void {
     this.socket.close(code, reason);
   }
 

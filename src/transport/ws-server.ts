@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCode } from '../protocol/errors.js';
 import { appError } from '../core/errors.js';
 import type { Frame } from '../protocol/frame.js';
@@ -399,7 +399,7 @@ export class WsTransport {
     peer.listener = listener;
     ws.on('message', (data, isBinary) => {
       if (isBinary) listener.onBinary();
-      else listener.onText(data.toString());
+      else listener.onText(textOf(data));
     });
     ws.on('pong', () => {
       peer.alive = true;
@@ -423,4 +423,15 @@ export class WsTransport {
       peer.socket.ping();
     }
   }
+}
+
+/**
+ * A text frame's payload as a string. With `ws`'s default `binaryType` it is one
+ * Buffer; the other shapes `ws` can hand over are read too, rather than
+ * stringified as `[object ...]`.
+ */
+function textOf(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString();
+  if (Array.isArray(data)) return Buffer.concat(data).toString();
+  return Buffer.from(data).toString();
 }

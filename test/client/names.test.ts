@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import * as client from '../../src/client/index.js';
 import * as clientNames from '../../src/client/names.js';
 import { CloseCode as ServerCloseCode } from '../../src/protocol/errors.js';
@@ -69,5 +70,52 @@ describe("coveredByPattern (the client's dot-prefix walk)", () => {
     assert.equal(clientNames.coveredByPattern('room', held('room.*')), false);
     assert.equal(clientNames.coveredByPattern('room.lobby', held('room.lobby')), false);
     assert.equal(clientNames.coveredByPattern('room.lobby', held()), false);
+  });
+});
+
+describe("coveredByPattern is the server's patternsCover", () => {
+  // Names, patterns and exact names built from dots and short parts, so that prefixes
+  // that do and do not end at a dot both come up often.
+  const dotted = fc
+    .array(fc.constantFrom('a', 'b', 'ab', '', '*', 'room', 'é'), { minLength: 1, maxLength: 5 })
+    .map((parts) => parts.join('.'));
+  const held = fc.array(
+    fc.oneof(
+      dotted,
+      dotted.map((d) => `${d}.*`),
+      fc.constant('*'),
+    ),
+    {
+      maxLength: 8,
+    },
+  );
+
+  it('agrees with the server on every name and held set', () => {
+    fc.assert(
+      fc.property(held, dotted, (names, name) => {
+        const set = new Set(names);
+        assert.equal(
+          clientNames.coveredByPattern(name, set),
+          serverNames.patternsCover(set, name),
+          `${[...set].join(' ')} / ${name}`,
+        );
+      }),
+      { numRuns: 3000, interruptAfterTimeLimit: 4000 },
+    );
+  });
+
+  it('agrees on isPattern too', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          dotted,
+          dotted.map((d) => `${d}.*`),
+        ),
+        (name) => {
+          assert.equal(clientNames.isPattern(name), serverNames.isPattern(name), name);
+        },
+      ),
+      { numRuns: 1000, interruptAfterTimeLimit: 2000 },
+    );
   });
 });

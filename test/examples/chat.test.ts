@@ -370,7 +370,11 @@ describe('chat example', () => {
           /taken/,
         );
       }
-      assert.deepEqual(impostor.connection!.subscriptions, [], 'the refused join subscribed nothing');
+      assert.deepEqual(
+        impostor.connection!.subscriptions,
+        [],
+        'the refused join subscribed nothing',
+      );
       assert.deepEqual(roomEvents(ada), []);
       const ok = await impostor.request('join', { name: 'bob', room: 'kitchen' });
       assert.equal(ok.event, 'ack', 'a refused name can be replaced by another');

@@ -2,11 +2,14 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode, ErrorCode } from './protocol/errors.js';
 import { appError, CaromError } from './core/errors.js';
+import type { Frame } from './protocol/frame.js';
 import { TimestampWriter } from './protocol/timestamp.js';
 import { createHttpServer } from './transport/http-server.js';
 import { WsTransport } from './transport/ws-server.js';
 import { AppAcceptor, registerAcceptor } from './core/acceptor.js';
+import { LocalBroker, type Broker, type BrokerStats } from './core/broker.js';
 import { Channels } from './core/channels.js';
+import { ClusterNode, ConnectionRef } from './core/cluster.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Connection } from './core/connection.js';
 import { Sessions } from './core/sessions.js';
@@ -97,6 +100,9 @@ export class Carom {
   private readonly scheduler: Scheduler;
   private readonly acceptor: AppAcceptor;
   private readonly transport: WsTransport;
+  private readonly broker: Broker;
+  private readonly cluster: ClusterNode;
+  private brokerStarted: Promise<void> | undefined;
   private ownServer: Server | undefined;
   private started = false;
   private closing: Promise<void> | undefined;
@@ -115,7 +121,8 @@ export class Carom {
       else this.topics.declare(t, { kind: 'option', by: 'the topics option' });
     }
     const timestamps = new TimestampWriter(o.timestampFormat);
-    this.publisher = new Publisher(this.index, this.clock, timestamps);
+    this.broker = o.broker ?? new LocalBroker();
+    this.publisher = new Publisher(this.index, this.clock, timestamps, this.broker);
     this.stale = new StaleFilter(o.staleness);
     this.scheduler = new Scheduler(this.clock, this.logger);
     const requests = new SubscriptionRequests(this.index, this.topics, o.canSubscribe, {
@@ -133,6 +140,8 @@ export class Carom {
       publisher: this.publisher,
       // The connections are built below, once the handlers are; sendTo runs later still.
       sessionOf: (connection: Connection) => this.sessions.sessionOf(connection),
+      sendToId: (connectionId: string, frame: Frame) =>
+        this.cluster.route(connectionId, { kind: 'send', frame: frame.text }),
       index: this.index,
       scheduler: this.scheduler,
     };
@@ -181,6 +190,7 @@ export class Carom {
       connectHooks: registry.connectHooks,
       disconnectHooks: registry.disconnectHooks,
       logger: this.logger,
+      idPrefix: this.broker.nodeId === '' ? '' : `${this.broker.nodeId}:`,
     });
     this.channels = new Channels(
       this.topics,
@@ -188,7 +198,17 @@ export class Carom {
       this.publisher,
       this.sessions.all,
       o.maxChannels,
+      this.broker,
     );
+    this.cluster = new ClusterNode({
+      broker: this.broker,
+      publisher: this.publisher,
+      sessions: this.sessions,
+      requests,
+      channels: this.channels,
+      topics: this.topics,
+      logger: this.logger,
+    });
     this.acceptor = new AppAcceptor({
       maxPayload: o.maxPayload,
       authenticate: o.authenticate,
@@ -217,6 +237,7 @@ export class Carom {
     const server = createHttpServer(this.options);
     this.attach(server);
     this.ownServer = server;
+    await this.ready();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 8080, options.host, () => {
@@ -241,14 +262,45 @@ export class Carom {
     return this;
   }
 
-  /** Starts the timed senders without a server (the testing kit does this). */
+  /**
+   * Starts the timed senders and the broker without a server (the testing kit
+   * does this). `listen` waits for the broker; here, {@link ready} does.
+   */
   start(): this {
     if (this.closing) throw appError('CAROM_ERR_APP_CLOSED');
     if (!this.started) {
       this.started = true;
+      this.brokerStarted = this.broker.start(this.cluster).catch((err: unknown) => {
+        this.logger.error(
+          'the broker failed to start; this node serves its own connections only',
+          err,
+        );
+      });
       this.scheduler.start();
     }
     return this;
+  }
+
+  /**
+   * Resolves once the app has started and its broker relays to the other
+   * nodes (at once for a lone node). `listen` waits for it itself.
+   */
+  ready(): Promise<void> {
+    return this.brokerStarted ?? Promise.reject(appError('CAROM_ERR_NOT_STARTED'));
+  }
+
+  /**
+   * A connection by its id, on this node or any other node of the application
+   * (ids are unique across nodes): send to it, subscribe or unsubscribe it, or
+   * close it, wherever it is held.
+   */
+  to(connectionId: string): ConnectionRef {
+    return new ConnectionRef(connectionId, this.cluster, this.publisher);
+  }
+
+  /** What the broker relayed to the other nodes, received from them, and lost. */
+  brokerStats(): BrokerStats {
+    return this.broker.stats();
   }
 
   /**
@@ -288,9 +340,17 @@ export class Carom {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+    try {
+      await this.broker.close();
+    } catch (err) {
+      this.logger.error('the broker failed to close', err);
+    }
   }
 
-  /** Publishes an event to its subscribers; returns how many received it. */
+  /**
+   * Publishes an event to its subscribers on every node; returns how many of
+   * this node's connections received it.
+   */
   publish(event: string, data: unknown): number {
     if (!this.topics.isDeclared(event)) {
       throw appError('CAROM_ERR_UNDECLARED_EVENT', 'publish', event);

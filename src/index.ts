@@ -15,6 +15,14 @@ export type {
 } from './core/options.js';
 export { DEFAULTS } from './core/options.js';
 export { Connection } from './core/connection.js';
+export {
+  LocalBroker,
+  type Broker,
+  type BrokerNode,
+  type BrokerStats,
+  type ConnectionCommand,
+} from './core/broker.js';
+export { ConnectionRef } from './core/cluster.js';
 export type { Context } from './core/context.js';
 export { Handler } from './core/handler.js';
 export { Sender, TimedSender } from './core/sender.js';

@@ -1,6 +1,7 @@
 import { ErrorCode } from '../protocol/errors.js';
 import { appError, CaromError } from './errors.js';
 import { CHANNEL_CREATED, CHANNEL_DELETED } from '../protocol/names.js';
+import type { Broker } from './broker.js';
 import type { Publisher } from './publisher.js';
 import type { Session } from './session.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -9,9 +10,10 @@ import type { Declaration, Topics } from './topics.js';
 const CHANNEL: Declaration = { kind: 'channel', by: 'a channel' };
 
 /**
- * Events declared and removed while the app runs. Every connection hears of
- * each change (`carom.channel.created` / `carom.channel.deleted`); deleting a
- * channel unsubscribes its exact-name subscribers.
+ * Events declared and removed while the app runs, on every node at once. Every
+ * connection hears of each change (`carom.channel.created` /
+ * `carom.channel.deleted`); deleting a channel unsubscribes its exact-name
+ * subscribers.
  */
 export class Channels {
   private count = 0;
@@ -22,12 +24,14 @@ export class Channels {
     private readonly publisher: Publisher,
     private readonly sessions: ReadonlySet<Session>,
     private readonly maxChannels: number,
+    private readonly broker: Broker,
   ) {}
 
   /**
-   * Declares a channel and announces it. Throws when the name is taken or
-   * invalid, and a `CaromError` with `LIMIT_EXCEEDED` when `maxChannels` exist
-   * already (thrown from a handler, the client is told exactly that).
+   * Declares a channel and announces it, here and on every other node. Throws
+   * when the name is taken or invalid, and a `CaromError` with `LIMIT_EXCEEDED`
+   * when `maxChannels` exist already (thrown from a handler, the client is told
+   * exactly that).
    */
   create(name: string): void {
     if (this.count >= this.maxChannels) {
@@ -36,23 +40,51 @@ export class Channels {
         `cannot create channel: ${this.maxChannels} channels exist already`,
       );
     }
-    this.topics.declare(name, CHANNEL);
-    this.count++;
-    this.publisher.broadcast(CHANNEL_CREATED, { name }, this.sessions);
+    this.add(name);
+    this.broker.channelCreated(name);
   }
 
-  /** Removes a channel and announces it. Returns false when there was no such channel. */
+  /** Removes a channel and announces it everywhere. Returns false when there was no such channel. */
   delete(name: string): boolean {
     const declared = this.topics.declarationOf(name);
     if (declared === undefined) return false;
     if (declared.kind !== 'channel') {
       throw appError('CAROM_ERR_NOT_A_CHANNEL', name, declared.by);
     }
+    this.remove(name);
+    this.broker.channelDeleted(name);
+    return true;
+  }
+
+  /**
+   * A channel another node created: declared and announced here too. The
+   * cluster agrees on its channels, so `maxChannels` bounds only the ones this
+   * node creates. Returns false when the name is already declared here.
+   */
+  adopt(name: string): boolean {
+    if (this.topics.declarationOf(name) !== undefined) return false;
+    this.add(name);
+    return true;
+  }
+
+  /** A channel another node deleted. Returns false when it was not a channel here. */
+  forget(name: string): boolean {
+    if (!this.has(name)) return false;
+    this.remove(name);
+    return true;
+  }
+
+  private add(name: string): void {
+    this.topics.declare(name, CHANNEL);
+    this.count++;
+    this.publisher.broadcast(CHANNEL_CREATED, { name }, this.sessions);
+  }
+
+  private remove(name: string): void {
     this.topics.undeclare(name);
     this.count--;
     this.index.dropName(name);
     this.publisher.broadcast(CHANNEL_DELETED, { name }, this.sessions);
-    return true;
   }
 
   /** True when `name` is a channel. */

@@ -275,6 +275,10 @@ export const CAROM_ERRORS = {
     type: usage,
     message: (where: string) => `${where}: that is not a carom app`,
   },
+  CAROM_ERR_NOT_STARTED: {
+    type: usage,
+    message: () => 'this app has not started: call listen, attach or start first',
+  },
   CAROM_ERR_APP_CLOSED: {
     type: usage,
     message: () => 'this app is closed; create a new one',

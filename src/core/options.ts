@@ -1,4 +1,5 @@
 import type { Class, ValueProvider } from './container.js';
+import type { Broker } from './broker.js';
 import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
 import type { Context } from './context.js';
@@ -108,6 +109,12 @@ export interface CaromOptions {
   readonly logLevel?: LogLevel;
   /** The clock timers and staleness read. Default: the system clock; the testing kit passes a fake. */
   readonly clock?: Clock;
+  /**
+   * How this node reaches the other nodes of the application. Default: a lone
+   * node (`LocalBroker`); `redisBroker` from `carom/redis` makes several nodes
+   * behave as one server.
+   */
+  readonly broker?: Broker;
   /** Deepest nesting of arrays and objects in an envelope's `data`; deeper is `BAD_ENVELOPE`. Default 32. */
   readonly maxDepth?: number;
   /**
@@ -174,6 +181,7 @@ type OptionalOption =
   | 'canHandle'
   | 'logger'
   | 'clock'
+  | 'broker'
   | 'clientAddress'
   | 'allowedOrigins';
 
@@ -313,6 +321,15 @@ const OPTION_RULES: { readonly [K in keyof CaromOptions]-?: Rule } = {
     'error',
   ]),
   logLevel: oneOf(LOG_LEVELS),
+  broker: withMethods('a broker (an object with start, publish, command and close methods)', [
+    'start',
+    'publish',
+    'command',
+    'channelCreated',
+    'channelDeleted',
+    'stats',
+    'close',
+  ]),
   clock: withMethods('an object with now, setTimeout and clearTimeout methods', [
     'now',
     'setTimeout',

@@ -1,6 +1,7 @@
 import { encodeEvent, toJson } from '../protocol/envelope.js';
 import { Frame } from '../protocol/frame.js';
 import type { TimestampWriter } from '../protocol/timestamp.js';
+import type { Broker } from './broker.js';
 import type { Clock } from './clock.js';
 import { appErrorCausedBy } from './errors.js';
 import type { Session } from './session.js';
@@ -8,14 +9,22 @@ import type { Subscriptions } from './subscriptions.js';
 
 /**
  * Turns server-side data into frames and writes them. A publish serializes the
- * envelope once and hands the same frame to every recipient from the index.
+ * envelope once and hands the same frame to every recipient from the index,
+ * and to the broker for the other nodes; a frame relayed from another node is
+ * written as it arrived.
  */
 export class Publisher {
+  /** False for a lone node: then a publish nobody here hears is not even serialized. */
+  private readonly relaying: boolean;
+
   constructor(
     private readonly index: Subscriptions<Session>,
     private readonly clock: Clock,
     private readonly timestamps: TimestampWriter,
-  ) {}
+    private readonly broker: Broker,
+  ) {
+    this.relaying = broker.nodeId !== '';
+  }
 
   /** One frame for `event` with `data`. Throws a `UsageError` when `data` cannot be serialized. */
   frame(event: string, data: unknown, eventJson = JSON.stringify(event)): Frame {
@@ -28,11 +37,24 @@ export class Publisher {
     return new Frame(encodeEvent(eventJson, dataJson, this.timestamps.write(this.clock.now())));
   }
 
-  /** Sends `event` to its subscribers; returns how many received it. */
+  /**
+   * Sends `event` to its subscribers, here and on the other nodes; returns how
+   * many of this node's connections received it.
+   */
   publish(event: string, data: unknown, eventJson?: string): number {
     const recipients = this.index.recipients(event);
-    if (recipients.length === 0) return 0;
+    if (recipients.length === 0 && !this.relaying) return 0;
     const frame = this.frame(event, data, eventJson);
+    if (this.relaying) this.broker.publish(event, frame);
+    return this.write(recipients, frame);
+  }
+
+  /** Writes a frame another node published to this node's subscribers of `event`. */
+  deliver(event: string, frame: Frame): number {
+    return this.write(this.index.recipients(event), frame);
+  }
+
+  private write(recipients: readonly Session[], frame: Frame): number {
     // Straight to the peers: a session leaves the index in the same step that
     // closes it, so every recipient here is open.
     for (let i = 0; i < recipients.length; i++) recipients[i]!.peer.send(frame);

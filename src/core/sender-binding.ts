@@ -1,4 +1,5 @@
 import { appError } from './errors.js';
+import type { Frame } from '../protocol/frame.js';
 import type { Connection } from './connection.js';
 import type { Class, Container } from './container.js';
 import { readTopic } from './metadata.js';
@@ -16,6 +17,8 @@ export interface SenderParts {
   readonly publisher: Publisher;
   /** The session behind a connection of this app; read when `sendTo` runs, not before. */
   readonly sessionOf: (connection: Connection) => Session | undefined;
+  /** Sends a frame to a connection by id, on whichever node holds it. */
+  readonly sendToId: (connectionId: string, frame: Frame) => void;
   readonly index: Subscriptions<Session>;
   readonly scheduler: Scheduler;
 }
@@ -49,6 +52,10 @@ export function bindSender(cls: Class, parts: SenderParts): void {
     event,
     publish: (data) => publisher.publish(event, data, eventJson),
     sendTo: (connection, data) => {
+      if (typeof connection === 'string') {
+        parts.sendToId(connection, publisher.frame(event, data, eventJson));
+        return true;
+      }
       const session = sessionOf(connection);
       if (!session) throw appError('CAROM_ERR_FOREIGN_CONNECTION', `${cls.name}.sendTo`);
       return session.write(publisher.frame(event, data, eventJson));

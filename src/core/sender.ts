@@ -5,7 +5,7 @@ import { appError } from './errors.js';
 export interface SenderBinding {
   readonly event: string;
   publish(data: unknown): number;
-  sendTo(connection: Connection, data: unknown): boolean;
+  sendTo(connection: Connection | string, data: unknown): boolean;
   subscriberCount(): number;
 }
 
@@ -42,8 +42,13 @@ export abstract class Sender<T = unknown> {
     }
   }
 
-  /** Sends the event to one connection, subscribed or not. False when it is closed. */
-  sendTo(connection: Connection, data: T): boolean {
+  /**
+   * Sends the event to one connection, subscribed or not. False when it is
+   * closed. Given a connection id instead, it reaches the connection on
+   * whichever node holds it, and returns true once the frame is on its way
+   * (relayed at most once).
+   */
+  sendTo(connection: Connection | string, data: T): boolean {
     return this.binding().sendTo(connection, data);
   }
 

@@ -21,6 +21,8 @@ export interface SessionParts {
   readonly connectHooks: readonly LifecycleHook[];
   readonly disconnectHooks: readonly LifecycleHook[];
   readonly logger: CaromLogger;
+  /** Begins every connection id, so that ids are unique across the nodes of an application. */
+  readonly idPrefix: string;
 }
 
 /**
@@ -32,6 +34,7 @@ export class Sessions {
   /** Every open session of the app. */
   readonly all = new Set<Session>();
   private readonly byConnection = new WeakMap<Connection, Session>();
+  private readonly byId = new Map<string, Session>();
   private nextId = 1;
 
   constructor(private readonly parts: SessionParts) {}
@@ -42,13 +45,14 @@ export class Sessions {
     this.parts.dispatcher.attach(session);
     const connection = new Connection(
       // Short ids stay flat strings in memory; they name, they do not authenticate.
-      `c${(this.nextId++).toString(36)}`,
+      `${this.parts.idPrefix}c${(this.nextId++).toString(36)}`,
       user,
       peer.remoteAddress,
       new SessionControl(session, this.parts),
     );
     session.connection = connection;
     this.byConnection.set(connection, session);
+    this.byId.set(connection.id, session);
     this.all.add(session);
     const hooks = this.parts.connectHooks;
     if (hooks.length === 0) {
@@ -57,6 +61,11 @@ export class Sessions {
       void this.runConnectHooks(session, hooks);
     }
     return session;
+  }
+
+  /** The open session of this node with that connection id, if there is one. */
+  withId(id: string): Session | undefined {
+    return this.byId.get(id);
   }
 
   /** The session behind a public connection of this app, if it is one. */
@@ -84,6 +93,7 @@ export class Sessions {
 
   closed(session: Session, _code: number): void {
     this.all.delete(session);
+    this.byId.delete(session.connection.id);
     const held = this.parts.requests.list(session);
     session.finalSubscriptions = held;
     this.parts.index.removeAll(session);

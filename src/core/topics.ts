@@ -62,6 +62,19 @@ export class Topics {
     return someDotPrefix(name, isMember, this.families);
   }
 
+  /**
+   * The declared topic `name` belongs to: the name itself when declared
+   * exactly, else the family pattern (`room.*`) covering it, the shortest one
+   * when several do; `undefined` when nothing declares it.
+   */
+  topicOf(name: string): string | undefined {
+    if (this.owners.has(name)) return name;
+    if (this.families.size === 0) return undefined;
+    const search: FamilySearch = { families: this.families, found: undefined };
+    someDotPrefix(name, findFamily, search);
+    return search.found === undefined ? undefined : `${search.found}*`;
+  }
+
   /** Declared exact names, in the order they were declared. */
   names(): string[] {
     return [...this.owners.keys()];
@@ -70,4 +83,15 @@ export class Topics {
 
 function isMember(prefix: string, prefixes: ReadonlySet<string>): boolean {
   return prefixes.has(prefix);
+}
+
+interface FamilySearch {
+  readonly families: ReadonlySet<string>;
+  found: string | undefined;
+}
+
+function findFamily(prefix: string, search: FamilySearch): boolean {
+  if (!search.families.has(prefix)) return false;
+  search.found = prefix;
+  return true;
 }

@@ -68,6 +68,7 @@ const SAMPLES: { readonly [C in AppErrorCode]: Parameters<(typeof CAROM_ERRORS)[
   CAROM_ERR_NO_MESSAGE_DATA: ['LoneSender'],
   CAROM_ERR_FOREIGN_CONNECTION: ['PingSender.sendTo'],
   CAROM_ERR_NOT_AN_APP: ['acceptorOf'],
+  CAROM_ERR_NOT_STARTED: [],
   CAROM_ERR_APP_CLOSED: [],
   CAROM_ERR_ALREADY_ATTACHED: [],
   CAROM_ERR_BAD_ARGUMENT: ['close', 'graceMs', '0 or a positive number', -1],
@@ -116,6 +117,7 @@ describe('the error table', () => {
       'CAROM_ERR_UNDECLARED_EVENT',
       'CAROM_ERR_SENDER_NOT_REGISTERED',
       'CAROM_ERR_NOT_AN_APP',
+      'CAROM_ERR_NOT_STARTED',
       'CAROM_ERR_APP_CLOSED',
       'CAROM_ERR_NOT_JSON',
     ]) {

@@ -41,6 +41,7 @@ const BAD: { readonly [K in keyof CaromOptions]-?: readonly unknown[] } = {
   logger: [console.log, { info() {} }, 'debug'],
   logLevel: ['loud', 3],
   clock: [Date.now, { now: () => 0 }],
+  broker: ['redis://localhost', { start: () => Promise.resolve() }],
   maxDepth: [1.5, 0],
   maxValidatedValues: [0],
   maxSubscriptions: [-1],

@@ -1,0 +1,120 @@
+import type { Frame } from '../protocol/frame.js';
+
+/**
+ * What one node asks of a connection another node holds. A `send` carries the
+ * frame's text as the publishing node serialized it, so the holder writes it
+ * without parsing it again.
+ */
+export type ConnectionCommand =
+  | { readonly kind: 'send'; readonly frame: string }
+  | { readonly kind: 'subscribe'; readonly names: readonly string[] }
+  | { readonly kind: 'unsubscribe'; readonly names: readonly string[] }
+  | { readonly kind: 'close'; readonly code: number; readonly reason: string };
+
+/**
+ * The app as a broker sees it: where traffic relayed from other nodes goes on
+ * this one. The app hands it to {@link Broker.start}. Every method is
+ * synchronous and never throws; a broker calls them as messages arrive.
+ */
+export interface BrokerNode {
+  /**
+   * A frame another node published: it is written, as it is, to this node's
+   * subscribers of `event`. Returns how many received it.
+   */
+  deliver(event: string, frame: Frame): number;
+  /** A command for a connection of this node. False when no such connection is open here. */
+  command(connectionId: string, command: ConnectionCommand): boolean;
+  /** A channel another node created, or one that existed before this node started. */
+  channelCreated(name: string): void;
+  /** A channel another node deleted. */
+  channelDeleted(name: string): void;
+  /**
+   * The declared topic `event` belongs to: the event itself, the family
+   * pattern (`room.*`) that covers it, or `undefined` when nothing declares it
+   * (with `allowUndeclared`). A broker that splits traffic by topic (sharded
+   * pub/sub) keys it on this.
+   */
+  topicOf(event: string): string | undefined;
+}
+
+/** What a broker has relayed, and what it could not. */
+export interface BrokerStats {
+  /** Frames and commands handed to the other nodes. */
+  readonly relayed: number;
+  /** Frames and commands that arrived from other nodes. */
+  readonly received: number;
+  /**
+   * Frames and commands that could not be relayed (the broker's server was
+   * unreachable): delivery across nodes is at most once, and this counts what
+   * was lost.
+   */
+  readonly lost: number;
+}
+
+/**
+ * How the nodes of one application reach each other. The app always delivers
+ * to its own connections itself; a broker carries what the other nodes must
+ * hear: publishes, commands for connections they hold, channel changes.
+ *
+ * The default, {@link LocalBroker}, is a lone node: there is no one to tell.
+ * `carom/redis` implements this over Redis. A broker's methods never throw and
+ * never make a caller wait for the network: a relay that fails is counted in
+ * {@link BrokerStats.lost} and logged.
+ */
+export interface Broker {
+  /**
+   * This node's id, unique among the nodes of the application; connection ids
+   * begin with it, so that a command finds its node. Empty for a lone node.
+   */
+  readonly nodeId: string;
+  /**
+   * Connects, and calls `node` for whatever arrives from then on. Resolves once
+   * relayed traffic flows; rejects only for a mistake in how the broker was
+   * configured (it retries a server that is down by itself).
+   */
+  start(node: BrokerNode): Promise<void>;
+  /** Relays a frame published on this node to the other nodes' subscribers of `event`. */
+  publish(event: string, frame: Frame): void;
+  /** Sends a command to the node that holds `connectionId`. */
+  command(connectionId: string, command: ConnectionCommand): void;
+  /** Tells the other nodes, and nodes that start later, that a channel exists. */
+  channelCreated(name: string): void;
+  /** Tells the other nodes that a channel is gone. */
+  channelDeleted(name: string): void;
+  /** What has been relayed, received and lost so far. */
+  stats(): BrokerStats;
+  /** Stops relaying and lets go of the broker's connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * The broker of a lone node, and the default: every connection is local, so
+ * there is nothing to relay. A command for a connection that is not here finds
+ * no node to go to, and is counted as lost.
+ */
+export class LocalBroker implements Broker {
+  readonly nodeId = '';
+  private lost = 0;
+
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  publish(): void {}
+
+  command(): void {
+    this.lost++;
+  }
+
+  channelCreated(): void {}
+
+  channelDeleted(): void {}
+
+  stats(): BrokerStats {
+    return { relayed: 0, received: 0, lost: this.lost };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

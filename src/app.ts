@@ -7,7 +7,8 @@ import { TimestampWriter } from './protocol/timestamp.js';
 import { createHttpServer } from './transport/http-server.js';
 import { WsTransport } from './transport/ws-server.js';
 import { AppAcceptor, registerAcceptor } from './core/acceptor.js';
-import { LocalBroker, type Broker, type BrokerStats } from './core/broker.js';
+import { LocalBroker, type Broker, type BrokerStats, type PresenceEntry } from './core/broker.js';
+import { Presence } from './core/presence.js';
 import { Channels } from './core/channels.js';
 import { ClusterNode, ConnectionRef } from './core/cluster.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -103,6 +104,7 @@ export class Carom {
   private readonly broker: Broker;
   private readonly cluster: ClusterNode;
   private brokerStarted: Promise<void> | undefined;
+  private presenceTracker: Presence | undefined;
   private ownServer: Server | undefined;
   private started = false;
   private closing: Promise<void> | undefined;
@@ -200,6 +202,21 @@ export class Carom {
       o.maxChannels,
       this.broker,
     );
+    if (o.presence.length > 0) {
+      const store = this.broker.presence;
+      if (store === undefined) throw appError('CAROM_ERR_NO_PRESENCE_STORE');
+      this.presenceTracker = new Presence({
+        topics: o.presence,
+        notices: o.presenceNotices,
+        store,
+        nodeId: this.broker.nodeId,
+        publisher: this.publisher,
+        clock: this.clock,
+        timestamps,
+        logger: this.logger,
+      });
+      this.index.observer = this.presenceTracker;
+    }
     this.cluster = new ClusterNode({
       broker: this.broker,
       publisher: this.publisher,
@@ -300,6 +317,18 @@ export class Carom {
    */
   to(connectionId: string): ConnectionRef {
     return new ConnectionRef(connectionId, this.cluster, this.publisher);
+  }
+
+  /**
+   * The connections holding an exact subscription to `topic`, on every node,
+   * with their users. The topic must be one the `presence` option tracks.
+   */
+  presence(topic: string): Promise<PresenceEntry[]> {
+    const tracker = this.presenceTracker;
+    if (tracker === undefined || !tracker.tracks(topic)) {
+      return Promise.reject(appError('CAROM_ERR_PRESENCE_NOT_TRACKED', topic));
+    }
+    return tracker.list(topic);
   }
 
   /** What the broker relayed to the other nodes, received from them, and lost. */

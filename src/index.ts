@@ -21,6 +21,9 @@ export {
   type BrokerNode,
   type BrokerStats,
   type ConnectionCommand,
+  LocalPresence,
+  type PresenceEntry,
+  type PresenceStore,
 } from './core/broker.js';
 export { ConnectionRef } from './core/cluster.js';
 export type { Context } from './core/context.js';

@@ -37,6 +37,57 @@ export interface BrokerNode {
   topicOf(event: string): string | undefined;
 }
 
+/** One connection present on a topic: who it is, and where. */
+export interface PresenceEntry {
+  /** The connection's id, unique across nodes (`app.to(id)` reaches it). */
+  readonly connectionId: string;
+  /** The node that holds it (`''` for a lone node). */
+  readonly node: string;
+  /** What `authenticate` returned for it, as JSON carries it between nodes. */
+  readonly user: unknown;
+}
+
+/**
+ * Who is subscribed, by exact name, to the topics the app tracks, across every
+ * node. `join` and `leave` never throw and never wait; `list` reads the whole
+ * cluster. A store drops the entries of a node that stops (or stops being
+ * heard from) within a bound it documents, so no ghost stays.
+ */
+export interface PresenceStore {
+  join(topic: string, entry: PresenceEntry): void;
+  leave(topic: string, connectionId: string): void;
+  list(topic: string): Promise<PresenceEntry[]>;
+}
+
+/** Presence kept in this process: exact for a lone node, which holds every connection. */
+export class LocalPresence implements PresenceStore {
+  private readonly byTopic = new Map<string, Map<string, PresenceEntry>>();
+
+  join(topic: string, entry: PresenceEntry): void {
+    let entries = this.byTopic.get(topic);
+    if (entries === undefined)
+      this.byTopic.set(topic, (entries = new Map<string, PresenceEntry>()));
+    entries.set(entry.connectionId, entry);
+  }
+
+  leave(topic: string, connectionId: string): void {
+    const entries = this.byTopic.get(topic);
+    if (entries?.delete(connectionId) && entries.size === 0) this.byTopic.delete(topic);
+  }
+
+  list(topic: string): Promise<PresenceEntry[]> {
+    return Promise.resolve([...(this.byTopic.get(topic)?.values() ?? [])]);
+  }
+
+  /** Forgets every entry of `node` (it stopped). */
+  dropNode(node: string): void {
+    for (const [topic, entries] of this.byTopic) {
+      for (const [id, entry] of entries) if (entry.node === node) entries.delete(id);
+      if (entries.size === 0) this.byTopic.delete(topic);
+    }
+  }
+}
+
 /** What a broker has relayed, and what it could not. */
 export interface BrokerStats {
   /** Frames and commands handed to the other nodes. */
@@ -83,6 +134,12 @@ export interface Broker {
   channelDeleted(name: string): void;
   /** What has been relayed, received and lost so far. */
   stats(): BrokerStats;
+  /**
+   * Presence across the nodes, when the broker keeps it. An app that tracks
+   * presence (the `presence` option) on a broker without it is refused at
+   * start-up, so that `app.presence` never answers for one node as if for all.
+   */
+  readonly presence?: PresenceStore;
   /** Stops relaying and lets go of the broker's connections. */
   close(): Promise<void>;
 }
@@ -94,6 +151,7 @@ export interface Broker {
  */
 export class LocalBroker implements Broker {
   readonly nodeId = '';
+  readonly presence = new LocalPresence();
   private lost = 0;
 
   start(): Promise<void> {

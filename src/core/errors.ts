@@ -275,6 +275,16 @@ export const CAROM_ERRORS = {
     type: usage,
     message: (where: string) => `${where}: that is not a carom app`,
   },
+  CAROM_ERR_NO_PRESENCE_STORE: {
+    type: configuration,
+    message: () =>
+      'the presence option needs a broker that keeps presence across nodes, and this one does not',
+  },
+  CAROM_ERR_PRESENCE_NOT_TRACKED: {
+    type: usage,
+    message: (topic: string) =>
+      `presence('${topic}'): the presence option does not track that topic`,
+  },
   CAROM_ERR_NOT_STARTED: {
     type: usage,
     message: () => 'this app has not started: call listen, attach or start first',

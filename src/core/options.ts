@@ -1,4 +1,5 @@
 import type { Class, ValueProvider } from './container.js';
+import { patternProblem } from '../protocol/names.js';
 import type { Broker } from './broker.js';
 import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
@@ -61,6 +62,17 @@ export interface CaromOptions {
   readonly providers?: ReadonlyArray<Class | object | ValueProvider>;
   /** Extra declared names: exact names, or families such as `room.*` (every name under `room.`). */
   readonly topics?: readonly string[];
+  /**
+   * Topics whose subscribers are tracked across the nodes: exact names,
+   * families (`room.*`) or `*`. `app.presence(topic)` lists who holds an exact
+   * subscription to one. Default: none.
+   */
+  readonly presence?: readonly string[];
+  /**
+   * With `presence`, announce each join and leave to the topic's subscribers as
+   * `carom.presence` envelopes. Default false.
+   */
+  readonly presenceNotices?: boolean;
   /** Let clients subscribe to, and the server publish, names nobody declared. Default `false`. */
   readonly allowUndeclared?: boolean;
   /** Staleness scope and maximum age. Default: per connection and event, no maximum age. */
@@ -222,6 +234,8 @@ const FILLED: Required<Omit<CaromOptions, OptionalOption>> = {
   topics: [],
   staleness: {},
   exposeErrors: [],
+  presence: [],
+  presenceNotices: false,
 };
 
 /** What one option must be: the phrase its error shows, and the test of a given value. */
@@ -287,6 +301,11 @@ const OPTION_RULES: { readonly [K in keyof CaromOptions]-?: Rule } = {
   providers: listOf('an array of classes, instances or { provide, useValue }', anyItem),
   topics: listOf('an array of event names and families', (t) => typeof t === 'string'),
   allowUndeclared: { expected: 'true or false', test: (value) => typeof value === 'boolean' },
+  presence: listOf(
+    'an array of topic names, families (room.*) or *',
+    (t) => typeof t === 'string' && t.length > 0 && patternProblem(t) === undefined,
+  ),
+  presenceNotices: { expected: 'true or false', test: (value) => typeof value === 'boolean' },
   staleness: { expected: 'an object { scope, maxAgeMs }', test: isObject },
   maxPayload: positiveInteger,
   maxBufferedBytes: {

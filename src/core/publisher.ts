@@ -49,6 +49,15 @@ export class Publisher {
     return this.write(recipients, frame);
   }
 
+  /**
+   * Sends a frame already built to the subscribers of `topic`, here and on the
+   * other nodes (framework notices, whose event is not the topic's).
+   */
+  publishFrame(topic: string, frame: Frame): number {
+    if (this.relaying) this.broker.publish(topic, frame);
+    return this.write(this.index.recipients(topic), frame);
+  }
+
   /** Writes a frame another node published to this node's subscribers of `event`. */
   deliver(event: string, frame: Frame): number {
     return this.write(this.index.recipients(event), frame);

@@ -33,12 +33,23 @@ const EMPTY: readonly never[] = [];
 const MAX_CACHED_EVENTS = 10_000;
 
 /**
+ * Told when a connection starts or stops holding an exact name: presence
+ * listens here, the one place every change of subscriptions passes.
+ */
+export interface ExactObserver<S> {
+  joined(s: S, name: string): void;
+  left(s: S, name: string): void;
+}
+
+/**
  * Who receives an event. Subscriptions are indexed by exact name, by prefix and
  * for `*`; a publish reads a cached recipient array built from those three, so
  * it never scans all connections. A change touches only the cache entries it
  * can affect: one event for an exact name, all of them for a pattern.
  */
 export class Subscriptions<S extends Subscriber> {
+  /** Set once by the app when presence is on; undefined costs one check per change. */
+  observer: ExactObserver<S> | undefined = undefined;
   private readonly byName = new Map<string, Set<S>>();
   private readonly byPrefix = new Map<string, Set<S>>();
   private readonly everything = new Set<S>();
@@ -67,6 +78,7 @@ export class Subscriptions<S extends Subscriber> {
       (s.exact ??= new Set()).add(name);
       this.exactCount++;
       addTo(this.byName, name, s);
+      this.observer?.joined(s, name);
     }
     this.recipientCache.delete(name);
   }
@@ -102,6 +114,7 @@ export class Subscriptions<S extends Subscriber> {
       if (s.exact.size === 0) s.exact = undefined;
       this.exactCount--;
       removeFrom(this.byName, name, s);
+      this.observer?.left(s, name);
     }
     if (patternsCover(s.patterns, name) && !s.excluded?.has(name)) {
       (s.excluded ??= new Set()).add(name);
@@ -147,6 +160,9 @@ export class Subscriptions<S extends Subscriber> {
     if (patterns !== undefined && patterns.size > 0) this.recipientCache.clear();
     else if (exact !== undefined) for (const name of exact) this.recipientCache.delete(name);
     s.exact = s.patterns = s.excluded = undefined;
+    if (exact !== undefined && this.observer !== undefined) {
+      for (const name of exact) this.observer.left(s, name);
+    }
   }
 
   /** Removes the exact-name subscriptions of `name` from every connection (a deleted channel). */
@@ -158,6 +174,7 @@ export class Subscriptions<S extends Subscriber> {
       if (exact === undefined || !exact.delete(name)) continue;
       if (exact.size === 0) s.exact = undefined;
       this.exactCount--;
+      this.observer?.left(s, name);
     }
     this.byName.delete(name);
     this.recipientCache.delete(name);

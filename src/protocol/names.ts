@@ -154,5 +154,11 @@ export function patternPrefix(pattern: string): string {
 /** The first frame a carom client gets, once its connect hooks have settled. */
 export const WELCOME = 'carom.welcome';
 
+/**
+ * Sent to a topic's subscribers when a connection joins or leaves it, for
+ * topics the app tracks presence on with notices.
+ */
+export const PRESENCE = 'carom.presence';
+
 /** A client's heartbeat; the server answers it with an `ack`. */
 export const PING = 'carom.ping';

@@ -1,4 +1,10 @@
-import type { Broker, BrokerNode, BrokerStats, ConnectionCommand } from '../core/broker.js';
+import {
+  LocalPresence,
+  type Broker,
+  type BrokerNode,
+  type BrokerStats,
+  type ConnectionCommand,
+} from '../core/broker.js';
 import { UsageError } from '../core/errors.js';
 import { Frame } from '../protocol/frame.js';
 
@@ -18,6 +24,8 @@ import { Frame } from '../protocol/frame.js';
  * nothing is in flight.
  */
 export class BrokerHub {
+  /** Presence shared by every node of the hub; a node's entries go when it closes. */
+  readonly presence = new LocalPresence();
   private readonly nodes = new Map<string, HubBroker>();
   private readonly channels = new Set<string>();
   private inFlight = 0;
@@ -49,7 +57,9 @@ export class BrokerHub {
 
   /** @internal */
   leave(broker: HubBroker): void {
-    if (this.nodes.get(broker.nodeId) === broker) this.nodes.delete(broker.nodeId);
+    if (this.nodes.get(broker.nodeId) !== broker) return;
+    this.nodes.delete(broker.nodeId);
+    this.presence.dropNode(broker.nodeId);
   }
 
   /** @internal Every node but `from`. */
@@ -81,6 +91,7 @@ export class BrokerHub {
 }
 
 class HubBroker implements Broker {
+  readonly presence: LocalPresence;
   private node: BrokerNode | undefined;
   private relayed = 0;
   private received = 0;
@@ -89,7 +100,9 @@ class HubBroker implements Broker {
   constructor(
     readonly nodeId: string,
     private readonly hub: BrokerHub,
-  ) {}
+  ) {
+    this.presence = hub.presence;
+  }
 
   start(node: BrokerNode): Promise<void> {
     const channels = this.hub.join(this);

@@ -222,3 +222,111 @@ async function settle(apps: readonly TestApp[]): Promise<void> {
     last = received;
   }
 }
+
+/**
+ * The presence part of the contract, for brokers that keep presence
+ * (`broker.presence`): who holds an exact subscription to a tracked topic, on
+ * every node, with notices, and no ghost of a node that stopped.
+ */
+export function presenceContract(name: string, make: () => Promise<NodeSet>): void {
+  describe(`presence contract: ${name}`, () => {
+    let set: NodeSet;
+    let apps: TestApp[];
+    const options: TestAppOptions = { presence: ['room.*'], presenceNotices: true };
+
+    async function node(nodeId: string): Promise<TestApp> {
+      const t = await createTestApp({ ...NODE_OPTIONS, ...options, broker: set.broker(nodeId) });
+      apps.push(t);
+      return t;
+    }
+
+    const ids = (entries: readonly { connectionId: string }[]): string[] =>
+      entries.map((e) => e.connectionId).sort();
+
+    beforeEach(async () => {
+      set = await make();
+      apps = [];
+    });
+
+    afterEach(async () => {
+      for (const t of apps) await t.close();
+      await set.close();
+    });
+
+    it('lists the exact subscribers of a topic on every node, with their users', async () => {
+      const a = await node('a');
+      const b = await node('b');
+      const alice = await a.connect({ user: { name: 'alice' } });
+      const bob = await b.connect({ user: { name: 'bob' } });
+      const watcher = await b.connect({ user: { name: 'watcher' } });
+      await alice.subscribe('room.lobby');
+      await bob.subscribe('room.lobby', 'room.attic');
+      await watcher.subscribe('room.*');
+      const expected = [alice.connection!.id, bob.connection!.id].sort();
+      let seen: string[] = [];
+      await eventually(() => {
+        void a.app.presence('room.lobby').then((e) => (seen = ids(e)));
+        return seen.join() === expected.join();
+      }, 'both nodes see alice and bob in the lobby');
+      const entries = await b.app.presence('room.lobby');
+      assert.deepEqual(ids(entries), expected, 'a pattern subscriber is not present');
+      const bobEntry = entries.find((e) => e.connectionId === bob.connection!.id)!;
+      assert.deepEqual(bobEntry.user, { name: 'bob' });
+      assert.equal(bobEntry.node, 'b');
+      assert.deepEqual(ids(await a.app.presence('room.attic')), [bob.connection!.id]);
+    });
+
+    it('drops an entry on unsubscribe and on close, and announces joins and leaves', async () => {
+      const a = await node('a');
+      const b = await node('b');
+      const watcher = await b.connect();
+      await watcher.subscribe('room.lobby');
+      const alice = await a.connect({ user: { name: 'alice' } });
+      await alice.subscribe('room.lobby');
+      await eventually(
+        () =>
+          watcher
+            .dataOf('carom.presence')
+            .some((d) => d.joined?.connectionId === alice.connection!.id),
+        'the join is announced on node b',
+      );
+      const joined = watcher
+        .dataOf('carom.presence')
+        .find((d) => d.joined?.connectionId === alice.connection!.id);
+      assert.deepEqual(joined, {
+        topic: 'room.lobby',
+        joined: { connectionId: alice.connection!.id, node: 'a', user: { name: 'alice' } },
+      });
+      await alice.unsubscribe('room.lobby');
+      await eventually(
+        () =>
+          watcher
+            .dataOf('carom.presence')
+            .some((d) => d.left?.connectionId === alice.connection!.id),
+        'the leave is announced',
+      );
+      assert.deepEqual(ids(await b.app.presence('room.lobby')), [watcher.connection!.id]);
+      const bob = await a.connect();
+      await bob.subscribe('room.lobby');
+      bob.close();
+      await a.idle();
+      assert.deepEqual(ids(await a.app.presence('room.lobby')), [watcher.connection!.id]);
+    });
+
+    it('forgets every entry of a node that stopped', async () => {
+      const a = await node('a');
+      const b = await node('b');
+      const onA = await a.connect();
+      await onA.subscribe('room.lobby');
+      const onB = await b.connect();
+      await onB.subscribe('room.lobby');
+      await a.close();
+      apps.splice(apps.indexOf(a), 1);
+      let seen: string[] = [];
+      await eventually(() => {
+        void b.app.presence('room.lobby').then((e) => (seen = ids(e)));
+        return seen.join() === onB.connection!.id;
+      }, 'only node b’s connection is left');
+    });
+  });
+}

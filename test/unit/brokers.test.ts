@@ -4,15 +4,63 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LocalBroker } from '../../src/index.js';
+import { Carom, LocalBroker, type Broker } from '../../src/index.js';
 import { BrokerHub, createTestApp } from '../../src/testing/index.js';
-import { brokerContract, NewsSender, NODE_OPTIONS } from '../support/broker-contract.js';
+import {
+  brokerContract,
+  NewsSender,
+  NODE_OPTIONS,
+  presenceContract,
+} from '../support/broker-contract.js';
 
 brokerContract('the in-memory BrokerHub', () => {
   const hub = new BrokerHub();
   return Promise.resolve({
     broker: (nodeId: string) => hub.broker(nodeId),
     close: () => hub.settled(),
+  });
+});
+
+presenceContract('the in-memory BrokerHub', () => {
+  const hub = new BrokerHub();
+  return Promise.resolve({
+    broker: (nodeId: string) => hub.broker(nodeId),
+    close: () => hub.settled(),
+  });
+});
+
+describe('presence on a lone node, and its mistakes', () => {
+  it('lists the local subscribers of a tracked topic', async () => {
+    const t = await createTestApp({ ...NODE_OPTIONS, presence: ['room.*', 'news'] });
+    try {
+      const c = await t.connect({ user: 'ann' });
+      await c.subscribe('room.a', 'news');
+      assert.deepEqual(await t.app.presence('room.a'), [
+        { connectionId: c.connection!.id, node: '', user: 'ann' },
+      ]);
+      assert.equal((await t.app.presence('news')).length, 1);
+      await assert.rejects(t.app.presence('elsewhere'), { code: 'CAROM_ERR_PRESENCE_NOT_TRACKED' });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses presence on a broker that keeps none, at start-up', () => {
+    const bare: Broker = {
+      nodeId: 'x',
+      start: () => Promise.resolve(),
+      publish: () => undefined,
+      command: () => undefined,
+      channelCreated: () => undefined,
+      channelDeleted: () => undefined,
+      stats: () => ({ relayed: 0, received: 0, lost: 0 }),
+      close: () => Promise.resolve(),
+    };
+    assert.throws(() => new Carom({ ...NODE_OPTIONS, presence: ['room.*'], broker: bare }), {
+      name: 'ConfigurationError',
+      code: 'CAROM_ERR_NO_PRESENCE_STORE',
+    });
+    assert.doesNotThrow(() => new Carom({ ...NODE_OPTIONS, broker: bare }));
   });
 });
 

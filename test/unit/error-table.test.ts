@@ -68,6 +68,8 @@ const SAMPLES: { readonly [C in AppErrorCode]: Parameters<(typeof CAROM_ERRORS)[
   CAROM_ERR_NO_MESSAGE_DATA: ['LoneSender'],
   CAROM_ERR_FOREIGN_CONNECTION: ['PingSender.sendTo'],
   CAROM_ERR_NOT_AN_APP: ['acceptorOf'],
+  CAROM_ERR_NO_PRESENCE_STORE: [],
+  CAROM_ERR_PRESENCE_NOT_TRACKED: ['lobby'],
   CAROM_ERR_NOT_STARTED: [],
   CAROM_ERR_APP_CLOSED: [],
   CAROM_ERR_ALREADY_ATTACHED: [],
@@ -117,6 +119,7 @@ describe('the error table', () => {
       'CAROM_ERR_UNDECLARED_EVENT',
       'CAROM_ERR_SENDER_NOT_REGISTERED',
       'CAROM_ERR_NOT_AN_APP',
+      'CAROM_ERR_PRESENCE_NOT_TRACKED',
       'CAROM_ERR_NOT_STARTED',
       'CAROM_ERR_APP_CLOSED',
       'CAROM_ERR_NOT_JSON',
@@ -124,6 +127,7 @@ describe('the error table', () => {
       assert.ok(usage.includes(code), code);
     }
     assert.equal(CAROM_ERRORS.CAROM_ERR_BAD_OPTION.type, ConfigurationError);
+    assert.equal(CAROM_ERRORS.CAROM_ERR_NO_PRESENCE_STORE.type, ConfigurationError);
     assert.equal(CAROM_ERRORS.CAROM_ERR_NOT_REGISTERED.type, ConfigurationError);
   });
 

@@ -22,6 +22,8 @@ const BAD: { readonly [K in keyof CaromOptions]-?: readonly unknown[] } = {
   senders: [42],
   providers: [{ provide: 'x' }],
   topics: ['room.*', [42]],
+  presence: ['room.*', [''], ['a**'], [42]],
+  presenceNotices: ['yes', 1],
   allowUndeclared: ['yes', 1],
   staleness: ['global', 5],
   maxPayload: [0, 1.5, '1024'],

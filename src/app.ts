@@ -126,7 +126,7 @@ export class Carom {
     this.broker = o.broker ?? new LocalBroker();
     this.publisher = new Publisher(this.index, this.clock, timestamps, this.broker);
     this.stale = new StaleFilter(o.staleness);
-    this.scheduler = new Scheduler(this.clock, this.logger);
+    this.scheduler = new Scheduler(this.clock, this.logger, this.broker.leases);
     const requests = new SubscriptionRequests(this.index, this.topics, o.canSubscribe, {
       maxLength: o.maxEventLength,
       maxSubscriptions: o.maxSubscriptions,

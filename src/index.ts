@@ -24,6 +24,7 @@ export {
   LocalPresence,
   type PresenceEntry,
   type PresenceStore,
+  type LeaseStore,
 } from './core/broker.js';
 export { ConnectionRef } from './core/cluster.js';
 export type { Context } from './core/context.js';

@@ -88,6 +88,22 @@ export class LocalPresence implements PresenceStore {
   }
 }
 
+/**
+ * Leases: a name held by one node at a time, for a bounded time, renewed by
+ * asking again. A cluster-wide `TimedSender` ticks only while its node holds
+ * the lease of its event.
+ */
+export interface LeaseStore {
+  /**
+   * Takes the lease, or renews it when this node holds it, for `ttlMs`.
+   * Resolves with whether this node holds it now; never rejects (a store that
+   * cannot be reached resolves false: no node ticks rather than two).
+   */
+  acquire(name: string, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up, when this node holds it. */
+  release(name: string): void;
+}
+
 /** What a broker has relayed, and what it could not. */
 export interface BrokerStats {
   /** Frames and commands handed to the other nodes. */
@@ -140,6 +156,12 @@ export interface Broker {
    * start-up, so that `app.presence` never answers for one node as if for all.
    */
   readonly presence?: PresenceStore;
+  /**
+   * Leases across the nodes, when the broker keeps them: an app with a
+   * `TimedSender` declared `onOneNode` on a broker without them is refused at
+   * start-up.
+   */
+  readonly leases?: LeaseStore;
   /** Stops relaying and lets go of the broker's connections. */
   close(): Promise<void>;
 }
@@ -152,6 +174,11 @@ export interface Broker {
 export class LocalBroker implements Broker {
   readonly nodeId = '';
   readonly presence = new LocalPresence();
+  /** A lone node holds every lease. */
+  readonly leases: LeaseStore = {
+    acquire: () => Promise.resolve(true),
+    release: () => undefined,
+  };
   private lost = 0;
 
   start(): Promise<void> {

@@ -275,6 +275,15 @@ export const CAROM_ERRORS = {
     type: usage,
     message: (where: string) => `${where}: that is not a carom app`,
   },
+  CAROM_ERR_ONE_NODE_WITHOUT_TIMED_SENDER: {
+    type: configuration,
+    message: (name: string) => `${name} has onOneNode but does not extend TimedSender`,
+  },
+  CAROM_ERR_NO_LEASE_STORE: {
+    type: configuration,
+    message: (name: string) =>
+      `${name} runs onOneNode, which needs a broker that keeps leases across nodes, and this one does not`,
+  },
   CAROM_ERR_NO_PRESENCE_STORE: {
     type: configuration,
     message: () =>

@@ -21,6 +21,13 @@ export interface OnOptions {
 export interface TopicOptions {
   /** For a `TimedSender`: publish every this many milliseconds. */
   readonly everyMs?: number;
+  /**
+   * For a `TimedSender` of an app on several nodes: run on one node at a time
+   * (holding a lease through the broker) and publish to every node's
+   * subscribers, instead of on every node for its own subscribers. If the
+   * holder stops, another node takes over within two periods and a second.
+   */
+  readonly onOneNode?: boolean;
 }
 
 /** One `@On` found on a class (`method` is `handle`) or on a method of a controller. */

@@ -49,6 +49,13 @@ export class Publisher {
     return this.write(recipients, frame);
   }
 
+  /** Sends `event` to this node's subscribers only (a timed sender that runs on every node). */
+  publishHere(event: string, data: unknown, eventJson?: string): number {
+    const recipients = this.index.recipients(event);
+    if (recipients.length === 0) return 0;
+    return this.write(recipients, this.frame(event, data, eventJson));
+  }
+
   /**
    * Sends a frame already built to the subscribers of `topic`, here and on the
    * other nodes (framework notices, whose event is not the topic's).

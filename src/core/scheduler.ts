@@ -1,4 +1,6 @@
 import type { Clock, TimerHandle } from './clock.js';
+import type { LeaseStore } from './broker.js';
+import { appError } from './errors.js';
 import type { CaromLogger } from './logger.js';
 import type { SenderBinding, TimedSender } from './sender.js';
 
@@ -6,6 +8,8 @@ interface Schedule {
   readonly sender: TimedSender;
   readonly binding: SenderBinding;
   readonly everyMs: number;
+  /** The lease a sender that runs on one node ticks under; undefined on every node. */
+  readonly lease: string | undefined;
   nextAt: number;
   /** The armed timer; `undefined` while none is. */
   timer: TimerHandle;
@@ -23,11 +27,19 @@ export class Scheduler {
   constructor(
     private readonly clock: Clock,
     private readonly logger: CaromLogger,
+    private readonly leases: LeaseStore | undefined,
   ) {}
 
-  /** Registers a timed sender; it starts with `start()`. */
-  add(sender: TimedSender, binding: SenderBinding, everyMs: number): void {
-    this.schedules.push({ sender, binding, everyMs, nextAt: 0, timer: undefined });
+  /**
+   * Registers a timed sender; it starts with `start()`. One that runs on one
+   * node needs the broker's leases, and is refused without them.
+   */
+  add(sender: TimedSender, binding: SenderBinding, everyMs: number, onOneNode: boolean): void {
+    if (onOneNode && this.leases === undefined) {
+      throw appError('CAROM_ERR_NO_LEASE_STORE', sender.constructor.name);
+    }
+    const lease = onOneNode ? `timed:${binding.event}` : undefined;
+    this.schedules.push({ sender, binding, everyMs, lease, nextAt: 0, timer: undefined });
   }
 
   /** Arms every timer. */
@@ -47,6 +59,8 @@ export class Scheduler {
     for (const s of this.schedules) {
       if (s.timer !== undefined) this.clock.clearTimeout(s.timer);
       s.timer = undefined;
+      // Let another node take over at its next tick, not after the lease runs out.
+      if (s.lease !== undefined) this.leases?.release(s.lease);
     }
   }
 
@@ -59,11 +73,22 @@ export class Scheduler {
     s.timer = this.clock.setTimeout(() => void this.tick(s), Math.max(0, s.nextAt - now));
   }
 
+  /**
+   * On every node: when this node has subscribers. On one node: when this node
+   * holds (or now takes, or renews) the lease, whoever subscribed where; the
+   * lease outlives two periods so that a tick late by a period does not lose it.
+   */
+  private async shouldTick(s: Schedule): Promise<boolean> {
+    if (s.lease === undefined) return s.binding.subscriberCount() > 0;
+    const held = await this.leases!.acquire(s.lease, 2 * s.everyMs + 1000);
+    return held && this.running;
+  }
+
   private async tick(s: Schedule): Promise<void> {
     s.timer = undefined;
     if (!this.running) return;
     try {
-      if (s.binding.subscriberCount() > 0) {
+      if (await this.shouldTick(s)) {
         const data = await s.sender.createMessageData();
         if (this.running) s.binding.publish(data);
       }

@@ -48,9 +48,15 @@ export function bindSender(cls: Class, parts: SenderParts): void {
   // Serialized once per sender: every publish splices the same JSON name into its frame.
   const eventJson = JSON.stringify(event);
   const { publisher, sessionOf, index } = parts;
+  const timed = sender instanceof TimedSender;
+  // A timed sender that runs on every node serves that node's subscribers: relaying its
+  // ticks too would give every subscriber one per node.
+  const here = timed && topic.options.onOneNode !== true;
   const binding: SenderBinding = {
     event,
-    publish: (data) => publisher.publish(event, data, eventJson),
+    publish: here
+      ? (data) => publisher.publishHere(event, data, eventJson)
+      : (data) => publisher.publish(event, data, eventJson),
     sendTo: (connection, data) => {
       if (typeof connection === 'string') {
         parts.sendToId(connection, publisher.frame(event, data, eventJson));
@@ -67,8 +73,10 @@ export function bindSender(cls: Class, parts: SenderParts): void {
     if (!topic.options.everyMs) {
       throw appError('CAROM_ERR_TIMED_SENDER_WITHOUT_PERIOD', cls.name, event);
     }
-    parts.scheduler.add(sender, binding, topic.options.everyMs);
+    parts.scheduler.add(sender, binding, topic.options.everyMs, topic.options.onOneNode === true);
   } else if (topic.options.everyMs) {
     throw appError('CAROM_ERR_PERIOD_WITHOUT_TIMED_SENDER', cls.name);
+  } else if (topic.options.onOneNode) {
+    throw appError('CAROM_ERR_ONE_NODE_WITHOUT_TIMED_SENDER', cls.name);
   }
 }

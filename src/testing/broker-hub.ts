@@ -4,6 +4,7 @@ import {
   type BrokerNode,
   type BrokerStats,
   type ConnectionCommand,
+  type LeaseStore,
 } from '../core/broker.js';
 import { UsageError } from '../core/errors.js';
 import { Frame } from '../protocol/frame.js';
@@ -27,6 +28,8 @@ export class BrokerHub {
   /** Presence shared by every node of the hub; a node's entries go when it closes. */
   readonly presence = new LocalPresence();
   private readonly nodes = new Map<string, HubBroker>();
+  /** Who holds each lease. In memory a lease lasts until its node releases it or closes. */
+  private readonly leaseHolders = new Map<string, string>();
   private readonly channels = new Set<string>();
   private inFlight = 0;
   private seq = 0;
@@ -60,6 +63,9 @@ export class BrokerHub {
     if (this.nodes.get(broker.nodeId) !== broker) return;
     this.nodes.delete(broker.nodeId);
     this.presence.dropNode(broker.nodeId);
+    for (const [name, holder] of this.leaseHolders) {
+      if (holder === broker.nodeId) this.leaseHolders.delete(name);
+    }
   }
 
   /** @internal Every node but `from`. */
@@ -72,6 +78,18 @@ export class BrokerHub {
   /** @internal */
   node(nodeId: string): HubBroker | undefined {
     return this.nodes.get(nodeId);
+  }
+
+  /** @internal */
+  lease(name: string, nodeId: string, take: boolean): boolean {
+    const holder = this.leaseHolders.get(name);
+    if (!take) {
+      if (holder === nodeId) this.leaseHolders.delete(name);
+      return false;
+    }
+    if (holder !== undefined && holder !== nodeId) return false;
+    this.leaseHolders.set(name, nodeId);
+    return true;
   }
 
   /** @internal */
@@ -92,6 +110,10 @@ export class BrokerHub {
 
 class HubBroker implements Broker {
   readonly presence: LocalPresence;
+  readonly leases: LeaseStore = {
+    acquire: (name) => Promise.resolve(this.hub.lease(name, this.nodeId, true)),
+    release: (name) => void this.hub.lease(name, this.nodeId, false),
+  };
   private node: BrokerNode | undefined;
   private relayed = 0;
   private received = 0;

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { Sender, Topic, type Broker } from '../../src/index.js';
+import { Carom, Sender, TimedSender, Topic, type Broker } from '../../src/index.js';
 import { createTestApp, type TestApp, type TestAppOptions } from '../../src/testing/index.js';
 import { eventually } from './wait.js';
 
@@ -327,6 +327,115 @@ export function presenceContract(name: string, make: () => Promise<NodeSet>): vo
         void b.app.presence('room.lobby').then((e) => (seen = ids(e)));
         return seen.join() === onB.connection!.id;
       }, 'only node b’s connection is left');
+    });
+  });
+}
+
+@Topic('clock.cluster', { everyMs: 1000, onOneNode: true })
+export class ClusterClock extends TimedSender<{ node: string }> {
+  constructor(private readonly app: Carom) {
+    super();
+  }
+
+  override createMessageData(): { node: string } {
+    return { node: this.app.get(NodeName).name };
+  }
+}
+
+@Topic('clock.node', { everyMs: 1000 })
+export class NodeClock extends TimedSender<{ node: string }> {
+  constructor(private readonly app: Carom) {
+    super();
+  }
+
+  override createMessageData(): { node: string } {
+    return { node: this.app.get(NodeName).name };
+  }
+}
+
+/** Which node an app is, for the clocks' data. */
+export class NodeName {
+  constructor(readonly name: string) {}
+}
+
+/**
+ * The lease part of the contract, for brokers that keep leases
+ * (`broker.leases`): a `TimedSender` declared `onOneNode` ticks on one node at
+ * a time for everyone, and another node takes over when its holder stops; one
+ * that runs on every node serves that node's subscribers only.
+ */
+export function leaseContract(name: string, make: () => Promise<NodeSet>): void {
+  describe(`lease contract: ${name}`, () => {
+    let set: NodeSet;
+    let apps: TestApp[];
+
+    async function node(nodeId: string): Promise<TestApp> {
+      const t = await createTestApp({
+        ...NODE_OPTIONS,
+        senders: [ClusterClock, NodeClock],
+        providers: [{ provide: NodeName, useValue: new NodeName(nodeId) }],
+        broker: set.broker(nodeId),
+      });
+      apps.push(t);
+      return t;
+    }
+
+    beforeEach(async () => {
+      set = await make();
+      apps = [];
+    });
+
+    afterEach(async () => {
+      for (const t of apps) await t.close();
+      await set.close();
+    });
+
+    it('ticks a cluster-wide timed sender on one node, for the subscribers of all', async () => {
+      const a = await node('a');
+      const b = await node('b');
+      const onA = await a.connect();
+      const onB = await b.connect();
+      await onA.subscribe('clock.cluster');
+      await onB.subscribe('clock.cluster');
+      await a.clock.advance(1000);
+      await eventually(() => onB.dataOf('clock.cluster').length === 1, 'node a’s tick reaches b');
+      await b.clock.advance(1000);
+      await a.clock.advance(1000);
+      await eventually(() => onB.dataOf('clock.cluster').length === 2, 'the second tick');
+      await settle(apps);
+      assert.deepEqual(onA.dataOf('clock.cluster'), [{ node: 'a' }, { node: 'a' }]);
+      assert.deepEqual(onB.dataOf('clock.cluster'), [{ node: 'a' }, { node: 'a' }]);
+    });
+
+    it('moves the cluster-wide timed sender to another node when its holder stops', async () => {
+      const a = await node('a');
+      const b = await node('b');
+      const onB = await b.connect();
+      await onB.subscribe('clock.cluster');
+      await a.clock.advance(1000);
+      await eventually(() => onB.dataOf('clock.cluster').length === 1, 'a holds the lease');
+      await a.close();
+      apps.splice(apps.indexOf(a), 1);
+      const tookOver = () => onB.dataOf('clock.cluster').some((d) => d.node === 'b');
+      for (let tick = 0; tick < 10 && !tookOver(); tick++) {
+        await b.clock.advance(1000);
+        await settle(apps);
+      }
+      assert.ok(tookOver(), 'node b takes over within ten of its ticks');
+    });
+
+    it('ticks a timed sender of every node for that node’s subscribers only', async () => {
+      const a = await node('a');
+      const b = await node('b');
+      const onA = await a.connect();
+      const onB = await b.connect();
+      await onA.subscribe('clock.node');
+      await onB.subscribe('clock.node');
+      await a.clock.advance(1000);
+      await b.clock.advance(1000);
+      await settle(apps);
+      assert.deepEqual(onA.dataOf('clock.node'), [{ node: 'a' }]);
+      assert.deepEqual(onB.dataOf('clock.node'), [{ node: 'b' }]);
     });
   });
 }

@@ -10,6 +10,9 @@ import {
   brokerContract,
   NewsSender,
   NODE_OPTIONS,
+  ClusterClock,
+  leaseContract,
+  NodeName,
   presenceContract,
 } from '../support/broker-contract.js';
 
@@ -22,6 +25,14 @@ brokerContract('the in-memory BrokerHub', () => {
 });
 
 presenceContract('the in-memory BrokerHub', () => {
+  const hub = new BrokerHub();
+  return Promise.resolve({
+    broker: (nodeId: string) => hub.broker(nodeId),
+    close: () => hub.settled(),
+  });
+});
+
+leaseContract('the in-memory BrokerHub', () => {
   const hub = new BrokerHub();
   return Promise.resolve({
     broker: (nodeId: string) => hub.broker(nodeId),
@@ -45,7 +56,7 @@ describe('presence on a lone node, and its mistakes', () => {
     }
   });
 
-  it('refuses presence on a broker that keeps none, at start-up', () => {
+  it('refuses presence and leases on a broker that keeps none, at start-up', () => {
     const bare: Broker = {
       nodeId: 'x',
       start: () => Promise.resolve(),
@@ -61,6 +72,17 @@ describe('presence on a lone node, and its mistakes', () => {
       code: 'CAROM_ERR_NO_PRESENCE_STORE',
     });
     assert.doesNotThrow(() => new Carom({ ...NODE_OPTIONS, broker: bare }));
+    // The same for a timed sender that runs on one node: it needs the broker's leases.
+    assert.throws(
+      () =>
+        new Carom({
+          ...NODE_OPTIONS,
+          senders: [ClusterClock],
+          providers: [{ provide: NodeName, useValue: new NodeName('x') }],
+          broker: bare,
+        }),
+      { name: 'ConfigurationError', code: 'CAROM_ERR_NO_LEASE_STORE' },
+    );
   });
 });
 

@@ -68,6 +68,8 @@ const SAMPLES: { readonly [C in AppErrorCode]: Parameters<(typeof CAROM_ERRORS)[
   CAROM_ERR_NO_MESSAGE_DATA: ['LoneSender'],
   CAROM_ERR_FOREIGN_CONNECTION: ['PingSender.sendTo'],
   CAROM_ERR_NOT_AN_APP: ['acceptorOf'],
+  CAROM_ERR_ONE_NODE_WITHOUT_TIMED_SENDER: ['Ticker'],
+  CAROM_ERR_NO_LEASE_STORE: ['Ticker'],
   CAROM_ERR_NO_PRESENCE_STORE: [],
   CAROM_ERR_PRESENCE_NOT_TRACKED: ['lobby'],
   CAROM_ERR_NOT_STARTED: [],

@@ -156,7 +156,8 @@ export type RefusalCounts = Record<HandshakeRefusal | 'invalid' | 'unauthorized'
  * one path and answers each with an HTTP error or a WebSocket. Before any
  * WebSocket exists it checks, in order: the client address, the origin, the
  * connection limits, then `authenticate`, all within `handshakeTimeoutMs`;
- * a refusal is an HTTP status, logged with its reason and the address.
+ * a refusal is an HTTP status (or, from `authenticate`, a 1008 close), logged
+ * with its reason and the address, within the log budget (see `LogBudget`).
  * Upgrades on other paths are left to other listeners (or refused with 404
  * when there are none).
  */

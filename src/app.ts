@@ -133,9 +133,9 @@ export class Carom {
     });
 
     this.container.provide(Carom, this);
-    const senderClasses = o.senders.map((s) => this.container.register(s));
-    const handlerClasses = o.handlers.map((h) => this.container.register(h));
-    const providerClasses = o.providers.map((p) => this.container.register(p));
+    const senderClasses = this.container.registerAll('senders', o.senders);
+    const handlerClasses = this.container.registerAll('handlers', o.handlers);
+    const providerClasses = this.container.registerAll('providers', o.providers);
     const senderParts = {
       container: this.container,
       topics: this.topics,
@@ -401,9 +401,12 @@ export class Carom {
     return [...this.sessions.all].map((s) => s.connection);
   }
 
-  /** The instance the app made of a registered class (a sender, a handler, a provider). */
+  /**
+   * The instance the app made of a registered class (a sender, a handler, a
+   * provider). A class never registered throws `CAROM_ERR_GET_UNREGISTERED`.
+   */
   get<T extends object>(cls: Class<T>): T {
-    return this.container.get(cls);
+    return this.container.lookup(cls);
   }
 
   /** What the app holds now; every figure drops back when connections close. */

@@ -92,10 +92,39 @@ export class Container {
     return cls;
   }
 
+  /**
+   * Registers every item of the option `list` (`handlers`, `senders` or
+   * `providers`), in order, and returns their classes. A class listed twice in
+   * one list is refused: a handler would run twice per envelope, a sender would
+   * be bound twice. A class may be in two lists when it plays both parts (a
+   * sender with `@On` handlers); it is still made once.
+   */
+  registerAll(list: string, items: ReadonlyArray<Class | object>): Class[] {
+    const classes: Class[] = [];
+    for (const item of items) {
+      const cls = this.register(item);
+      if (classes.includes(cls)) throw appError('CAROM_ERR_LISTED_TWICE', cls.name, list);
+      classes.push(cls);
+    }
+    return classes;
+  }
+
   /** Makes `value` what parameters of type `cls` receive. */
   provide(cls: Class, value: object): void {
     this.registered.add(cls);
     this.instances.set(cls, value);
+  }
+
+  /**
+   * What `app.get(cls)` returns: the instance of a registered class. A class
+   * never registered is a mistake, not one to construct on the spot.
+   */
+  lookup<T extends object>(cls: Class<T>): T {
+    if (!this.registered.has(cls) && !this.instances.has(cls)) {
+      const name = typeof cls === 'function' ? cls.name || 'an anonymous class' : String(cls);
+      throw appError('CAROM_ERR_GET_UNREGISTERED', name);
+    }
+    return this.get(cls);
   }
 
   /** The single instance of a registered class, constructed on first use. */

@@ -182,7 +182,9 @@ export const CAROM_ERRORS = {
   },
   CAROM_ERR_SENDER_IN_OTHER_APP: {
     type: configuration,
-    message: (name: string) => `this ${name} instance is already registered with another app`,
+    message: (name: string) =>
+      `this ${name} instance is already registered with another app: an instance serves ` +
+      'one app; pass the class so that each app makes its own',
   },
   CAROM_ERR_TIMED_SENDER_WITHOUT_PERIOD: {
     type: configuration,
@@ -206,6 +208,11 @@ export const CAROM_ERRORS = {
   CAROM_ERR_TWO_INSTANCES: {
     type: configuration,
     message: (name: string) => `two instances of ${name} were registered; pass one`,
+  },
+  CAROM_ERR_LISTED_TWICE: {
+    type: configuration,
+    message: (name: string, list: string) =>
+      `${name} is listed twice in \`${list}\`: the app makes one of each class, so list it once`,
   },
   CAROM_ERR_NOT_A_CLASS: {
     type: configuration,
@@ -305,6 +312,12 @@ export const CAROM_ERRORS = {
   CAROM_ERR_ALREADY_ATTACHED: {
     type: usage,
     message: () => 'this app is already attached to a server',
+  },
+  CAROM_ERR_GET_UNREGISTERED: {
+    type: usage,
+    message: (name: string) =>
+      `app.get(${name}): ${name} is not registered with this app; ` +
+      'pass it in `handlers`, `senders` or `providers`',
   },
   CAROM_ERR_BAD_ARGUMENT: {
     type: usage,

@@ -7,6 +7,7 @@ import type { Frame } from '../protocol/frame.js';
 import { ConnectionCounts } from './admission.js';
 import { pathOf } from './handshake.js';
 import { guardLogger } from '../core/guard.js';
+import { LogBudget, type BudgetLevel, type LogBudgetLimit } from './log-budget.js';
 import { describeError, quote } from './log-text.js';
 import { OriginPolicy } from './origins.js';
 import { PendingHandshake } from './pending-handshake.js';
@@ -15,6 +16,7 @@ import { selectProtocol } from './subprotocol.js';
 import type { Admission, Peer, PeerAcceptor, PeerListener } from '../core/seam.js';
 import type { AllowedOrigins, ClientAddress } from '../core/options.js';
 import type { CaromLogger } from '../core/logger.js';
+import type { Clock } from '../core/clock.js';
 
 /** Options of the `ws` transport. */
 export interface WsTransportOptions {
@@ -36,6 +38,10 @@ export interface WsTransportOptions {
   readonly handshakeTimeoutMs: number;
   /** Where refused handshakes are logged. */
   readonly logger: CaromLogger;
+  /** How many handshake lines are logged per period; default 10 a second. */
+  readonly logBudget?: LogBudgetLimit;
+  /** The clock the log budget reads; default real time. */
+  readonly clock?: Clock;
 }
 
 interface NetSocketLike {
@@ -139,15 +145,19 @@ export function fitCloseReason(reason: string): string {
   return out;
 }
 
-/** Refusals counted by reason; `invalid` is `ws` refusing a malformed handshake (400, 405). */
-export type RefusalCounts = Record<HandshakeRefusal | 'invalid', number>;
+/**
+ * Refusals counted by reason; `invalid` is `ws` refusing a malformed handshake
+ * (400, 405), `unauthorized` is `authenticate` refusing (a 1008 close).
+ */
+export type RefusalCounts = Record<HandshakeRefusal | 'invalid' | 'unauthorized', number>;
 
 /**
  * The WebSocket transport over `ws`. It listens to an HTTP server's upgrades on
  * one path and answers each with an HTTP error or a WebSocket. Before any
  * WebSocket exists it checks, in order: the client address, the origin, the
  * connection limits, then `authenticate`, all within `handshakeTimeoutMs`;
- * a refusal is an HTTP status, logged with its reason and the address.
+ * a refusal is an HTTP status (or, from `authenticate`, a 1008 close), logged
+ * with its reason and the address, within the log budget (see `LogBudget`).
  * Upgrades on other paths are left to other listeners (or refused with 404
  * when there are none).
  */
@@ -163,6 +173,7 @@ export class WsTransport {
     timeout: 0,
     shuttingDown: 0,
     invalid: 0,
+    unauthorized: 0,
   };
   /** Handshakes whose client hung up before they were answered. */
   hungUp = 0;
@@ -170,6 +181,8 @@ export class WsTransport {
   private readonly peers = new Set<WsPeer>();
   private readonly pending = new Set<PendingHandshake>();
   private readonly logger: CaromLogger;
+  /** Handshake lines go through it: a client can cause them at will. */
+  private readonly handshakeLog: LogBudget;
   private readonly counts: ConnectionCounts;
   private readonly origins: OriginPolicy;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -186,6 +199,7 @@ export class WsTransport {
     // Guarded here too, for a transport built without an app: a logger that throws
     // must not stop a refusal.
     this.logger = guardLogger(options.logger);
+    this.handshakeLog = new LogBudget(this.logger, options.logBudget, options.clock);
     this.counts = new ConnectionCounts(options.maxConnections, options.maxConnectionsPerAddress);
     this.origins = new OriginPolicy(options.allowedOrigins);
     this.wss = new WebSocketServer({
@@ -232,6 +246,7 @@ export class WsTransport {
     this.server = undefined;
     this.closed = true;
     for (const handshake of [...this.pending]) handshake.abort('shuttingDown');
+    this.handshakeLog.close();
     for (const peer of this.peers) peer.close(code, reason);
   }
 
@@ -291,7 +306,7 @@ export class WsTransport {
       this.pending.delete(handshake);
       if (why === 'hungUp') {
         this.hungUp++;
-        this.log('debug', `handshake from ${address}: the client hung up`);
+        this.handshakeLog.log('debug', `handshake from ${address}: the client hung up`);
         return;
       }
       const detail =
@@ -333,6 +348,11 @@ export class WsTransport {
       this.wss.handleUpgrade(request, socket, head, (ws) => {
         upgraded = true;
         if (!admission.ok) {
+          this.refusals.unauthorized++;
+          this.handshakeLog.log(
+            'info',
+            `handshake from ${address} refused by authenticate (1008): ${quote(admission.reason)}`,
+          );
           ws.close(CloseCode.POLICY_VIOLATION, fitCloseReason(admission.reason));
           return;
         }
@@ -345,7 +365,10 @@ export class WsTransport {
       // `ws` answered 400 or 405 itself (bad key, version, method, subprotocol
       // header) and releases the socket once the answer is out.
       this.refusals.invalid++;
-      this.log('info', `handshake from ${address} refused: not a valid WebSocket handshake`);
+      this.handshakeLog.log(
+        'info',
+        `handshake from ${address} refused: not a valid WebSocket handshake`,
+      );
     }
   }
 
@@ -377,11 +400,11 @@ export class WsTransport {
     // Capacity refusals are the server working as meant; the others may be attacks or bugs.
     const quiet =
       reason === 'maxConnections' || reason === 'maxConnectionsPerAddress' || reason === 'notFound';
-    this.log(quiet ? 'info' : 'warn', line);
+    this.handshakeLog.log(quiet ? 'info' : 'warn', line);
   }
 
   /** Logs from inside socket events, where a throwing logger would crash the process. */
-  private log(level: 'debug' | 'info' | 'warn' | 'error', line: string): void {
+  private log(level: BudgetLevel, line: string): void {
     this.logger[level](line);
   }
 

@@ -1,7 +1,10 @@
 /**
- * The package as a user gets it: `npm pack`, installed into a fresh project
- * outside the repo, imported as 'carom', 'carom/testing', 'carom/client' and 'carom/transport',
- * type-checked with strict settings (library types included) and run.
+ * The package as a user gets it: what `npm pack` would ship (every entry
+ * point's JS and types, README, LICENSE, CHANGELOG; no tests, no build
+ * leftovers), installed into fresh projects outside the repo, one ES module
+ * and one CommonJS, imported (or required) as 'carom', 'carom/testing',
+ * 'carom/client' and 'carom/transport', type-checked with strict settings
+ * (library types included) and run.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -126,9 +129,97 @@ console.log(
 );
 `;
 
+/**
+ * The same kind of app from a CommonJS project: TypeScript compiles the imports
+ * to require() (module nodenext in a "type": "commonjs" package), and Node
+ * 20.19 and later load carom's ES modules from require().
+ */
+const CJS_CONSUMER = `import { Carom, Handler, On, Payload, Sender, Topic } from 'carom';
+import { createTestApp } from 'carom/testing';
+import { connect } from 'carom/client';
+import { Frame } from 'carom/transport';
+
+@Topic('bell')
+class BellSender extends Sender<{ rung: string }> {}
+
+@On('ring')
+class RingHandler extends Handler<{ who: string }, string> {
+  constructor(private readonly bell: BellSender) {
+    super();
+  }
+
+  async handle(@Payload() data: { who: string }): Promise<string> {
+    await this.bell.send({ rung: data.who });
+    return \`rung by \${data.who}\`;
+  }
+}
+
+async function main(): Promise<void> {
+  const t = await createTestApp({ handlers: [RingHandler], senders: [BellSender] });
+  const client = await t.connect();
+  await client.subscribe('bell');
+  const reply = await client.request<string>('ring', { who: 'Ada' });
+  const bells = client.dataOf<{ rung: string }>('bell');
+  await t.close();
+
+  const app = new Carom({ handlers: [RingHandler], senders: [BellSender], logLevel: 'silent' });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  const viaClient = connect(\`ws://127.0.0.1:\${address.port}/ws\`, { reconnect: false });
+  const clientReply = await viaClient.request('ring', { who: 'Bo' });
+  viaClient.close();
+  await app.close();
+
+  console.log(
+    JSON.stringify({
+      reply: reply.data,
+      bells,
+      clientReply,
+      frame: new Frame('{}').bytes.length,
+      commonjs: typeof module === 'object' && typeof require === 'function',
+    }),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
+`;
+
+/** Plain JavaScript, no compiler: require() of every entry point, and a server that runs. */
+const CJS_PLAIN = `'use strict';
+const carom = require('carom');
+const client = require('carom/client');
+const testing = require('carom/testing');
+const transport = require('carom/transport');
+
+const app = new carom.Carom({ topics: ['news'], logLevel: 'silent' });
+app.listen({ port: 0, host: '127.0.0.1' }).then(async (address) => {
+  const c = client.connect(\`ws://127.0.0.1:\${address.port}/ws\`, { reconnect: false });
+  const subscribed = await c.subscribe(['news']);
+  c.close();
+  await app.close();
+  console.log(
+    JSON.stringify({
+      carom: typeof carom.Carom,
+      client: typeof client.connect,
+      testing: typeof testing.createTestApp,
+      transport: typeof transport.acceptorOf,
+      subscribed,
+    }),
+  );
+});
+`;
+
+/** The files of one entry point of the exports map: its types and every condition's JS. */
+function entryFiles(entry: unknown): string[] {
+  if (typeof entry === 'string') return [entry.replace(/^\.\//, '')];
+  return Object.values(entry as Record<string, string>).map((f) => f.replace(/^\.\//, ''));
+}
+
 describe('the packed package', () => {
   it(
-    'installs into a fresh project, type-checks strictly and runs',
+    'ships what it should, installs into fresh ESM and CommonJS projects, type-checks strictly and runs',
     { timeout: 180_000 },
     async (t) => {
       assert.ok(
@@ -137,8 +228,10 @@ describe('the packed package', () => {
       );
       const packDir = await mkdtemp(join(tmpdir(), 'carom-pack-'));
       const project = await mkdtemp(join(tmpdir(), 'carom-consumer-'));
+      const cjs = await mkdtemp(join(tmpdir(), 'carom-cjs-consumer-'));
       try {
         assert.ok(relative(root, project).startsWith('..'), 'the project must be outside the repo');
+        assert.ok(relative(root, cjs).startsWith('..'), 'the project must be outside the repo');
 
         // Pack.
         const packed = await sh('npm', ['pack', '--json', '--pack-destination', packDir], root);
@@ -147,7 +240,20 @@ describe('the packed package', () => {
           files: Array<{ path: string }>;
         }>;
         const files = info!.files.map((f) => f.path);
+        const ownManifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+          exports: Record<string, unknown>;
+        };
+        const entries = Object.keys(ownManifest.exports);
+        assert.deepEqual(entries, ['.', './client', './testing', './transport', './package.json']);
+        for (const [entry, target] of Object.entries(ownManifest.exports)) {
+          for (const file of entryFiles(target)) {
+            assert.ok(files.includes(file), `${file} (of ${entry}) is not in the tarball`);
+          }
+        }
         for (const needed of [
+          'README.md',
+          'LICENSE',
+          'CHANGELOG.md',
           'package.json',
           'build/src/index.js',
           'build/src/index.d.ts',
@@ -171,7 +277,26 @@ describe('the packed package', () => {
             ),
             `${path} should not be in the tarball`,
           );
+          // Of build/, only the compiled sources and the client bundle ship.
+          assert.ok(
+            !path.startsWith('build/') ||
+              path.startsWith('build/src/') ||
+              path === 'build/client/carom-client.js',
+            `${path} is a build leftover`,
+          );
+          assert.ok(
+            !/\.tsbuildinfo$|(^|\/)\.stamp$|\.test\.[cm]?[jt]s$/.test(path),
+            `${path} ships`,
+          );
         }
+        // Compiled JS whose source is gone (a file deleted from src/, a stale build) would ship too.
+        for (const path of files.filter((f) => /^build\/src\/.*\.js$/.test(f))) {
+          const source = path.replace(/^build\//, '').replace(/\.js$/, '.ts');
+          assert.ok(files.includes(source), `${path} has no source ${source}: a build leftover`);
+        }
+        const license = await readFile(join(root, 'LICENSE'), 'utf8');
+        assert.match(license, /^MIT License/);
+        assert.match(license, /Copyright \(c\) \d{4} the carom authors/);
         const tarball = join(packDir, info!.filename);
 
         // A fresh project that installs it.
@@ -234,9 +359,76 @@ describe('the packed package', () => {
           clientReply: 'greeted Bo on greet',
           viaTransport: { user: 'ada', events: ['carom.welcome', 'ack'], frame: 2 },
         });
+
+        // A CommonJS project, from the same tarball.
+        const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+        assert.ok(
+          (major === 20 && minor >= 19) || (major === 22 && minor >= 12) || major > 22,
+          `Node ${process.versions.node} cannot require() ES modules; carom needs ^20.19.0 || >=22.12.0`,
+        );
+        await writeFile(
+          join(cjs, 'package.json'),
+          JSON.stringify({
+            name: 'carom-cjs-consumer',
+            version: '1.0.0',
+            private: true,
+            type: 'commonjs',
+          }),
+        );
+        try {
+          await sh('npm', [...install, '--offline', tarball], cjs);
+        } catch (err) {
+          t.diagnostic(`npm install --offline failed, retrying with --prefer-offline: ${err}`);
+          await sh('npm', [...install, '--prefer-offline', tarball], cjs);
+        }
+        await mkdir(join(cjs, 'src'));
+        await writeFile(join(cjs, 'src/main.ts'), CJS_CONSUMER);
+        await writeFile(join(cjs, 'plain.js'), CJS_PLAIN);
+        await writeFile(
+          join(cjs, 'tsconfig.json'),
+          JSON.stringify({
+            compilerOptions: {
+              target: 'ES2022',
+              lib: ['ES2022'],
+              module: 'nodenext',
+              moduleResolution: 'nodenext',
+              strict: true,
+              experimentalDecorators: true,
+              emitDecoratorMetadata: true,
+              skipLibCheck: false,
+              types: ['node'],
+              typeRoots: [join(root, 'node_modules/@types')],
+              rootDir: 'src',
+              outDir: 'out',
+            },
+            include: ['src'],
+          }),
+        );
+        await sh(process.execPath, [tsc, '-p', 'tsconfig.json'], cjs);
+        const compiled = await readFile(join(cjs, 'out/main.js'), 'utf8');
+        for (const entry of ['carom', 'carom/testing', 'carom/client', 'carom/transport']) {
+          assert.ok(compiled.includes(`require("${entry}")`), `main.js requires ${entry}`);
+        }
+        const cjsOut = await sh(process.execPath, ['out/main.js'], cjs, 30_000);
+        assert.deepEqual(JSON.parse(cjsOut.stdout.trim().split('\n').at(-1)!), {
+          reply: 'rung by Ada',
+          bells: [{ rung: 'Ada' }],
+          clientReply: 'rung by Bo',
+          frame: 2,
+          commonjs: true,
+        });
+        const plain = await sh(process.execPath, ['plain.js'], cjs, 30_000);
+        assert.deepEqual(JSON.parse(plain.stdout.trim().split('\n').at(-1)!), {
+          carom: 'function',
+          client: 'function',
+          testing: 'function',
+          transport: 'function',
+          subscribed: ['news'],
+        });
       } finally {
         await rm(packDir, { recursive: true, force: true });
         await rm(project, { recursive: true, force: true });
+        await rm(cjs, { recursive: true, force: true });
       }
     },
   );

@@ -55,6 +55,7 @@ const SAMPLES: { readonly [C in AppErrorCode]: Parameters<(typeof CAROM_ERRORS)[
   CAROM_ERR_BAD_PROVIDE: [],
   CAROM_ERR_TWO_VALUES: ['Greeter'],
   CAROM_ERR_TWO_INSTANCES: ['Greeter'],
+  CAROM_ERR_LISTED_TWICE: ['BidHandler', 'handlers'],
   CAROM_ERR_NOT_A_CLASS: [42],
   CAROM_ERR_CIRCULAR_DEPENDENCY: [['Alpha', 'Beta', 'Alpha']],
   CAROM_ERR_NO_PARAMETER_TYPES: ['Plain', 2],
@@ -75,6 +76,7 @@ const SAMPLES: { readonly [C in AppErrorCode]: Parameters<(typeof CAROM_ERRORS)[
   CAROM_ERR_NOT_STARTED: [],
   CAROM_ERR_APP_CLOSED: [],
   CAROM_ERR_ALREADY_ATTACHED: [],
+  CAROM_ERR_GET_UNREGISTERED: ['Stranger'],
   CAROM_ERR_BAD_ARGUMENT: ['close', 'graceMs', '0 or a positive number', -1],
   CAROM_ERR_BAD_CLIENT_ADDRESS: ['number'],
 };
@@ -125,12 +127,14 @@ describe('the error table', () => {
       'CAROM_ERR_NOT_STARTED',
       'CAROM_ERR_APP_CLOSED',
       'CAROM_ERR_NOT_JSON',
+      'CAROM_ERR_GET_UNREGISTERED',
     ]) {
       assert.ok(usage.includes(code), code);
     }
     assert.equal(CAROM_ERRORS.CAROM_ERR_BAD_OPTION.type, ConfigurationError);
     assert.equal(CAROM_ERRORS.CAROM_ERR_NO_PRESENCE_STORE.type, ConfigurationError);
     assert.equal(CAROM_ERRORS.CAROM_ERR_NOT_REGISTERED.type, ConfigurationError);
+    assert.equal(CAROM_ERRORS.CAROM_ERR_LISTED_TWICE.type, ConfigurationError);
   });
 
   it('keeps a cause when one is given', () => {

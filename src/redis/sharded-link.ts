@@ -30,12 +30,13 @@ export class ShardedLink implements RedisLink {
     return this.client.sPublish(channel, message);
   }
 
+  // One SSUBSCRIBE per channel: the channels of one command must share a slot.
   async subscribe(channels: readonly string[], listener: MessageListener): Promise<void> {
-    await this.subscriber.sSubscribe([...channels], listener);
+    await Promise.all(channels.map((c) => this.subscriber.sSubscribe([c], listener)));
   }
 
   async unsubscribe(channels: readonly string[], listener: MessageListener): Promise<void> {
-    await this.subscriber.sUnsubscribe([...channels], listener);
+    await Promise.all(channels.map((c) => this.subscriber.sUnsubscribe([c], listener)));
   }
 
   addMember(key: string, member: string): Promise<unknown> {

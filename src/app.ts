@@ -270,12 +270,15 @@ export class Carom {
     if (this.closing) throw appError('CAROM_ERR_APP_CLOSED');
     if (!this.started) {
       this.started = true;
-      this.brokerStarted = this.broker.start(this.cluster).catch((err: unknown) => {
-        this.logger.error(
-          'the broker failed to start; this node serves its own connections only',
-          err,
-        );
-      });
+      // A broker that throws instead of rejecting is read the same way: ready() rejects
+      // with it, and it is logged here so that an app nobody awaits still says why.
+      this.brokerStarted = Promise.resolve()
+        .then(() => this.broker.start(this.cluster))
+        .catch((err: unknown) => {
+          this.logger.error('the broker failed to start: this node relays nothing', err);
+          throw err;
+        });
+      this.brokerStarted.catch(() => undefined);
       this.scheduler.start();
     }
     return this;
@@ -283,7 +286,8 @@ export class Carom {
 
   /**
    * Resolves once the app has started and its broker relays to the other
-   * nodes (at once for a lone node). `listen` waits for it itself.
+   * nodes (at once for a lone node); rejects when the broker could not start
+   * (a mistake in how it was configured). `listen` waits for it itself.
    */
   ready(): Promise<void> {
     return this.brokerStarted ?? Promise.reject(appError('CAROM_ERR_NOT_STARTED'));

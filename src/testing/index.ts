@@ -13,3 +13,4 @@ export {
 } from './test-client.js';
 export { FakeClock, settle } from './fake-clock.js';
 export { FakeSocket } from './fake-socket.js';
+export { BrokerHub } from './broker-hub.js';

@@ -128,10 +128,9 @@ export class TestApp {
 
 /**
  * Builds an app for a test: the same options as `new Carom`, a fake clock, and
- * a logger that keeps lines in `logs`. Timed senders are started.
+ * a logger that keeps lines in `logs`. Timed senders are started, and the
+ * broker, when one is given, has started.
  */
-// Async on purpose: a mistake in the options is a rejection of the promise callers await.
-// eslint-disable-next-line @typescript-eslint/require-await
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const clock = new FakeClock(options.startTime);
   const captured = options.logger ? undefined : new CapturingLogger();
@@ -141,5 +140,6 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     logger: options.logger ?? captured,
   });
   app.start();
+  await app.ready();
   return new TestApp(app, clock, captured);
 }

@@ -77,6 +77,8 @@ test('the rooms controller: join, member count, leave notice on disconnect', asy
   },
   // "Writing a transport": a transport over a MessageChannel, with its own test.
   transport: { before: '', after: '' },
+  // "One application, many nodes": two apps linked by a BrokerHub; its asserts are its own.
+  hub: { before: "import 'reflect-metadata';\n", after: '' },
 };
 
 /** A program that must fail: proves a failing assertion in a README program fails this test. */

@@ -1,0 +1,154 @@
+import type { Broker, BrokerNode, BrokerStats, ConnectionCommand } from '../core/broker.js';
+import { UsageError } from '../core/errors.js';
+import { Frame } from '../protocol/frame.js';
+
+/**
+ * Several apps in one process, linked as the nodes of one application: what a
+ * Redis broker does between processes, in memory, for tests of code that runs
+ * on many nodes (`app.to(id)`, channels, publishes heard everywhere).
+ *
+ * ```ts
+ * const hub = new BrokerHub();
+ * const a = await createTestApp({ senders, broker: hub.broker('a') });
+ * const b = await createTestApp({ senders, broker: hub.broker('b') });
+ * ```
+ *
+ * Like a real broker it delivers asynchronously (on the microtask queue, in
+ * the order things were sent) and at most once; {@link settled} waits until
+ * nothing is in flight.
+ */
+export class BrokerHub {
+  private readonly nodes = new Map<string, HubBroker>();
+  private readonly channels = new Set<string>();
+  private inFlight = 0;
+  private seq = 0;
+
+  /** A broker for one more node; `nodeId` defaults to `n1`, `n2`, ... */
+  broker(nodeId = `n${++this.seq}`): Broker {
+    if (nodeId === '' || nodeId.includes(':')) {
+      throw new UsageError(`a node id must be non-empty and free of ':', got '${nodeId}'`);
+    }
+    return new HubBroker(nodeId, this);
+  }
+
+  /** Resolves once everything sent through the hub has been delivered. */
+  async settled(): Promise<void> {
+    for (let turn = 0; this.inFlight > 0 && turn < 10_000; turn++) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** @internal */
+  join(broker: HubBroker): readonly string[] {
+    if (this.nodes.has(broker.nodeId)) {
+      throw new UsageError(`node id '${broker.nodeId}' is already taken in this hub`);
+    }
+    this.nodes.set(broker.nodeId, broker);
+    return [...this.channels];
+  }
+
+  /** @internal */
+  leave(broker: HubBroker): void {
+    if (this.nodes.get(broker.nodeId) === broker) this.nodes.delete(broker.nodeId);
+  }
+
+  /** @internal Every node but `from`. */
+  others(from: HubBroker): HubBroker[] {
+    const out: HubBroker[] = [];
+    for (const node of this.nodes.values()) if (node !== from) out.push(node);
+    return out;
+  }
+
+  /** @internal */
+  node(nodeId: string): HubBroker | undefined {
+    return this.nodes.get(nodeId);
+  }
+
+  /** @internal */
+  remember(name: string, exists: boolean): void {
+    if (exists) this.channels.add(name);
+    else this.channels.delete(name);
+  }
+
+  /** @internal Runs `deliver` later, in order with everything else sent. */
+  later(deliver: () => void): void {
+    this.inFlight++;
+    queueMicrotask(() => {
+      this.inFlight--;
+      deliver();
+    });
+  }
+}
+
+class HubBroker implements Broker {
+  private node: BrokerNode | undefined;
+  private relayed = 0;
+  private received = 0;
+  private lost = 0;
+
+  constructor(
+    readonly nodeId: string,
+    private readonly hub: BrokerHub,
+  ) {}
+
+  start(node: BrokerNode): Promise<void> {
+    const channels = this.hub.join(this);
+    this.node = node;
+    for (const name of channels) node.channelCreated(name);
+    return Promise.resolve();
+  }
+
+  publish(event: string, frame: Frame): void {
+    // The text crosses, as it would over a network: each node makes its own Frame.
+    const text = frame.text;
+    for (const other of this.hub.others(this)) {
+      this.relayed++;
+      this.hub.later(() => other.arrive((node) => node.deliver(event, new Frame(text))));
+    }
+  }
+
+  command(connectionId: string, command: ConnectionCommand): void {
+    const at = connectionId.indexOf(':');
+    const target = at > 0 ? this.hub.node(connectionId.slice(0, at)) : undefined;
+    if (target === undefined || target === this) {
+      this.lost++;
+      return;
+    }
+    this.relayed++;
+    this.hub.later(() => target.arrive((node) => node.command(connectionId, command)));
+  }
+
+  channelCreated(name: string): void {
+    this.hub.remember(name, true);
+    this.tell((node) => node.channelCreated(name));
+  }
+
+  channelDeleted(name: string): void {
+    this.hub.remember(name, false);
+    this.tell((node) => node.channelDeleted(name));
+  }
+
+  stats(): BrokerStats {
+    return { relayed: this.relayed, received: this.received, lost: this.lost };
+  }
+
+  close(): Promise<void> {
+    this.hub.leave(this);
+    this.node = undefined;
+    return Promise.resolve();
+  }
+
+  /** Something another node sent arrives here; dropped once this node has closed. */
+  arrive(handle: (node: BrokerNode) => void): void {
+    if (this.node === undefined) return;
+    this.received++;
+    handle(this.node);
+  }
+
+  private tell(handle: (node: BrokerNode) => void): void {
+    for (const other of this.hub.others(this)) {
+      this.relayed++;
+      this.hub.later(() => other.arrive(handle));
+    }
+  }
+}

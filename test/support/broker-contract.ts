@@ -1,0 +1,224 @@
+/**
+ * The broker seam's contract: what every broker must do for the nodes of one
+ * application to behave as one server. `brokerContract` runs it against a way
+ * of starting nodes; the in-memory hub and the Redis broker both pass it.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { Sender, Topic, type Broker } from '../../src/index.js';
+import { createTestApp, type TestApp, type TestAppOptions } from '../../src/testing/index.js';
+import { eventually } from './wait.js';
+
+/** Nodes of one application, started on demand; `close` ends every one of them. */
+export interface NodeSet {
+  /** A broker for one more node. */
+  broker(nodeId: string): Broker;
+  /** Ends whatever the set started beside the apps (servers, connections). */
+  close(): Promise<void>;
+}
+
+@Topic('news')
+export class NewsSender extends Sender<{ n: number }> {}
+
+/** The options every node of the contract's application shares. */
+export const NODE_OPTIONS: TestAppOptions = {
+  senders: [NewsSender],
+  topics: ['room.*'],
+  heartbeatMs: 0,
+  logLevel: 'fatal',
+};
+
+/**
+ * Runs the contract against `make`, which prepares a fresh set of nodes for
+ * each test.
+ */
+export function brokerContract(name: string, make: () => Promise<NodeSet>): void {
+  describe(`broker contract: ${name}`, () => {
+    let set: NodeSet;
+    let apps: TestApp[];
+
+    async function node(nodeId: string, options: TestAppOptions = {}): Promise<TestApp> {
+      const t = await createTestApp({ ...NODE_OPTIONS, ...options, broker: set.broker(nodeId) });
+      apps.push(t);
+      return t;
+    }
+
+    beforeEach(async () => {
+      set = await make();
+      apps = [];
+    });
+
+    afterEach(async () => {
+      for (const t of apps) await t.close();
+      await set.close();
+    });
+
+    it('gives connections ids unique across nodes, each naming its node', async () => {
+      const a = await node('a');
+      const b = await node('b');
+      const ids = [];
+      for (const t of [a, a, b, b]) ids.push((await t.connect()).connection!.id);
+      assert.equal(new Set(ids).size, 4);
+      assert.ok(ids[0]!.startsWith('a:') && ids[2]!.startsWith('b:'), ids.join(' '));
+    });
+
+    it('delivers a publish to the subscribers of every node once each, the publisher included', async () => {
+      const a = await node('a');
+      const b = await node('b');
+      const onA = await a.connect();
+      const onB = await b.connect();
+      const wildB = await b.connect();
+      await onA.subscribe('news');
+      await onB.subscribe('news');
+      await wildB.subscribe('*', 'news');
+      const sent = a.app.get(NewsSender).send({ n: 1 });
+      assert.equal(await sent, 1, "send counts the publishing node's recipients");
+      await eventually(
+        () => onB.dataOf('news').length === 1 && wildB.dataOf('news').length === 1,
+        'the publish reaches node b',
+      );
+      b.app.publish('news', { n: 2 });
+      await eventually(() => onA.dataOf('news').length === 2, 'a publish from b reaches a');
+      await eventually(() => onB.dataOf('news').length === 2, 'and b itself');
+      // Anything still on its way would be a duplicate: let it arrive, then count.
+      await settle(apps);
+      assert.deepEqual(onA.dataOf('news'), [{ n: 1 }, { n: 2 }]);
+      assert.deepEqual(onB.dataOf('news'), [{ n: 1 }, { n: 2 }]);
+      assert.deepEqual(wildB.dataOf('news'), [{ n: 1 }, { n: 2 }]);
+    });
+
+    it('keeps the order of one node’s publishes, for a burst, with nothing lost or doubled', async () => {
+      const a = await node('a');
+      const b = await node('b');
+      const far = await b.connect();
+      await far.subscribe('news', 'room.*');
+      const count = 2000;
+      for (let n = 0; n < count; n++) {
+        if (n % 2 === 0) a.app.publish('news', { n });
+        else a.app.publish(`room.${n % 7}`, { n });
+      }
+      await eventually(
+        () => far.received.filter((e) => e.event !== 'ack').length >= count,
+        `all ${count} publishes reach node b`,
+        15_000,
+      );
+      await settle(apps);
+      const got = far.received.filter((e) => e.event !== 'ack').map((e) => e.data.n as number);
+      assert.equal(got.length, count, 'each once');
+      const news = got.filter((n) => n % 2 === 0);
+      assert.deepEqual(
+        news,
+        [...news].sort((x, y) => x - y),
+        'one topic in publish order',
+      );
+      for (let room = 0; room < 7; room++) {
+        const of = far.received.filter((e) => e.event === `room.${room}`).map((e) => e.data.n);
+        assert.deepEqual(
+          of,
+          [...of].sort((x, y) => x - y),
+          `room.${room} in publish order`,
+        );
+      }
+    });
+
+    it('sends, subscribes, unsubscribes and closes a connection of another node by its id', async () => {
+      const a = await node('a');
+      const b = await node('b');
+      const far = await b.connect();
+      const id = far.connection!.id;
+      a.app.to(id).send('hello', { from: 'a' });
+      await eventually(() => far.dataOf('hello').length === 1, 'a send by id reaches node b');
+      assert.deepEqual(far.dataOf('hello'), [{ from: 'a' }]);
+
+      a.app.to(id).subscribe('room.lobby');
+      await eventually(
+        () => far.connection!.subscriptions.includes('room.lobby'),
+        'a subscribe by id takes effect on node b',
+      );
+      a.app.publish('room.lobby', { n: 1 });
+      await eventually(() => far.dataOf('room.lobby').length === 1, 'and the room reaches it');
+
+      a.app.to(id).unsubscribe('room.lobby');
+      await eventually(
+        () => !far.connection!.subscriptions.includes('room.lobby'),
+        'an unsubscribe by id takes effect',
+      );
+
+      a.app.get(NewsSender).sendTo(id, { n: 7 });
+      await eventually(() => far.dataOf('news').length === 1, 'sendTo by id reaches node b');
+
+      a.app.to(id).close(4001, 'bye');
+      await eventually(() => far.closed, 'a close by id closes it on node b');
+      assert.equal(far.closeCode, 4001);
+    });
+
+    it('shares channels: created on one node, known, announced and deleted on the others', async () => {
+      const a = await node('a');
+      const b = await node('b');
+      const watcher = await b.connect();
+      a.app.channels.create('news.flash');
+      await eventually(() => b.app.channels.has('news.flash'), 'node b knows the channel');
+      await eventually(
+        () => watcher.dataOf('carom.channel.created').length === 1,
+        'node b announces it to its connections',
+      );
+      await watcher.subscribe('news.flash');
+      a.app.publish('news.flash', { n: 1 });
+      await eventually(() => watcher.dataOf('news.flash').length === 1, 'it carries publishes');
+
+      const late = await node('c');
+      await eventually(() => late.app.channels.has('news.flash'), 'a node that starts later');
+
+      a.app.channels.delete('news.flash');
+      await eventually(
+        () => !b.app.channels.has('news.flash') && !late.app.channels.has('news.flash'),
+        'the deletion reaches every node',
+      );
+      await eventually(
+        () => !watcher.connection!.subscriptions.includes('news.flash'),
+        'and unsubscribes its subscribers there',
+      );
+    });
+
+    it('counts what it relays and receives, and a command for no node as lost', async () => {
+      const a = await node('a');
+      const b = await node('b');
+      const far = await b.connect();
+      await far.subscribe('news');
+      a.app.publish('news', { n: 1 });
+      await eventually(() => far.dataOf('news').length === 1, 'the publish arrives');
+      assert.ok(a.app.brokerStats().relayed >= 1);
+      assert.ok(b.app.brokerStats().received >= 1);
+      const before = a.app.brokerStats().lost;
+      a.app.to('nowhere:c1').send('hello', {});
+      await eventually(() => a.app.brokerStats().lost > before, 'the lost command is counted');
+    });
+
+    it('stops relaying to a node that closed, and the others go on', async () => {
+      const a = await node('a');
+      const b = await node('b');
+      const c = await node('c');
+      const onC = await c.connect();
+      await onC.subscribe('news');
+      const onB = await b.connect();
+      await onB.subscribe('news');
+      await b.close();
+      apps.splice(apps.indexOf(b), 1);
+      a.app.publish('news', { n: 1 });
+      await eventually(() => onC.dataOf('news').length === 1, 'node c still hears node a');
+      assert.equal(onB.dataOf('news').length, 0);
+    });
+  });
+}
+
+/** Lets whatever is still on its way arrive: a few polls of every app's broker counters. */
+async function settle(apps: readonly TestApp[]): Promise<void> {
+  let last = -1;
+  for (let round = 0; round < 50; round++) {
+    await new Promise<void>((resolve) => setTimeout(resolve, 10));
+    let received = 0;
+    for (const t of apps) received += t.app.brokerStats().received;
+    if (received === last) return;
+    last = received;
+  }
+}

@@ -14,8 +14,8 @@ const RETRY_MS = 1000;
 /** What the Redis broker has relayed, received, lost and dropped. */
 export interface RedisBrokerStats extends BrokerStats {
   /**
-   * Commands that reached no open connection: the connection had closed on its
-   * node, or no node with that id listens any more.
+   * Commands that reached their node after the connection had closed there.
+   * (A command for a node that no longer listens counts as `lost`.)
    */
   readonly missed: number;
   /** Messages on the prefix's channels that carom did not write; dropped. */
@@ -56,9 +56,9 @@ export class RedisBroker implements Broker {
     this.outage.relayed();
   };
   private readonly onCommandRelayed = (listeners: unknown): void => {
-    this.onRelayed();
-    // PUBLISH answers how many connections heard it: none means the node is gone.
-    if (listeners === 0) this.missedCount++;
+    // PUBLISH answers how many connections heard it: none means no node has that id now.
+    if (listeners === 0) this.outage.lost++;
+    else this.onRelayed();
   };
   private readonly onFailed = (error: unknown): void => this.outage.failed(error);
 

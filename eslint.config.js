@@ -87,6 +87,11 @@ export default tseslint.config(
     ['protocol', 'core', 'transport'],
     'a transport imports only src/protocol and src/core (never app.ts, src/testing, src/client)',
   ),
+  layer(
+    'src/redis/**/*.ts',
+    ['protocol', 'core', 'redis'],
+    'carom/redis imports only src/protocol and src/core (the main entry never loads it or its client)',
+  ),
   {
     // `carom/transport`'s entry types `acceptorOf(app: Carom)`: app.ts as a type, never a value.
     files: ['src/transport/index.ts'],

@@ -35,6 +35,12 @@ export interface BrokerNode {
    * pub/sub) keys it on this.
    */
   topicOf(event: string): string | undefined;
+  /**
+   * Every topic declared on this node now: exact names, channels included, and
+   * family patterns (`room.*`), the values {@link topicOf} returns. A broker
+   * that subscribes per topic reads it at start.
+   */
+  topics(): string[];
 }
 
 /** One connection present on a topic: who it is, and where. */

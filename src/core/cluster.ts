@@ -62,6 +62,10 @@ export class ClusterNode implements BrokerNode {
     return this.parts.topics.topicOf(event);
   }
 
+  topics(): string[] {
+    return this.parts.topics.declared();
+  }
+
   /**
    * Carries out a command for a connection wherever it is. On this node a
    * mistake (a malformed or undeclared name) throws a `UsageError` to the

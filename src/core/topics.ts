@@ -75,6 +75,13 @@ export class Topics {
     return search.found === undefined ? undefined : `${search.found}*`;
   }
 
+  /** Declared exact names and family patterns (`room.*`): every value {@link topicOf} can return. */
+  declared(): string[] {
+    const all = [...this.owners.keys()];
+    for (const prefix of this.families) all.push(`${prefix}*`);
+    return all;
+  }
+
   /** Declared exact names, in the order they were declared. */
   names(): string[] {
     return [...this.owners.keys()];

@@ -1,0 +1,326 @@
+import type { Broker, BrokerNode, BrokerStats, ConnectionCommand } from '../core/broker.js';
+import type { CaromLogger } from '../core/logger.js';
+import { Frame } from '../protocol/frame.js';
+import { reconnectDelay } from './backoff.js';
+import type { MessageListener, RedisLink } from './link.js';
+import { decodeMessage, encodeMessage, Kind, type Message } from './message.js';
+import { RedisNames } from './names.js';
+import type { ResolvedRedisOptions } from './options.js';
+import { Outage } from './outage.js';
+
+/** How often subscriptions the server refused (it was down) are tried again. */
+const RETRY_MS = 1000;
+
+/** What the Redis broker has relayed, received, lost and dropped. */
+export interface RedisBrokerStats extends BrokerStats {
+  /**
+   * Commands that reached their node after the connection had closed there.
+   * (A command for a node that no longer listens counts as `lost`.)
+   */
+  readonly missed: number;
+  /** Messages on the prefix's channels that carom did not write; dropped. */
+  readonly malformed: number;
+}
+
+/**
+ * A {@link Broker} over Redis pub/sub. Without a cluster, every node
+ * publishes on one channel (`<prefix>:bus`), which keeps all of one node's
+ * publishes and channel changes in one order for every other node; on a
+ * Redis Cluster, each topic has its own sharded channel, so traffic spreads
+ * over the shards and is ordered per topic. Commands for a connection go to
+ * its node's own channel. Channels are also kept in a set, read by a node
+ * when it starts.
+ *
+ * Delivery across nodes is at most once: a relay Redis cannot take is
+ * counted in `lost`, never queued, and never blocks or throws into the caller.
+ */
+export class RedisBroker implements Broker {
+  readonly nodeId: string;
+  private node: BrokerNode | undefined;
+  private readonly names: RedisNames;
+  private readonly outage: Outage;
+  private relayedCount = 0;
+  private receivedCount = 0;
+  private missedCount = 0;
+  private malformedCount = 0;
+  /** Channels subscribed to, or to subscribe to once the server takes it. */
+  private readonly wanted = new Set<string>();
+  private readonly pending = new Set<string>();
+  private retry: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+
+  // Bound once: a publish hands these to its promise, with no closure per message.
+  private readonly onMessage: MessageListener = (message) => this.receive(message);
+  private readonly onRelayed = (): void => {
+    this.relayedCount++;
+    this.outage.relayed();
+  };
+  private readonly onCommandRelayed = (listeners: unknown): void => {
+    // PUBLISH answers how many connections heard it: none means no node has that id now.
+    if (listeners === 0) this.outage.lost++;
+    else this.onRelayed();
+  };
+  private readonly onFailed = (error: unknown): void => this.outage.failed(error);
+
+  constructor(
+    private readonly link: RedisLink,
+    private readonly options: ResolvedRedisOptions,
+    private readonly logger: CaromLogger,
+  ) {
+    this.nodeId = options.nodeId;
+    this.names = new RedisNames(options.prefix);
+    this.outage = new Outage(logger);
+  }
+
+  /**
+   * Connects and subscribes, then adopts the channels other nodes made.
+   * Resolves when that is done, or after `startTimeoutMs` with Redis still
+   * unreachable: the node then serves its own connections, logs it, and joins
+   * the others by itself once the server answers.
+   */
+  async start(node: BrokerNode): Promise<void> {
+    this.node = node;
+    this.link.onReconnect(() => void this.resync());
+    this.want(this.link.sharded ? this.names.control : this.names.bus);
+    this.want(this.names.node(this.nodeId));
+    if (this.link.sharded) {
+      this.want(this.names.undeclared);
+      for (const topic of node.topics()) this.want(this.names.topic(topic));
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(resolve, this.options.startTimeoutMs, false);
+    });
+    const joined = await Promise.race([this.join().then(() => true), late]);
+    clearTimeout(timer);
+    if (!joined && !this.closed) {
+      this.logger.warn(
+        `carom/redis: Redis did not answer within ${this.options.startTimeoutMs} ms; node ${this.nodeId} serves its own connections and joins the others once it does`,
+      );
+    }
+  }
+
+  publish(event: string, frame: Frame): void {
+    const channel = this.link.sharded ? this.topicChannel(event) : this.names.bus;
+    this.relay(channel, encodeMessage(Kind.PUBLISH, this.nodeId, event, frame.text));
+  }
+
+  command(connectionId: string, command: ConnectionCommand): void {
+    const end = connectionId.indexOf(':');
+    const target = end > 0 ? connectionId.slice(0, end) : '';
+    // Not an id of this application's nodes, or one of this node's own that has closed.
+    if (target === '' || target === this.nodeId) {
+      this.outage.lost++;
+      return;
+    }
+    const [kind, body] = commandParts(command);
+    const message = encodeMessage(kind, this.nodeId, connectionId, body);
+    this.send(this.names.node(target), message, this.onCommandRelayed);
+  }
+
+  channelCreated(name: string): void {
+    this.store(this.link.addMember(this.names.channels, name));
+    this.relay(this.controlChannel(), encodeMessage(Kind.CHANNEL_CREATED, this.nodeId, name, ''));
+    if (this.link.sharded) this.want(this.names.topic(name));
+  }
+
+  channelDeleted(name: string): void {
+    this.store(this.link.removeMember(this.names.channels, name));
+    this.relay(this.controlChannel(), encodeMessage(Kind.CHANNEL_DELETED, this.nodeId, name, ''));
+    if (this.link.sharded) this.unwant(this.names.topic(name));
+  }
+
+  stats(): RedisBrokerStats {
+    return {
+      relayed: this.relayedCount,
+      received: this.receivedCount,
+      lost: this.outage.lost,
+      missed: this.missedCount,
+      malformed: this.malformedCount,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.outage.stop();
+    clearTimeout(this.retry);
+    await this.link.close();
+  }
+
+  /** Connects, retrying a cluster that refuses at first, then subscribes and adopts channels. */
+  private async join(): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      try {
+        await this.link.connect();
+        break;
+      } catch (err) {
+        if (attempt === 0)
+          this.logger.warn('carom/redis: cannot connect to Redis yet; retrying', err);
+        await sleep(reconnectDelay(attempt));
+      }
+    }
+    await this.resync();
+  }
+
+  /** After a (re)connection: subscriptions the server refused meanwhile, and channels made meanwhile. */
+  private async resync(): Promise<void> {
+    if (this.closed) return;
+    await this.subscribePending();
+    await this.adoptChannels();
+  }
+
+  private async adoptChannels(): Promise<void> {
+    let names: string[];
+    try {
+      names = await this.link.members(this.names.channels);
+    } catch {
+      return; // Unreachable again: the next reconnection reads them.
+    }
+    for (const name of names) this.adopt(name);
+  }
+
+  private adopt(name: string): void {
+    try {
+      this.node!.channelCreated(name);
+    } catch (err) {
+      this.logger.error(`carom/redis: adopting channel '${name}' failed`, err);
+    }
+    if (this.link.sharded) this.want(this.names.topic(name));
+  }
+
+  private want(channel: string): void {
+    if (this.wanted.has(channel)) return;
+    this.wanted.add(channel);
+    this.pending.add(channel);
+    if (this.node !== undefined) void this.subscribePending();
+  }
+
+  private unwant(channel: string): void {
+    if (!this.wanted.delete(channel)) return;
+    if (this.pending.delete(channel)) return;
+    this.link.unsubscribe([channel], this.onMessage).then(undefined, this.onFailed);
+  }
+
+  private async subscribePending(): Promise<void> {
+    if (this.pending.size === 0 || this.closed) return;
+    const channels = [...this.pending];
+    this.pending.clear();
+    try {
+      await this.link.subscribe(channels, this.onMessage);
+    } catch {
+      for (const c of channels) if (this.wanted.has(c)) this.pending.add(c);
+      this.retry ??= setTimeout(() => {
+        this.retry = undefined;
+        void this.subscribePending();
+      }, RETRY_MS);
+      this.retry.unref();
+    }
+  }
+
+  private relay(channel: string, message: string): void {
+    this.send(channel, message, this.onRelayed);
+  }
+
+  private send(channel: string, message: string, done: (reply: unknown) => void): void {
+    let reply: Promise<unknown>;
+    try {
+      reply = this.link.publish(channel, message);
+    } catch (err) {
+      this.onFailed(err);
+      return;
+    }
+    reply.then(done, this.onFailed);
+  }
+
+  private store(write: Promise<unknown>): void {
+    write.then(undefined, this.onFailed);
+  }
+
+  private controlChannel(): string {
+    return this.link.sharded ? this.names.control : this.names.bus;
+  }
+
+  private topicChannel(event: string): string {
+    const topic = this.node?.topicOf(event);
+    return topic === undefined ? this.names.undeclared : this.names.topic(topic);
+  }
+
+  private receive(text: string): void {
+    const message = decodeMessage(text);
+    if (message === undefined) {
+      this.malformedCount++;
+      return;
+    }
+    // A node hears its own publishes on the shared channel: its subscribers had them already.
+    if (message.origin === this.nodeId || this.node === undefined) return;
+    this.receivedCount++;
+    try {
+      this.carryOut(this.node, message);
+    } catch (err) {
+      // Never into the client's event emitter, where it would end the process.
+      this.logger.error(
+        `carom/redis: a ${message.kind} message from ${message.origin} failed`,
+        err,
+      );
+    }
+  }
+
+  private carryOut(node: BrokerNode, message: Message): void {
+    switch (message.kind) {
+      case Kind.PUBLISH:
+        node.deliver(message.subject, new Frame(message.body));
+        return;
+      case Kind.CHANNEL_CREATED:
+        this.adopt(message.subject);
+        return;
+      case Kind.CHANNEL_DELETED:
+        node.channelDeleted(message.subject);
+        if (this.link.sharded) this.unwant(this.names.topic(message.subject));
+        return;
+      default: {
+        const command = commandOf(message);
+        if (command === undefined) this.malformedCount++;
+        else if (!node.command(message.subject, command)) this.missedCount++;
+      }
+    }
+  }
+}
+
+function commandParts(command: ConnectionCommand): [Kind, string] {
+  switch (command.kind) {
+    case 'send':
+      return [Kind.SEND, command.frame];
+    case 'subscribe':
+      return [Kind.SUBSCRIBE, JSON.stringify(command.names)];
+    case 'unsubscribe':
+      return [Kind.UNSUBSCRIBE, JSON.stringify(command.names)];
+    case 'close':
+      return [Kind.CLOSE, JSON.stringify([command.code, command.reason])];
+  }
+}
+
+/** The command a message carries, or `undefined` when its body is not what carom writes. */
+function commandOf(message: Message): ConnectionCommand | undefined {
+  if (message.kind === Kind.SEND) return { kind: 'send', frame: message.body };
+  let body: unknown;
+  try {
+    body = JSON.parse(message.body);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(body)) return undefined;
+  if (message.kind === Kind.CLOSE) {
+    const [code, reason] = body as unknown[];
+    if (typeof code !== 'number' || typeof reason !== 'string') return undefined;
+    return { kind: 'close', code, reason };
+  }
+  if (!body.every((n) => typeof n === 'string')) return undefined;
+  const names = body;
+  return message.kind === Kind.SUBSCRIBE
+    ? { kind: 'subscribe', names }
+    : { kind: 'unsubscribe', names };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,57 @@
+/**
+ * What one node tells the others over Redis, as one string: a kind letter, the
+ * origin node's id, a subject (an event, a connection id or a channel name)
+ * with its length, and a body carried as it is. A relayed frame is the body:
+ * the publishing node's text goes through untouched, never parsed on the way.
+ *
+ * `P<origin> <length> <event><frame text>`
+ */
+export const Kind = {
+  PUBLISH: 'P',
+  SEND: 's',
+  SUBSCRIBE: '+',
+  UNSUBSCRIBE: '-',
+  CLOSE: 'x',
+  CHANNEL_CREATED: 'C',
+  CHANNEL_DELETED: 'D',
+} as const;
+
+/** One of the {@link Kind} letters. */
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+const KINDS: ReadonlySet<string> = new Set(Object.values(Kind));
+
+/** A message as read back: `undefined` fields never occur, a malformed message is `undefined` as a whole. */
+export interface Message {
+  readonly kind: Kind;
+  readonly origin: string;
+  readonly subject: string;
+  readonly body: string;
+}
+
+/** One message's text. `origin` never holds a space (node ids are checked when the broker is made). */
+export function encodeMessage(kind: Kind, origin: string, subject: string, body: string): string {
+  return `${kind}${origin} ${subject.length} ${subject}${body}`;
+}
+
+/**
+ * Reads a message another node sent, or `undefined` when it is not one (another
+ * program writing to the prefix's channels): it is then dropped and counted.
+ */
+export function decodeMessage(text: string): Message | undefined {
+  const kind = text.charAt(0);
+  if (!KINDS.has(kind)) return undefined;
+  const originEnd = text.indexOf(' ', 1);
+  if (originEnd < 2) return undefined;
+  const lengthEnd = text.indexOf(' ', originEnd + 1);
+  if (lengthEnd < 0 || lengthEnd - originEnd > 11) return undefined;
+  const length = Number(text.slice(originEnd + 1, lengthEnd));
+  const subjectEnd = lengthEnd + 1 + length;
+  if (!Number.isInteger(length) || length < 0 || subjectEnd > text.length) return undefined;
+  return {
+    kind: kind as Kind,
+    origin: text.slice(1, originEnd),
+    subject: text.slice(lengthEnd + 1, subjectEnd),
+    body: text.slice(subjectEnd),
+  };
+}

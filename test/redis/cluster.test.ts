@@ -1,0 +1,74 @@
+/**
+ * carom/redis on a Redis Cluster of three masters: two nodes over sharded
+ * pub/sub (one channel per topic), publishes cross nodes once each and in
+ * order, whichever shard owns the topic.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { terminateAll } from '../integration/helpers.js';
+import { RedisCluster } from '../support/redis-server.js';
+import { connectTo, NodeProcess, subscribe } from '../support/redis-nodes.js';
+import { eventually } from '../support/wait.js';
+
+const BURST = 1000;
+
+describe('carom/redis on a Redis Cluster (sharded pub/sub)', () => {
+  let cluster: RedisCluster;
+  let a: NodeProcess;
+  let b: NodeProcess;
+
+  before(async () => {
+    cluster = await RedisCluster.start();
+    const prefix = `t${randomBytes(4).toString('hex')}`;
+    [a, b] = await Promise.all([
+      NodeProcess.start({ rootNodes: cluster.rootNodes, nodeId: 'alpha', prefix }),
+      NodeProcess.start({ rootNodes: cluster.rootNodes, nodeId: 'beta', prefix }),
+    ]);
+  });
+
+  after(async () => {
+    terminateAll();
+    await Promise.all([a?.end(), b?.end()]);
+    await cluster?.end();
+  });
+
+  it('delivers publishes of every topic across nodes, once each and in order per topic', async () => {
+    const here = await connectTo(a);
+    const there = await connectTo(b);
+    const topics = ['news', 'burst', 'room.1', 'ticks'];
+    await subscribe(here.client, ...topics);
+    await subscribe(there.client, ...topics);
+    await a.request('send', { data: { n: 0 } });
+    for (const event of ['burst', 'room.1', 'ticks'])
+      await a.request('burst', { event, count: BURST });
+    for (const c of [here, there]) {
+      await eventually(() => c.client.messages.length >= 1 + 3 * BURST, 'every publish', 20_000);
+    }
+    for (const event of topics) await a.request('publish', { event, data: { n: -1 } });
+    for (const c of [here, there]) {
+      await eventually(() => c.client.dataOf('ticks').some((d) => d.n === -1), 'the markers');
+      for (const event of topics) {
+        const count = event === 'news' ? 1 : BURST;
+        await eventually(() => c.client.dataOf(event).some((d) => d.n === -1), `${event} marker`);
+        const ns = c.client.dataOf(event).map((d: { n: number }) => d.n);
+        assert.deepEqual(ns, [...Array.from({ length: count }, (_, n) => n), -1], event);
+      }
+    }
+    const stats = await b.request('stats');
+    assert.equal(stats.received, 1 + 3 * BURST + 4);
+  });
+
+  it('shares a channel made at run time over its own sharded channel', async () => {
+    const there = await connectTo(b);
+    await a.request('createChannel', { name: 'lobby' });
+    await there.client.next((e) => e.event === 'carom.channel.created');
+    await subscribe(there.client, 'lobby');
+    // b subscribes to the channel's shard when it hears of it: publish until it crosses.
+    for (let i = 0; i < 100 && there.client.dataOf('lobby').length === 0; i++) {
+      await a.request('publish', { event: 'lobby', data: { i } });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(there.client.dataOf('lobby').length > 0);
+  });
+});

@@ -1,0 +1,30 @@
+/**
+ * The broker contract (test/support/broker-contract.ts) against the Redis
+ * broker: apps of one process, each with its own `redisBroker`, over one real
+ * redis-server; each test gets a fresh prefix, so no test hears another's.
+ */
+import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
+import { createLogger } from '../../src/index.js';
+import { redisBroker } from '../../src/redis/index.js';
+import { brokerContract } from '../support/broker-contract.js';
+import { RedisServer } from '../support/redis-server.js';
+
+let redis: RedisServer;
+
+before(async () => {
+  redis = await RedisServer.start();
+});
+
+after(async () => {
+  await redis?.end();
+});
+
+brokerContract('redisBroker on one redis-server', () => {
+  const prefix = `c${randomBytes(4).toString('hex')}`;
+  return Promise.resolve({
+    broker: (nodeId: string) =>
+      redisBroker({ url: redis.url, nodeId, prefix, logger: createLogger('fatal') }),
+    close: () => Promise.resolve(),
+  });
+});

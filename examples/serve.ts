@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serveClientModule, type Carom } from '../src/index.js';
+import { serveClientModule, type Broker, type Carom } from '../src/index.js';
 
 /** An example's server, running. */
 export interface RunningExample {
@@ -10,6 +10,12 @@ export interface RunningExample {
   readonly port: number;
   /** Stops the example; `graceMs` drains its connections first (see `app.close`). */
   close(graceMs?: number): Promise<void>;
+}
+
+/** How an example that can run as several nodes is started. */
+export interface ExampleOptions {
+  /** The nodes' broker (`REDIS_URL` gives a Redis one); default a lone node. */
+  readonly broker?: Broker;
 }
 
 /** Where and how an example listens. */
@@ -92,6 +98,8 @@ export async function serveExample(
       resolve();
     });
   });
+  // Relaying to the other nodes before the example says it is up (at once for a lone node).
+  await app.ready();
   return {
     app,
     server,

@@ -5,7 +5,8 @@
  *   the room's members (the joiner included); the members already there get
  *   a `joined` notice. A connection may be in several rooms at once, under one
  *   name: the name is claimed by its first `join` (unique across the server,
- *   compared without case) and released when the connection closes.
+ *   and across every node on a shared broker, compared without case; see
+ *   names.ts) and released when the connection closes.
  * - A room is the topic `room.NAME`, declared as a family with
  *   `topics: ['room.*']`. Joining subscribes the connection from server code
  *   (`connection.subscribe`); clients may not subscribe to anything themselves
@@ -18,8 +19,15 @@
  * - `whisper {to, text}` goes to one user by name, wherever they are: the
  *   target need not share a room with the sender (names are unique across the
  *   server). Only the target receives the `whisper` event; the sender gets the
- *   ack. Whispers are sent with `connection.send`, and `whisper` is declared by
+ *   ack. Whispers are sent with `app.to(id).send`, and `whisper` is declared by
  *   nobody, so no client can subscribe to other people's whispers.
+ * - On several nodes (a `broker` shared by several processes) they are one
+ *   chat, and the chat asks only the broker seam: a room's messages cross
+ *   nodes as publishes; members are listed from presence on the room's topic
+ *   (`app.presence`), each entry's `user` carrying the member's name; a name
+ *   is found for a whisper by presence on the topic `name.<name>` that its
+ *   holder is subscribed to, and reached with `app.to(id)` on whatever node
+ *   holds it; names are claimed through the broker's leases.
  * - Refusals come back as `error` envelopes: a bad payload (empty or too long
  *   message, bad name or room) is `VALIDATION_FAILED` with the DTO's messages;
  *   the rest are `ClientError`s (`HANDLER_ERROR`) with a stable `details.reason`:
@@ -30,14 +38,18 @@ import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 import {
   Carom,
   ClientError,
+  ConfigurationError,
   Injectable,
+  LocalBroker,
   On,
   OnDisconnect,
+  type Broker,
   type CaromOptions,
   type Connection,
   type Context,
 } from '../../src/index.js';
 import { exampleOrigins } from '../origins.js';
+import { ChatNames } from './names.js';
 
 /** A user name: 1 to 24 letters, digits, `_` or `-` (any script). */
 export const NAME_PATTERN = /^[\p{L}\p{N}_-]{1,24}$/u;
@@ -47,9 +59,28 @@ export const ROOM_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 export const MAX_TEXT = 500;
 /** The topic of a room. */
 export const roomTopic = (room: string): string => `room.${room}`;
+/**
+ * The topic only the holder of a name is subscribed to, so that presence on it
+ * says which connection, on which node, has the name. Nothing is published on it.
+ */
+export const nameTopic = (name: string): string => `name.${name.toLowerCase()}`;
 
 const ROOM_PREFIX = 'room.';
-const NAME_KEY = 'chat.name';
+
+/**
+ * A chat connection's user: a guest at the handshake, given its name by its
+ * first `join`, before it is subscribed to any room, so every presence entry
+ * of a room carries the name (entries are written when a connection joins a
+ * topic). The name never changes afterwards.
+ */
+export interface ChatUser {
+  name: string | undefined;
+}
+
+function nameIn(user: unknown): string | undefined {
+  const name = (user as Partial<ChatUser> | null | undefined)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
 
 /** Trims strings (a message of blanks is empty); leaves other values for the validators to refuse. */
 const Trimmed = (): PropertyDecorator =>
@@ -133,27 +164,30 @@ function byName(a: string, b: string): number {
 /** The chat: names, rooms, messages and whispers. */
 @Injectable()
 export class ChatRooms {
-  /** Claimed names, lowercased, to the connection that holds each. */
-  private readonly names = new Map<string, Connection>();
-
-  constructor(private readonly app: Carom) {}
+  constructor(
+    private readonly app: Carom,
+    private readonly names: ChatNames,
+  ) {}
 
   /** The name a connection chose, if it joined a room yet. */
   static nameOf(connection: Connection): string | undefined {
-    return connection.state.get(NAME_KEY) as string | undefined;
+    return nameIn(connection.user);
   }
 
   @On('join')
-  join(msg: JoinRoom, ctx: Context): Joined {
+  async join(msg: JoinRoom, ctx: Context): Promise<Joined> {
     const { connection } = ctx;
-    const name = this.claim(connection, msg.name);
+    const name = await this.claim(connection, msg.name);
     const topic = roomTopic(msg.room);
     if (!connection.subscriptions.includes(topic)) {
       // Tell the members already there first, so the joiner gets the list, not a notice.
       this.app.publish(topic, { type: 'joined', room: msg.room, name } satisfies RoomEvent);
       connection.subscribe(topic);
     }
-    return { room: msg.room, name, members: this.members(msg.room) };
+    const members = await this.members(msg.room);
+    // A store across nodes may answer before it has the joiner's own entry.
+    if (!members.includes(name)) members.push(name);
+    return { room: msg.room, name, members: members.sort(byName) };
   }
 
   @On('leave')
@@ -183,35 +217,47 @@ export class ChatRooms {
   }
 
   @On('whisper')
-  whisper(msg: Whisper, ctx: Context): { to: string } {
+  async whisper(msg: Whisper, ctx: Context): Promise<{ to: string }> {
     const from = ChatRooms.nameOf(ctx.connection);
     if (from === undefined) {
       throw refuse('NOT_JOINED', 'join a room (and pick a name) before you whisper');
     }
-    const target = this.names.get(msg.to.toLowerCase());
-    if (!target || !target.open) {
+    const [target] = await this.app.presence(nameTopic(msg.to));
+    if (target === undefined) {
       throw refuse('UNKNOWN_USER', `nobody called "${msg.to}" is here`, { to: msg.to });
     }
-    if (target === ctx.connection) {
+    if (target.connectionId === ctx.connection.id) {
       throw refuse('SELF_WHISPER', 'you cannot whisper to yourself');
     }
-    const to = ChatRooms.nameOf(target)!;
-    target.send('whisper', { from, to, text: msg.text } satisfies WhisperEvent);
+    const to = nameIn(target.user) ?? msg.to;
+    // Wherever the target is held; like every relay across nodes, at most once.
+    this.app
+      .to(target.connectionId)
+      .send('whisper', { from, to, text: msg.text } satisfies WhisperEvent);
     return { to };
   }
 
-  /** Every room with at least one member, for the page's lobby. */
+  /**
+   * The rooms with at least one member, for the page's lobby, with their
+   * members counted on every node. The rooms are those this node has a member
+   * in: presence answers for a topic it is asked about, and cannot list
+   * topics, so a room whose members are all on other nodes is not listed here
+   * (it can still be joined by name, and is the same room).
+   */
   @On('rooms')
-  rooms(): { rooms: Array<{ room: string; members: number }> } {
-    const counts = new Map<string, number>();
+  async rooms(): Promise<{ rooms: Array<{ room: string; members: number }> }> {
+    const here = new Set<string>();
     for (const connection of this.app.openConnections) {
       for (const topic of connection.subscriptions) {
-        if (!topic.startsWith(ROOM_PREFIX)) continue;
-        const room = topic.slice(ROOM_PREFIX.length);
-        counts.set(room, (counts.get(room) ?? 0) + 1);
+        if (topic.startsWith(ROOM_PREFIX)) here.add(topic.slice(ROOM_PREFIX.length));
       }
     }
-    const rooms = [...counts].map(([room, members]) => ({ room, members }));
+    const rooms = await Promise.all(
+      [...here].map(async (room) => ({
+        room,
+        members: (await this.app.presence(roomTopic(room))).length,
+      })),
+    );
     return { rooms: rooms.sort((a, b) => b.members - a.members || byName(a.room, b.room)) };
   }
 
@@ -220,7 +266,7 @@ export class ChatRooms {
   gone(connection: Connection): void {
     const name = ChatRooms.nameOf(connection);
     if (name === undefined) return;
-    if (this.names.get(name.toLowerCase()) === connection) this.names.delete(name.toLowerCase());
+    this.names.release(name, connection);
     for (const topic of connection.subscriptions) {
       if (!topic.startsWith(ROOM_PREFIX)) continue;
       const room = topic.slice(ROOM_PREFIX.length);
@@ -233,17 +279,17 @@ export class ChatRooms {
     }
   }
 
-  /** The members of a room, by name, sorted. */
-  members(room: string): string[] {
-    return this.app
-      .subscribers(roomTopic(room))
-      .map((c) => ChatRooms.nameOf(c))
+  /** The members of a room on every node, by name, sorted. */
+  async members(room: string): Promise<string[]> {
+    const entries = await this.app.presence(roomTopic(room));
+    return entries
+      .map((e) => nameIn(e.user))
       .filter((n): n is string => n !== undefined)
       .sort(byName);
   }
 
   /** Gives the connection its name on its first join; later joins must use the same one. */
-  private claim(connection: Connection, wanted: string): string {
+  private async claim(connection: Connection, wanted: string): Promise<string> {
     const current = ChatRooms.nameOf(connection);
     if (current !== undefined) {
       if (current.toLowerCase() !== wanted.toLowerCase()) {
@@ -253,12 +299,16 @@ export class ChatRooms {
       }
       return current;
     }
-    const holder = this.names.get(wanted.toLowerCase());
-    if (holder && holder !== connection && holder.open) {
+    const user = connection.user as ChatUser | undefined;
+    if (typeof user !== 'object' || user === null) {
+      // Only the chat's own authenticate makes users; a connection without one cannot carry a name.
+      throw new ClientError('this connection cannot pick a name');
+    }
+    if (!(await this.names.claim(wanted, connection))) {
       throw refuse('NAME_TAKEN', `the name "${wanted}" is taken; pick another`, { name: wanted });
     }
-    this.names.set(wanted.toLowerCase(), connection);
-    connection.state.set(NAME_KEY, wanted);
+    user.name = wanted;
+    connection.subscribe(nameTopic(wanted));
     return wanted;
   }
 
@@ -273,19 +323,33 @@ export class ChatRooms {
 }
 
 /**
- * The chat's options: the room family, and no client subscriptions (rooms are
- * joined with `join`, and whispers need no subscription).
+ * The chat's options: the room and name families, presence on both, no client
+ * subscriptions (rooms are joined with `join`, and whispers need no
+ * subscription), a guest user for every connection to carry its name, and the
+ * broker, whose leases keep names unique: pass a shared one to run the chat
+ * on several nodes. A broker without leases or presence is refused.
  */
-export function chatOptions(): CaromOptions {
+export function chatOptions(broker: Broker = new LocalBroker()): CaromOptions {
+  if (broker.leases === undefined) {
+    throw new ConfigurationError(
+      'the chat keeps names unique through leases: its broker has none',
+      'CAROM_ERR_NO_LEASE_STORE',
+    );
+  }
   return {
     handlers: [ChatRooms],
+    providers: [new ChatNames(broker.leases)],
     allowedOrigins: exampleOrigins(),
-    topics: ['room.*'],
+    topics: ['room.*', 'name.*'],
+    presence: ['room.*', 'name.*'],
+    authenticate: (): ChatUser => ({ name: undefined }),
     canSubscribe: () => false,
+    broker,
   };
 }
 
-/** The example's app. */
+/** The example's app; `broker` links it to the chat's other nodes. */
 export function createChatApp(options: CaromOptions = {}): Carom {
-  return new Carom({ ...chatOptions(), ...options });
+  const { broker, ...rest } = options;
+  return new Carom({ ...chatOptions(broker), ...rest });
 }

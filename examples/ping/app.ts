@@ -2,6 +2,9 @@
  * The ping example, a port of bounce-ws's simple_ping: a `ping` sender, a
  * `ping_timed` sender that publishes every second, and a `ping` handler that
  * ignores what it receives and publishes through the `ping` sender.
+ *
+ * On several nodes (a `broker`, as `REDIS_URL` gives), a `ping` published on
+ * one node reaches the subscribers of every node.
  */
 import {
   Carom,
@@ -27,7 +30,13 @@ export class PingSender extends Sender<PingData> {
   }
 }
 
-/** Publishes `ping_timed` once a second. */
+/**
+ * Publishes `ping_timed` once a second. On several nodes it runs on every node
+ * for that node's subscribers (not `onOneNode`): each subscriber still gets
+ * one tick a second, the ticks cost no Redis traffic, and they go on while
+ * Redis is away. One node ticking for all would only matter if a tick carried
+ * something that must happen once in the cluster.
+ */
 @Topic('ping_timed', { everyMs: 1000 })
 export class TimedPingSender extends TimedSender<PingData> {
   override createMessageData(): PingData {

@@ -1,7 +1,12 @@
 import { createPingApp } from './app.js';
-import { publicDir, serveExample, type RunningExample } from '../serve.js';
+import { publicDir, serveExample, type ExampleOptions, type RunningExample } from '../serve.js';
 
-/** Serves the ping example: the page at `/`, WebSockets at `/ws`. */
-export function start(port: number, host?: string): Promise<RunningExample> {
-  return serveExample(createPingApp(), publicDir('ping'), { port, host });
+/** Serves the ping example: the page at `/`, WebSockets at `/ws`; `broker` links it to other nodes. */
+export function start(
+  port: number,
+  host?: string,
+  options: ExampleOptions = {},
+): Promise<RunningExample> {
+  const app = createPingApp(options.broker ? { broker: options.broker } : {});
+  return serveExample(app, publicDir('ping'), { port, host });
 }

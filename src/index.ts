@@ -25,6 +25,7 @@ export {
   type PresenceEntry,
   type PresenceStore,
   type LeaseStore,
+  nodeOf,
 } from './core/broker.js';
 export { ConnectionRef } from './core/cluster.js';
 export type { Context } from './core/context.js';

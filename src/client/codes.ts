@@ -1,9 +1,4 @@
-/**
- * The codes the client uses on its own behalf: the `code` of the errors it
- * raises or reports, and the close codes it reads or sends. The server has its
- * own tables in src/protocol/errors.ts; the client keeps a copy because it is
- * served as one module and imports nothing of the server at run time.
- */
+import { CloseCode as ProtocolCloseCode } from '../protocol/errors.js';
 
 /**
  * The codes of the errors the client raises itself (a `RequestError`'s `code`,
@@ -34,22 +29,13 @@ export const ClientErrorCode = {
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
 /**
- * The WebSocket close codes the client acts on or sends. Those it shares with
- * the server's `CloseCode` (from `carom`) have the same values.
+ * The WebSocket close codes the client acts on or sends: the protocol's table
+ * (`CloseCode` of `carom`, the same values), and two of the client's own.
  */
 export const CloseCode = {
-  /** A close asked for: `close()` by default. */
-  NORMAL: 1000,
-  /** The server is going away; reconnect after a random drain delay. */
-  GOING_AWAY: 1001,
+  ...ProtocolCloseCode,
   /** No close frame: the connection was cut (reported by the WebSocket, never sent). */
   ABNORMAL: 1006,
-  /** A refusal: the client does not retry. */
-  POLICY_VIOLATION: 1008,
-  /** A frame over `maxPayload` (`ws` closes with it in Node). */
-  MESSAGE_TOO_BIG: 1009,
-  /** The server is restarting; reconnect after a random drain delay. */
-  SERVICE_RESTART: 1012,
   /** The client's own: the server did not answer in time (connect or heartbeat timeout). */
   CLIENT_TIMEOUT: 4000,
 } as const;

@@ -173,6 +173,15 @@ export interface Broker {
 }
 
 /**
+ * The node a connection id names: what comes before its `:` (`b` for `b:c7`);
+ * `undefined` for an id of a lone node (`c7`), which names none.
+ */
+export function nodeOf(connectionId: string): string | undefined {
+  const end = connectionId.indexOf(':');
+  return end > 0 ? connectionId.slice(0, end) : undefined;
+}
+
+/**
  * The broker of a lone node, and the default: every connection is local, so
  * there is nothing to relay. A command for a connection that is not here finds
  * no node to go to, and is counted as lost.

@@ -3,13 +3,17 @@
  * and which patterns cover a name.
  */
 
+/** A client's request to subscribe. */
+export const SUBSCRIBE = 'subscribe';
+/** A client's request to unsubscribe. */
+export const UNSUBSCRIBE = 'unsubscribe';
+/** The server's answer to a request with an id. */
+export const ACK = 'ack';
+/** The server's error envelope, answering a request or not. */
+export const ERROR = 'error';
+
 /** Events of the protocol itself; an application may not declare them. */
-export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
-  'subscribe',
-  'unsubscribe',
-  'ack',
-  'error',
-]);
+export const RESERVED_EVENTS: ReadonlySet<string> = new Set([SUBSCRIBE, UNSUBSCRIBE, ACK, ERROR]);
 
 /** The prefix of every event the framework sends on its own behalf. */
 export const FRAMEWORK_PREFIX = 'carom.';

@@ -1,5 +1,6 @@
 import {
   LocalPresence,
+  nodeOf,
   type Broker,
   type BrokerNode,
   type BrokerStats,
@@ -143,8 +144,8 @@ class HubBroker implements Broker {
   }
 
   command(connectionId: string, command: ConnectionCommand): void {
-    const at = connectionId.indexOf(':');
-    const target = at > 0 ? this.hub.node(connectionId.slice(0, at)) : undefined;
+    const named = nodeOf(connectionId);
+    const target = named === undefined ? undefined : this.hub.node(named);
     if (target === undefined || target === this) {
       this.lost++;
       return;

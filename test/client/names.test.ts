@@ -1,7 +1,7 @@
 /**
- * The client keeps its own copies of the protocol's names and close codes (it
- * is served as one module and imports nothing of the server at run time).
- * These tests pin each copy to the server's, so the two cannot drift.
+ * The client takes the protocol's names, close codes and pattern matching from
+ * src/protocol (bundled into the one served module). These tests pin what it
+ * exports to the server's, so a copy creeping back in would be caught.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -244,7 +244,14 @@ describe('the packed package', () => {
           exports: Record<string, unknown>;
         };
         const entries = Object.keys(ownManifest.exports);
-        assert.deepEqual(entries, ['.', './client', './testing', './transport', './package.json']);
+        assert.deepEqual(entries, [
+          '.',
+          './client',
+          './testing',
+          './transport',
+          './redis',
+          './package.json',
+        ]);
         for (const [entry, target] of Object.entries(ownManifest.exports)) {
           for (const file of entryFiles(target)) {
             assert.ok(files.includes(file), `${file} (of ${entry}) is not in the tarball`);
@@ -310,16 +317,32 @@ describe('the packed package', () => {
           }),
         );
         const install = ['install', '--no-audit', '--no-fund'];
+        // carom/redis needs its optional peer, the redis client, installed beside it.
+        const redisClient = `redis@${(JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> }).peerDependencies['redis']}`;
         try {
-          await sh('npm', [...install, '--offline', tarball], project);
+          await sh('npm', [...install, '--offline', tarball, redisClient], project);
         } catch (err) {
           t.diagnostic(`npm install --offline failed, retrying with --prefer-offline: ${err}`);
-          await sh('npm', [...install, '--prefer-offline', tarball], project);
+          await sh('npm', [...install, '--prefer-offline', tarball, redisClient], project);
         }
         const manifest = JSON.parse(
           await readFile(join(project, 'node_modules/carom/package.json'), 'utf8'),
         ) as { name: string };
         assert.equal(manifest.name, 'carom');
+        const redisEntry = await sh(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            "const m = await import('carom/redis'); console.log(typeof m.redisBroker);",
+          ],
+          project,
+        );
+        assert.equal(
+          redisEntry.stdout.trim(),
+          'function',
+          'carom/redis loads with its peer installed',
+        );
 
         // Type-check and compile with strict settings, checking the library's types too.
         await mkdir(join(project, 'src'));

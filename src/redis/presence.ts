@@ -193,7 +193,8 @@ export class RedisPresence implements PresenceStore {
     try {
       return this.link.script(script, keys, args);
     } catch (err) {
-      return Promise.reject(err as Error);
+      // A client that throws instead of rejecting (closed) fails the same way.
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 

@@ -7,6 +7,8 @@ import { decodeMessage, encodeMessage, Kind, type Message } from './message.js';
 import { RedisNames } from './names.js';
 import type { ResolvedRedisOptions } from './options.js';
 import { Outage } from './outage.js';
+import { RedisLeases } from './leases.js';
+import { RedisPresence } from './presence.js';
 
 /** How often subscriptions the server refused (it was down) are tried again. */
 const RETRY_MS = 1000;
@@ -20,6 +22,11 @@ export interface RedisBrokerStats extends BrokerStats {
   readonly missed: number;
   /** Messages on the prefix's channels that carom did not write; dropped. */
   readonly malformed: number;
+  /**
+   * Presence joins, leaves and heartbeats Redis could not take. Not lost: the
+   * node keeps its entries and writes them again once Redis answers.
+   */
+  readonly presenceFailures: number;
 }
 
 /**
@@ -33,9 +40,15 @@ export interface RedisBrokerStats extends BrokerStats {
  *
  * Delivery across nodes is at most once: a relay Redis cannot take is
  * counted in `lost`, never queued, and never blocks or throws into the caller.
+ * Presence ({@link RedisPresence}) and leases ({@link RedisLeases}) are keys
+ * under the same prefix.
  */
 export class RedisBroker implements Broker {
   readonly nodeId: string;
+  /** Who is subscribed where, across the nodes; entries of a dead node expire within `presenceTtlMs`. */
+  readonly presence: RedisPresence;
+  /** Leases for the `TimedSender`s declared `onOneNode`. */
+  readonly leases: RedisLeases;
   private node: BrokerNode | undefined;
   private readonly names: RedisNames;
   private readonly outage: Outage;
@@ -70,6 +83,8 @@ export class RedisBroker implements Broker {
     this.nodeId = options.nodeId;
     this.names = new RedisNames(options.prefix);
     this.outage = new Outage(logger);
+    this.presence = new RedisPresence(link, this.names, this.nodeId, options.presenceTtlMs, logger);
+    this.leases = new RedisLeases(link, this.names, this.nodeId);
   }
 
   /**
@@ -81,6 +96,7 @@ export class RedisBroker implements Broker {
   async start(node: BrokerNode): Promise<void> {
     this.node = node;
     this.link.onReconnect(() => void this.resync());
+    this.presence.start();
     this.want(this.link.sharded ? this.names.control : this.names.bus);
     this.want(this.names.node(this.nodeId));
     if (this.link.sharded) {
@@ -137,6 +153,7 @@ export class RedisBroker implements Broker {
       lost: this.outage.lost,
       missed: this.missedCount,
       malformed: this.malformedCount,
+      presenceFailures: this.presence.failures,
     };
   }
 
@@ -144,6 +161,8 @@ export class RedisBroker implements Broker {
     this.closed = true;
     this.outage.stop();
     clearTimeout(this.retry);
+    // Before the connections go: the node's entries leave with it, not a TTL later.
+    await this.presence.close();
     await this.link.close();
   }
 

@@ -18,6 +18,8 @@ export interface RedisConnection {
   sAdd(key: string, members: string): Promise<unknown>;
   sRem(key: string, members: string): Promise<unknown>;
   sMembers(key: string): Promise<unknown>;
+  /** A Lua script; on a cluster it runs on the shard of its first key. */
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
 
 /** A connection to one Redis server. */

@@ -25,6 +25,11 @@ export interface RedisLink {
   removeMember(key: string, member: string): Promise<unknown>;
   /** The members of a set. */
   members(key: string): Promise<string[]>;
+  /**
+   * Runs a Lua script (presence and leases: each change is one atomic step).
+   * On a cluster every key must hash to the same slot.
+   */
+  script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;
   /** Closes the connections the link opened; the application's own ones are left open. */
   close(): Promise<void>;
 }

@@ -24,6 +24,25 @@ export class RedisNames {
     return `${this.prefix}:node:${nodeId}`;
   }
 
+  /**
+   * The hash of one node's entries present on `topic` (connection id to user
+   * JSON). The `{topic}` hash tag puts every node's hash of a topic, and the
+   * topic's {@link presenceNodes}, in one cluster slot, so that a script reads them together.
+   */
+  presence(topic: string, nodeId: string): string {
+    return `${this.prefix}:presence:{${topic}}:node:${nodeId}`;
+  }
+
+  /** The sorted set of the nodes with entries on `topic`, each scored by when its entries expire. */
+  presenceNodes(topic: string): string {
+    return `${this.prefix}:presence:{${topic}}:nodes`;
+  }
+
+  /** The key of a lease: the holding node's id, with the lease's time to live. */
+  lease(name: string): string {
+    return `${this.prefix}:lease:${name}`;
+  }
+
   /** Sharded pub/sub: the channel of one declared topic, so that topics spread over the shards. */
   topic(topic: string): string {
     return `${this.prefix}:topic:${topic}`;

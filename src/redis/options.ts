@@ -43,6 +43,13 @@ export interface RedisBrokerOptions {
    * while disconnected. Default 10000.
    */
   readonly maxQueued?: number;
+  /**
+   * How long presence entries outlive the last word from their node: each node
+   * renews its own every third of it, so the entries of a node that dies
+   * without closing (`kill -9`, a lost machine) are gone from every list
+   * within this time. Default 10000 ms.
+   */
+  readonly presenceTtlMs?: number;
   /** Where the broker logs its outages. Default: carom's logger at `info`. */
   readonly logger?: CaromLogger;
 }
@@ -53,6 +60,7 @@ export interface ResolvedRedisOptions {
   readonly nodeId: string;
   readonly startTimeoutMs: number;
   readonly maxQueued: number;
+  readonly presenceTtlMs: number;
 }
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -96,6 +104,7 @@ export function resolveRedisOptions(options: RedisBrokerOptions): ResolvedRedisO
     nodeId,
     startTimeoutMs: positive('startTimeoutMs', options.startTimeoutMs, 5000),
     maxQueued: positive('maxQueued', options.maxQueued, 10_000),
+    presenceTtlMs: positive('presenceTtlMs', options.presenceTtlMs, 10_000),
   };
 }
 

@@ -3,6 +3,19 @@ import type { CaromLogger } from '../core/logger.js';
 /** How often, during an outage, the broker checks whether Redis is back. */
 const CHECK_MS = 1000;
 
+/** What an outage's two log lines say was lost, for relays and for presence writes. */
+export interface OutageWords {
+  /** After "Redis is unreachable; ". */
+  readonly down: string;
+  /** After "<count> ", in the line that says Redis is back. */
+  readonly counted: string;
+}
+
+const RELAYS: OutageWords = {
+  down: 'publishes and commands for other nodes are lost until it is back (local delivery goes on)',
+  counted: 'relays were lost',
+};
+
 /**
  * Counts what could not be relayed and tells the log once per outage: one line
  * when the first relay fails, one when relays have gone through again for a
@@ -19,7 +32,10 @@ export class Outage {
   private timer: ReturnType<typeof setInterval> | undefined;
   private since = 0;
 
-  constructor(private readonly logger: CaromLogger) {}
+  constructor(
+    private readonly logger: CaromLogger,
+    private readonly words: OutageWords = RELAYS,
+  ) {}
 
   /** One relay that could not be made. */
   failed(error?: unknown): void {
@@ -30,7 +46,7 @@ export class Outage {
     this.since = Date.now();
     this.lostAtStart = this.lost - 1;
     this.logger.warn(
-      'carom/redis: Redis is unreachable; publishes and commands for other nodes are lost until it is back (local delivery goes on)',
+      `carom/redis: Redis is unreachable; ${this.words.down}`,
       error instanceof Error ? error.message : error,
     );
     this.timer = setInterval(() => this.check(), CHECK_MS);
@@ -59,7 +75,7 @@ export class Outage {
       this.stop();
       const seconds = ((Date.now() - this.since) / 1000).toFixed(1);
       this.logger.info(
-        `carom/redis: Redis is back after ${seconds} s; ${this.lost - this.lostAtStart} relays were lost meanwhile (${this.lost} in all)`,
+        `carom/redis: Redis is back after ${seconds} s; ${this.lost - this.lostAtStart} ${this.words.counted} meanwhile (${this.lost} in all)`,
       );
     }
     this.failedSinceCheck = false;

@@ -51,6 +51,10 @@ export class PlainLink implements RedisLink {
     return memberList(await this.client.sMembers(key));
   }
 
+  script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    return this.client.eval(source, { keys: [...keys], arguments: [...args] });
+  }
+
   async close(): Promise<void> {
     await Promise.all([
       this.owned.client ? quit(this.client) : undefined,

@@ -1,7 +1,7 @@
 /**
  * carom/redis on a Redis Cluster of three masters: two nodes over sharded
  * pub/sub (one channel per topic), publishes cross nodes once each and in
- * order, whichever shard owns the topic.
+ * order, whichever shard owns the topic; presence of topics on several shards.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -57,6 +57,22 @@ describe('carom/redis on a Redis Cluster (sharded pub/sub)', () => {
     }
     const stats = await b.request('stats');
     assert.equal(stats.received, 1 + 3 * BURST + 4);
+  });
+
+  it('lists presence across nodes for topics on different shards', async () => {
+    const rooms = ['room.a', 'room.b', 'room.c', 'room.d', 'room.e'];
+    const alice = await connectTo(a, 'alice');
+    const bob = await connectTo(b, 'bob');
+    await subscribe(alice.client, ...rooms);
+    await subscribe(bob.client, ...rooms);
+    for (const room of rooms) {
+      const entries: { connectionId: string; user: unknown }[] = await b.request('presence', {
+        topic: room,
+      });
+      assert.deepEqual(entries.map((e) => e.connectionId).sort(), [alice.id, bob.id].sort(), room);
+    }
+    alice.client.ws.close();
+    bob.client.ws.close();
   });
 
   it('shares a channel made at run time over its own sharded channel', async () => {

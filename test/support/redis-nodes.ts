@@ -16,6 +16,10 @@ const FIXTURE = fileURLToPath(new URL('../fixtures/redis-node.js', import.meta.u
 export type NodeConfig = ({ url: string } | { rootNodes: { url: string }[] }) & {
   nodeId: string;
   prefix: string;
+  /** The broker's `presenceTtlMs`; its default otherwise. */
+  presenceTtlMs?: number;
+  /** Runs the fixture's cluster-wide timed sender `clock`. */
+  clock?: boolean;
 };
 
 /** One carom node in its own process. */
@@ -72,6 +76,14 @@ export class NodeProcess {
     return result;
   }
 
+  /** Kills the process at once (SIGKILL by PID: no close, no goodbye to Redis) and waits for its exit. */
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    process.kill(this.child.pid!, 'SIGKILL');
+    await exited;
+  }
+
   /** Closes the app, then makes sure the process is gone (SIGKILL by PID). */
   async end(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
@@ -92,9 +104,10 @@ export interface NodeClient {
   readonly id: string;
 }
 
-/** Connects a `ws` client to a node, and reads its connection id. */
-export async function connectTo(node: NodeProcess): Promise<NodeClient> {
-  const ws = new WebSocket(node.url, 'carom');
+/** Connects a `ws` client to a node, and reads its connection id; `user` names it to presence. */
+export async function connectTo(node: NodeProcess, user?: string): Promise<NodeClient> {
+  const url = user === undefined ? node.url : `${node.url}?user=${encodeURIComponent(user)}`;
+  const ws = new WebSocket(url, 'carom');
   const client = new Client(ws);
   const welcome = await client.next((e) => e.event === 'carom.welcome');
   return { client, id: (welcome.data as { connection: string }).connection };

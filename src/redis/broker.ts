@@ -1,4 +1,10 @@
-import type { Broker, BrokerNode, BrokerStats, ConnectionCommand } from '../core/broker.js';
+import {
+  nodeOf,
+  type Broker,
+  type BrokerNode,
+  type BrokerStats,
+  type ConnectionCommand,
+} from '../core/broker.js';
 import type { CaromLogger } from '../core/logger.js';
 import { Frame } from '../protocol/frame.js';
 import { reconnectDelay } from './backoff.js';
@@ -122,8 +128,7 @@ export class RedisBroker implements Broker {
   }
 
   command(connectionId: string, command: ConnectionCommand): void {
-    const end = connectionId.indexOf(':');
-    const target = end > 0 ? connectionId.slice(0, end) : '';
+    const target = nodeOf(connectionId) ?? '';
     // Not an id of this application's nodes, or one of this node's own that has closed.
     if (target === '' || target === this.nodeId) {
       this.outage.lost++;

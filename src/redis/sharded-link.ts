@@ -1,4 +1,5 @@
-import { memberList, opened, quit, type RedisClusterConnection } from './client.js';
+import type { RedisClusterConnection } from './client.js';
+import { KeyedLink } from './keyed-link.js';
 import type { MessageListener, RedisLink } from './link.js';
 
 /**
@@ -7,18 +8,8 @@ import type { MessageListener, RedisLink } from './link.js';
  * pub/sub on a cluster would. One cluster client publishes; a second one holds
  * the `SSUBSCRIBE`s, one connection per shard, and moves them when slots move.
  */
-export class ShardedLink implements RedisLink {
+export class ShardedLink extends KeyedLink<RedisClusterConnection> implements RedisLink {
   readonly sharded = true;
-
-  constructor(
-    private readonly client: RedisClusterConnection,
-    private readonly subscriber: RedisClusterConnection,
-    private readonly owned: { readonly client: boolean; readonly subscriber: boolean },
-  ) {}
-
-  async connect(): Promise<void> {
-    await Promise.all([opened(this.client), opened(this.subscriber)]);
-  }
 
   onReconnect(listener: () => void): void {
     // A cluster client is ready once; its shards come and go beneath it, each
@@ -37,28 +28,5 @@ export class ShardedLink implements RedisLink {
 
   async unsubscribe(channels: readonly string[], listener: MessageListener): Promise<void> {
     await Promise.all(channels.map((c) => this.subscriber.sUnsubscribe([c], listener)));
-  }
-
-  addMember(key: string, member: string): Promise<unknown> {
-    return this.client.sAdd(key, member);
-  }
-
-  removeMember(key: string, member: string): Promise<unknown> {
-    return this.client.sRem(key, member);
-  }
-
-  async members(key: string): Promise<string[]> {
-    return memberList(await this.client.sMembers(key));
-  }
-
-  script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    return this.client.eval(source, { keys: [...keys], arguments: [...args] });
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([
-      this.owned.client ? quit(this.client) : undefined,
-      this.owned.subscriber ? quit(this.subscriber) : undefined,
-    ]);
   }
 }

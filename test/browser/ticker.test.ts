@@ -57,12 +57,14 @@ describe('ticker example in a browser', () => {
 
   async function assertNumbersShown(page: Page): Promise<void> {
     for (const [id, digits] of VALUES) {
-      const raw = await page.getAttribute(`#${id}`, 'data-value');
+      // One read of both, in one turn of the page: a tick between two reads would change one.
+      const [raw, text] = await page
+        .locator(`#${id}`)
+        .evaluate((e) => [e.getAttribute('data-value'), e.textContent]);
       const value = Number(raw);
       assert.ok(raw !== null && raw !== '' && Number.isFinite(value), `#${id} data-value ${raw}`);
       assert.ok(value >= 0, `#${id} = ${value}`);
-      const shown = ((await page.textContent(`#${id}`)) ?? '').trim();
-      assert.equal(shown, value.toFixed(digits), `#${id} shows its value`);
+      assert.equal((text ?? '').trim(), value.toFixed(digits), `#${id} shows its value`);
     }
     assert.ok(Number(await page.getAttribute('#rss-value', 'data-value')) > 0);
     assert.ok(Number(await page.getAttribute('#heap-value', 'data-value')) > 0);

@@ -41,6 +41,8 @@ export interface BrokerNode {
    * that subscribes per topic reads it at start.
    */
   topics(): string[];
+  /** The channels this node knows now; a broker reconciles them with the cluster's after an outage. */
+  channels(): string[];
 }
 
 /** One connection present on a topic: who it is, and where. */

@@ -66,6 +66,10 @@ export class ClusterNode implements BrokerNode {
     return this.parts.topics.declared();
   }
 
+  channels(): string[] {
+    return this.parts.channels.list();
+  }
+
   /**
    * Carries out a command for a connection wherever it is. On this node a
    * mistake (a malformed or undeclared name) throws a `UsageError` to the

@@ -18,6 +18,8 @@ import { RedisPresence } from './presence.js';
 
 /** How often subscriptions the server refused (it was down) are tried again. */
 const RETRY_MS = 1000;
+/** A member of the channel set that no channel is: its presence says Redis still holds the set. */
+const SET_MARKER = '';
 
 /** What the Redis broker has relayed, received, lost and dropped. */
 export interface RedisBrokerStats extends BrokerStats {
@@ -67,6 +69,8 @@ export class RedisBroker implements Broker {
   private readonly pending = new Set<string>();
   private retry: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
+  /** Channel changes this node made that the set has not taken yet: name, and whether it exists. */
+  private readonly unstored = new Map<string, boolean>();
 
   // Bound once: a publish hands these to its promise, with no closure per message.
   private readonly onMessage: MessageListener = (message) => this.receive(message);
@@ -140,13 +144,13 @@ export class RedisBroker implements Broker {
   }
 
   channelCreated(name: string): void {
-    this.store(this.link.addMember(this.names.channels, name));
+    this.storeChannel(name, true);
     this.relay(this.controlChannel(), encodeMessage(Kind.CHANNEL_CREATED, this.nodeId, name, ''));
     if (this.link.sharded) this.want(this.names.topic(name));
   }
 
   channelDeleted(name: string): void {
-    this.store(this.link.removeMember(this.names.channels, name));
+    this.storeChannel(name, false);
     this.relay(this.controlChannel(), encodeMessage(Kind.CHANNEL_DELETED, this.nodeId, name, ''));
     if (this.link.sharded) this.unwant(this.names.topic(name));
   }
@@ -193,14 +197,60 @@ export class RedisBroker implements Broker {
     await this.adoptChannels();
   }
 
+  /**
+   * Makes this node's channels the cluster's, after a (re)connection. First the
+   * changes this node made while the set could not be written; then the set.
+   * The set holds a marker (the empty name, which no channel has) from its
+   * first write on: with the marker, this node adopts the set's channels and
+   * forgets the ones it lacks (deleted elsewhere meanwhile); without it, Redis
+   * lost the set (a restart with nothing saved), and this node writes its
+   * channels back, as presence does its entries.
+   */
   private async adoptChannels(): Promise<void> {
     let names: string[];
     try {
+      for (const [name, exists] of [...this.unstored]) {
+        await this.writeChannel(name, exists);
+        this.unstored.delete(name);
+      }
       names = await this.link.members(this.names.channels);
     } catch {
       return; // Unreachable again: the next reconnection reads them.
     }
-    for (const name of names) this.adopt(name);
+    const node = this.node!;
+    if (!names.includes(SET_MARKER)) {
+      for (const name of node.channels()) this.storeChannel(name, true);
+      return;
+    }
+    const cluster = new Set(names);
+    for (const name of names) if (name !== SET_MARKER) this.adopt(name);
+    for (const name of node.channels()) {
+      if (cluster.has(name)) continue;
+      try {
+        node.channelDeleted(name);
+      } catch (err) {
+        this.logger.error(`carom/redis: forgetting channel '${name}' failed`, err);
+      }
+      if (this.link.sharded) this.unwant(this.names.topic(name));
+    }
+  }
+
+  private async writeChannel(name: string, exists: boolean): Promise<void> {
+    if (!exists) {
+      await this.link.removeMember(this.names.channels, name);
+      return;
+    }
+    await this.link.addMember(this.names.channels, SET_MARKER);
+    await this.link.addMember(this.names.channels, name);
+  }
+
+  /** Writes a channel change to the set; one that fails is kept and written at the next resync. */
+  private storeChannel(name: string, exists: boolean): void {
+    this.unstored.delete(name);
+    this.writeChannel(name, exists).then(undefined, (err: unknown) => {
+      this.unstored.set(name, exists);
+      this.onFailed(err);
+    });
   }
 
   private adopt(name: string): void {
@@ -254,10 +304,6 @@ export class RedisBroker implements Broker {
       return;
     }
     reply.then(done, this.onFailed);
-  }
-
-  private store(write: Promise<unknown>): void {
-    write.then(undefined, this.onFailed);
   }
 
   private controlChannel(): string {

@@ -1,4 +1,5 @@
 import { createClient, createCluster } from 'redis';
+import { guardLogger } from '../core/guard.js';
 import { createLogger } from '../core/logger.js';
 import { reconnectDelay } from './backoff.js';
 import type { RedisClientConnection, RedisClusterConnection, RedisConnection } from './client.js';
@@ -24,7 +25,8 @@ export type { RedisClientConnection, RedisClusterConnection, RedisConnection } f
  */
 export function redisBroker(options: RedisBrokerOptions): RedisBroker {
   const resolved = resolveRedisOptions(options);
-  const logger = options.logger ?? createLogger('info');
+  // Guarded as the app guards its own: a logger that throws (or lacks a level) never stops a relay.
+  const logger = guardLogger(options.logger ?? createLogger('info'));
   const link = linkFor(options, resolved, (err: unknown) => {
     // Every connection needs an error listener, or node-redis ends the process; the
     // broker's outage log says what matters, once, so these stay at debug.

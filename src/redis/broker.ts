@@ -68,6 +68,7 @@ export class RedisBroker implements Broker {
   private readonly wanted = new Set<string>();
   private readonly pending = new Set<string>();
   private retry: ReturnType<typeof setTimeout> | undefined;
+  private resyncRetry: ReturnType<typeof setTimeout> | undefined;
   private closed = false;
   /** Channel changes this node made that the set has not taken yet: name, and whether it exists. */
   private readonly unstored = new Map<string, boolean>();
@@ -170,6 +171,7 @@ export class RedisBroker implements Broker {
     this.closed = true;
     this.outage.stop();
     clearTimeout(this.retry);
+    clearTimeout(this.resyncRetry);
     // Before the connections go: the node's entries leave with it, not a TTL later.
     await this.presence.close();
     await this.link.close();
@@ -215,7 +217,14 @@ export class RedisBroker implements Broker {
       }
       names = await this.link.members(this.names.channels);
     } catch {
-      return; // Unreachable again: the next reconnection reads them.
+      // The subscriber may be back before the connection that reads and writes the set:
+      // try again shortly, as for refused subscriptions, rather than wait for a reconnection.
+      this.resyncRetry ??= setTimeout(() => {
+        this.resyncRetry = undefined;
+        if (!this.closed) void this.adoptChannels();
+      }, RETRY_MS);
+      this.resyncRetry.unref();
+      return;
     }
     const node = this.node!;
     if (!names.includes(SET_MARKER)) {

@@ -17,6 +17,12 @@ class Echo {
   echo(data: unknown) {
     return data;
   }
+
+  /** Answers a second later: a request with a short timeout fails before, whatever the load. */
+  @On('slow')
+  slow(data: unknown): Promise<unknown> {
+    return new Promise((resolve) => setTimeout(() => resolve(data), 1000).unref());
+  }
 }
 
 /**
@@ -38,7 +44,7 @@ const PAGE = `<!doctype html>
         async (reply) => {
           let timeout;
           try {
-            await client.request('echo', 'late', { timeoutMs: 1 });
+            await client.request('slow', 'late', { timeoutMs: 50 });
           } catch (err) {
             timeout = err.code;
           }

@@ -118,7 +118,7 @@ describe('carom/redis channels after an outage', () => {
     await admin.connect();
     try {
       let members: string[] = [];
-      for (let round = 0; round < 100 && !members.includes('kept'); round++) {
+      for (let round = 0; round < 200 && !members.includes('kept'); round++) {
         await new Promise<void>((resolve) => setTimeout(resolve, 50));
         members = await admin.sMembers(`${prefix}:channels`);
       }

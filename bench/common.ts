@@ -35,9 +35,14 @@ export const BODY =
     80,
   );
 
-/** The data of one fan-out message: `{"seq":123,"body":"..."}`, about 100 bytes. */
+/**
+ * The data of one fan-out message: `{"seq":123,"body":"..."}`, about 100 bytes.
+ * The cross-node scenario's latency round adds `at`, the publisher's
+ * {@link epochMs} when it published: `{"seq":123,"at":1712345678901.234,"body":"..."}`.
+ */
 export interface TickData {
   seq: number;
+  at?: number;
   body: string;
 }
 

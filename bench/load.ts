@@ -25,6 +25,8 @@ interface BenchClient {
   /** Fan-out checking: the next sequence number expected and how many arrived. */
   next: number;
   got: number;
+  /** Which server it is connected to (`connect`'s `group`): its latencies are kept apart. */
+  group: number;
   subscribe(events: string[]): Promise<void>;
   /** Sends a request with an id; `onReply(ok)` runs when its ack (or error) arrives. */
   request(event: string, n: number, onReply: ReplyCallback): void;
@@ -42,7 +44,13 @@ interface Tally {
   violations: number;
   details: string[];
   done: (() => void) | undefined;
+  /** Publish-to-receipt times of each group (`expect`'s `latency`), filled up to `lengths`. */
+  latency: Float64Array[] | undefined;
+  lengths: number[];
 }
+
+/** The groups `connect` takes: 0 and 1 (node A and node B of the cross-node scenario). */
+const GROUPS = 2;
 
 let tally: Tally | undefined;
 let stray = 0;
@@ -50,11 +58,19 @@ let replyErrors = 0;
 const clients: BenchClient[] = [];
 
 /** Every fan-out message any client receives goes through here. */
-function onMessage(client: BenchClient, event: string, seq: number): void {
+function onMessage(client: BenchClient, event: string, seq: number, at = NaN): void {
   const t = tally;
   if (t === undefined || event !== t.event) {
     stray++;
     return;
+  }
+  if (t.latency !== undefined) {
+    const g = client.group;
+    const n = t.lengths[g]!;
+    if (n < t.latency[g]!.length) {
+      t.latency[g]![n] = epochMs() - at;
+      t.lengths[g] = n + 1;
+    }
   }
   if (t.deliveries === 0) t.firstAt = epochMs();
   t.deliveries++;
@@ -84,6 +100,14 @@ function onMessage(client: BenchClient, event: string, seq: number): void {
 const TICK_PREFIX = `{"event":"${TICK}","data":{"seq":`;
 const TOCK_PREFIX = `{"event":"${TOCK}","data":{"seq":`;
 
+const AT = ',"at":';
+
+/** The `at` stamp after the seq in a tick's text; NaN when there is none. */
+function readAt(text: string, from: number): number {
+  const i = text.indexOf(AT, from);
+  return i === -1 ? NaN : Number.parseFloat(text.slice(i + AT.length, i + AT.length + 24));
+}
+
 /** Reads the digits at `from`; -1 when there are none. */
 function readInt(text: string, from: number): number {
   let n = 0;
@@ -105,7 +129,10 @@ class EnvelopeClient implements BenchClient {
   private readonly pending = new Map<number, { n: number; cb: ReplyCallback }>();
   private readonly ws: WebSocket;
 
-  constructor(url: string) {
+  constructor(
+    url: string,
+    readonly group: number,
+  ) {
     this.ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
   }
 
@@ -121,7 +148,10 @@ class EnvelopeClient implements BenchClient {
   private receive(text: string): void {
     // Fan-out messages: the fixed prefix both envelope servers write, then the digits.
     if (text.startsWith(TICK_PREFIX)) {
-      onMessage(this, TICK, readInt(text, TICK_PREFIX.length));
+      const seq = readInt(text, TICK_PREFIX.length);
+      // Only the latency round reads the stamp: the other rounds' path stays as it was.
+      if (tally?.latency === undefined) onMessage(this, TICK, seq);
+      else onMessage(this, TICK, seq, readAt(text, TICK_PREFIX.length));
       return;
     }
     if (text.startsWith(TOCK_PREFIX)) {
@@ -131,7 +161,7 @@ class EnvelopeClient implements BenchClient {
     const msg = JSON.parse(text) as {
       event: string;
       id?: number;
-      data?: { n?: number; seq?: number };
+      data?: { n?: number; seq?: number; at?: number };
     };
     if (msg.event === 'ack' || msg.event === 'error') {
       const p = msg.id === undefined ? undefined : this.pending.get(msg.id);
@@ -143,8 +173,9 @@ class EnvelopeClient implements BenchClient {
       p.cb(msg.event === 'ack' && (msg.data?.n === undefined || msg.data.n === p.n));
       return;
     }
-    if (msg.event === TICK || msg.event === TOCK) onMessage(this, msg.event, msg.data?.seq ?? -1);
-    else stray++;
+    if (msg.event === TICK || msg.event === TOCK) {
+      onMessage(this, msg.event, msg.data?.seq ?? -1, msg.data?.at ?? NaN);
+    } else stray++;
   }
 
   private send(event: string, dataJson: string, cb: ReplyCallback, n: number): void {
@@ -177,6 +208,7 @@ class EnvelopeClient implements BenchClient {
 class SocketIoClient implements BenchClient {
   next = 0;
   got = 0;
+  readonly group = 0;
   private readonly socket: Socket;
 
   constructor(url: string) {
@@ -225,9 +257,15 @@ function within<T>(promise: Promise<T>, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Opens `count` clients, `concurrency` handshakes at a time, each subscribed when asked. */
+/**
+ * Opens `count` clients, `concurrency` handshakes at a time, each subscribed
+ * when asked, in `group` (0 unless given).
+ */
 async function connect(cmd: Command): Promise<object> {
   const kind = cmd.kind as 'envelope' | 'socketio';
+  const group = (cmd.group as number | undefined) ?? 0;
+  if (!Number.isInteger(group) || group < 0 || group >= GROUPS)
+    throw new Error(`bad group ${group}`);
   const count = cmd.count as number;
   const concurrency = Math.max(1, Math.min(count, cmd.concurrency as number));
   const subscribe = cmd.subscribe as string[] | undefined;
@@ -243,7 +281,7 @@ async function connect(cmd: Command): Promise<object> {
   const worker = async (): Promise<void> => {
     for (let i = 0; i < count && index < end; i++) {
       const n = index++;
-      const client = kind === 'socketio' ? new SocketIoClient(url) : new EnvelopeClient(url);
+      const client = kind === 'socketio' ? new SocketIoClient(url) : new EnvelopeClient(url, group);
       clients.push(client);
       await within(client.open(), `client ${n} did not open`);
       opened++;
@@ -266,16 +304,22 @@ async function connect(cmd: Command): Promise<object> {
   return { ms, perSec: (count / ms) * 1000, clients: clients.length };
 }
 
-/** Arms the fan-out check: every client must now get `count` messages of `event`, seq 0..count-1. */
+/**
+ * Arms the fan-out check: every client must now get `count` messages of
+ * `event`, seq 0..count-1; with `latency`, each message's time since its `at`.
+ */
 function expect(cmd: Command): object {
+  const count = cmd.count as number;
+  const perGroup = new Array<number>(GROUPS).fill(0);
   for (const c of clients) {
     c.next = 0;
     c.got = 0;
+    perGroup[c.group]!++;
   }
   stray = 0;
   tally = {
     event: cmd.event as string,
-    count: cmd.count as number,
+    count,
     completed: 0,
     firstAt: 0,
     lastAt: 0,
@@ -283,6 +327,8 @@ function expect(cmd: Command): object {
     violations: 0,
     details: [],
     done: undefined,
+    latency: cmd.latency === true ? perGroup.map((n) => new Float64Array(n * count)) : undefined,
+    lengths: new Array<number>(GROUPS).fill(0),
   };
   return {};
 }
@@ -306,6 +352,7 @@ async function wait(cmd: Command): Promise<object> {
   let missing = 0;
   for (const c of clients) missing += Math.max(0, t.count - c.got);
   return {
+    latency: t.latency?.map((l, g) => latencyOf(l.subarray(0, t.lengths[g]))),
     complete: t.completed === clients.length,
     firstAt: t.firstAt,
     lastAt: t.lastAt,
@@ -314,6 +361,22 @@ async function wait(cmd: Command): Promise<object> {
     missing,
     stray,
     details: t.details,
+  };
+}
+
+/** The distribution of some latencies (ms): count, p50, p99, max, and how many had no stamp. */
+function latencyOf(values: Float64Array): object {
+  const sorted = values.sort();
+  // A message without a stamp reads NaN, which sorts last.
+  let stamped = sorted.length;
+  while (stamped > 0 && Number.isNaN(sorted[stamped - 1])) stamped--;
+  const s = sorted.subarray(0, stamped);
+  return {
+    count: s.length,
+    unstamped: sorted.length - stamped,
+    p50: quantile(s, 0.5),
+    p99: quantile(s, 0.99),
+    max: s.length ? s[s.length - 1]! : NaN,
   };
 }
 

@@ -11,6 +11,7 @@ import {
   epochMs,
   nextTurn,
   serveCommands,
+  sleep,
   type ContenderName,
   type ReadyMessage,
 } from './common.js';
@@ -58,20 +59,27 @@ serveCommands(
       const cpu = process.cpuUsage(cpu0);
       return { userUs: cpu.user, systemUs: cpu.system, wallMs: epochMs() - wall0 };
     },
-    /** Publishes `messages` ticks in bursts of `burst`, yielding to I/O between bursts. */
+    /**
+     * Publishes `messages` ticks in bursts of `burst`, yielding to I/O between
+     * bursts, or waiting `gapMs` when given (a paced round); `stamp` puts the
+     * publish time in each message's data.
+     */
     fanout: async (cmd) => {
       const messages = cmd.messages as number;
       const burst = cmd.burst as number;
+      const gapMs = (cmd.gapMs as number | undefined) ?? 0;
+      const stamp = cmd.stamp === true;
       const t0 = startWindow();
       let recipients = 0;
       let seq = 0;
       for (let b = 0; b < Math.ceil(messages / burst) && seq < messages; b++) {
         const end = Math.min(messages, seq + burst);
         while (seq < end) {
-          const sent = server.publish(seq++);
+          const sent = stamp ? server.publish(seq++, epochMs()) : server.publish(seq++);
           recipients += typeof sent === 'number' ? sent : await sent;
         }
-        await nextTurn();
+        if (gapMs > 0) await sleep(gapMs);
+        else await nextTurn();
       }
       return { t0, publishMs: epochMs() - t0, recipients };
     },

@@ -24,6 +24,7 @@ import {
   type EchoReply,
   type TickData,
 } from '../common.js';
+import type { RedisBroker } from '../../src/redis/index.js';
 import { EchoDto } from './dto.js';
 import type { BenchServer, ServerOptions } from './types.js';
 
@@ -85,8 +86,20 @@ export class EchoDtoHandler extends Handler<EchoDto, EchoReply> {
   }
 }
 
+/**
+ * The cross-node scenario's broker: Redis at `BENCH_REDIS_URL` when it is set,
+ * loaded only then, as an app without Redis would; the in-process one otherwise.
+ */
+async function brokerOf(env: NodeJS.ProcessEnv): Promise<{ broker?: RedisBroker }> {
+  const url = env.BENCH_REDIS_URL;
+  if (url === undefined || url === '') return {};
+  const { redisBroker } = await import('../../src/redis/index.js');
+  return { broker: redisBroker({ url, prefix: env.BENCH_REDIS_PREFIX ?? 'carom-bench' }) };
+}
+
 export async function createServer(options: ServerOptions): Promise<BenchServer> {
   const app = new Carom({
+    ...(await brokerOf(process.env)),
     handlers: [EchoHandler, EchoDtoHandler],
     senders: options.timed ? [TickSender, TockSender] : [TickSender],
     logLevel: 'warn',
@@ -102,7 +115,8 @@ export async function createServer(options: ServerOptions): Promise<BenchServer>
   return {
     port: address.port,
     path: '/ws',
-    publish: (seq) => ticks.send({ seq, body: BODY }),
+    publish: (seq, at) =>
+      ticks.send(at === undefined ? { seq, body: BODY } : { seq, at, body: BODY }),
     startTimed: (count) => app.get(TockSender).run(count),
     close: () => app.close(),
   };

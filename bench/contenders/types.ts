@@ -6,9 +6,11 @@ export interface BenchServer {
   readonly path: string;
   /**
    * Publishes one `tick` message with sequence number `seq` to every subscriber;
-   * returns (or resolves to) how many connections it was sent to.
+   * returns (or resolves to) how many connections it was sent to. `at`, when
+   * given, goes into the data (carom's only: the cross-node scenario runs carom
+   * alone).
    */
-  publish(seq: number): number | Promise<number>;
+  publish(seq: number, at?: number): number | Promise<number>;
   /**
    * Starts the timer-driven publisher of `tock`: `count` messages, sequence
    * numbers 0..count-1, one per timer period; resolves once the last one is

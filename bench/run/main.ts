@@ -14,7 +14,7 @@ import { ROOT } from './processes.js';
 import type { RunContext, RunRecord } from './record.js';
 import { runLine, summaryOf, table, targetLines, writeResult } from './report.js';
 import { SCENARIO_RUNS } from './scenarios/index.js';
-import { casesOf, SCENARIOS, settingsFor, type Scenario } from './settings.js';
+import { casesOf, contendersOf, SCENARIOS, settingsFor, type Scenario } from './settings.js';
 import { evaluateTargets } from './targets.js';
 
 /** A bound on the whole bench, far above a full run. */
@@ -65,9 +65,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     for (const scenario of args.scenarios) {
       for (const kase of casesOf(settings, scenario)) {
         // Contenders take turns; the starting one rotates with the repetition.
-        const order = args.contenders.map(
-          (_, i) => args.contenders[(i + rep - 1) % args.contenders.length]!,
-        );
+        const contenders = contendersOf(scenario, args.contenders);
+        const order = contenders.map((_, i) => contenders[(i + rep - 1) % contenders.length]!);
         for (const contender of order) {
           if (Date.now() - t0 > DEADLINE_MS) throw new Error('the bench ran past its 3-hour bound');
           const base = { scenario, case: kase.label, contender, rep };
@@ -102,7 +101,15 @@ export async function main(argv: readonly string[]): Promise<number> {
   log('');
   for (const scenario of args.scenarios) {
     log(TITLES[scenario]);
-    log(table(runs, scenario, cases[scenario], args.contenders, settings.reps));
+    log(
+      table(
+        runs,
+        scenario,
+        cases[scenario],
+        contendersOf(scenario, args.contenders),
+        settings.reps,
+      ),
+    );
     log('');
   }
   // Every target compares carom with raw ws; a run without either checks none.

@@ -24,6 +24,7 @@ const fmtRate = (v: number): string =>
         ? `${sig(v / 1e3)}k`
         : sig(v);
 const fmtUs = (v: number): string => (Number.isFinite(v) ? `${sig(v)}µs` : 'n/a');
+const fmtRatio = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : 'n/a');
 const fmtMs = (v: number): string => (Number.isFinite(v) ? `${sig(v)}ms` : 'n/a');
 const fmtBytes = (v: number): string =>
   !Number.isFinite(v) ? 'n/a' : Math.abs(v) >= 1024 ? `${sig(v / 1024)}KiB` : `${Math.round(v)}B`;
@@ -52,6 +53,21 @@ export const METRICS: Readonly<Record<Scenario, readonly MetricSpec[]>> = {
     { key: 'rssPerConn', label: 'RSS/connection', format: fmtBytes },
     { key: 'connectsPerSec', label: 'connects/s', format: fmtRate },
   ],
+  // The ×one rows are each run's two-node figure over its one-node figure.
+  'cross-node': [
+    { key: 'oneDeliveriesPerSec', label: 'one node deliveries/s', format: fmtRate },
+    { key: 'crossDeliveriesPerSec', label: 'A+B deliveries/s', format: fmtRate },
+    { key: 'deliveriesRatio', label: '×one deliveries/s', format: fmtRatio },
+    { key: 'oneCpuUsPerDelivery', label: 'one node CPU/delivery', format: fmtUs },
+    { key: 'crossCpuUsPerDelivery', label: 'A+B CPU/delivery', format: fmtUs },
+    { key: 'cpuRatio', label: '×one CPU/delivery', format: fmtRatio },
+    { key: 'redisCpuUsPerDelivery', label: 'Redis CPU/delivery', format: fmtUs },
+    { key: 'oneP50Ms', label: 'one node p50 latency', format: fmtMs },
+    { key: 'oneP99Ms', label: 'one node p99 latency', format: fmtMs },
+    { key: 'crossP50Ms', label: 'A->B p50 latency', format: fmtMs },
+    { key: 'crossP99Ms', label: 'A->B p99 latency', format: fmtMs },
+    { key: 'p99Ratio', label: '×one p99 latency', format: fmtRatio },
+  ],
 };
 
 /** The line above each scenario's table. */
@@ -61,4 +77,6 @@ export const TITLES: Readonly<Record<Scenario, string>> = {
     'fan-out by timer (TimedSender / setInterval): one message per period, max(2, N/100) ms',
   inbound: 'inbound: requests with an id to a trivial handler, acked',
   idle: 'idle memory: subscribed connections doing nothing, after forced GC',
+  'cross-node':
+    'cross-node fan-out: carom on one node vs nodes A+B over Redis, publisher on A, N split',
 };

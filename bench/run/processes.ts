@@ -100,6 +100,33 @@ export interface ServerSpec {
 
 let profiles = 0;
 
+/** Starts a server process for `contender` as `spec` asks, on core 0 when pinning (not yet ready). */
+export function startServer(
+  ctx: RunContext,
+  contender: ContenderName,
+  spec: ServerSpec,
+  name = `${contender} server`,
+): CommandChild {
+  const nodeArgs = spec.gc === true ? ['--expose-gc'] : [];
+  if (ctx.cpuProf) {
+    const file = `${contender}-${spec.label}-${String(++profiles).padStart(3, '0')}.cpuprofile`;
+    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', ctx.cpuProf, '--cpu-prof-name', file);
+  }
+  return new CommandChild(name, 'server.js', spec.timed ? [contender, '--timed'] : [contender], {
+    core: ctx.pin ? 0 : undefined,
+    nodeArgs,
+    env: spec.env ?? {},
+  });
+}
+
+/** Starts a load generator process, on core 1 when pinning (not yet ready). */
+export function startLoad(ctx: RunContext, contender: ContenderName): CommandChild {
+  return new CommandChild(`${contender} load`, 'load.js', [], {
+    core: ctx.pin ? 1 : undefined,
+    nodeArgs: ['--max-old-space-size=4096'],
+  });
+}
+
 /**
  * Starts a server and a load generator for `contender`, waits until both are
  * ready, runs `body`, and ends both whatever happened.
@@ -110,21 +137,8 @@ export async function withProcesses<T>(
   server: ServerSpec,
   body: (server: CommandChild, load: CommandChild, ready: ReadyMessage) => Promise<T>,
 ): Promise<T> {
-  const serverNodeArgs = server.gc === true ? ['--expose-gc'] : [];
-  if (ctx.cpuProf) {
-    const name = `${contender}-${server.label}-${String(++profiles).padStart(3, '0')}.cpuprofile`;
-    serverNodeArgs.push('--cpu-prof', '--cpu-prof-dir', ctx.cpuProf, '--cpu-prof-name', name);
-  }
-  const serverArgs = server.timed ? [contender, '--timed'] : [contender];
-  const serverChild = new CommandChild(`${contender} server`, 'server.js', serverArgs, {
-    core: ctx.pin ? 0 : undefined,
-    nodeArgs: serverNodeArgs,
-    env: server.env ?? {},
-  });
-  const load = new CommandChild(`${contender} load`, 'load.js', [], {
-    core: ctx.pin ? 1 : undefined,
-    nodeArgs: ['--max-old-space-size=4096'],
-  });
+  const serverChild = startServer(ctx, contender, server);
+  const load = startLoad(ctx, contender);
   try {
     const [ready] = await Promise.all([serverChild.ready, load.ready]);
     return await body(serverChild, load, ready as unknown as ReadyMessage);

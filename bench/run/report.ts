@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { ContenderName } from '../common.js';
 import { METRICS } from './metrics.js';
 import type { Metrics, RunRecord } from './record.js';
-import type { Scenario } from './settings.js';
+import { contendersOf, type Scenario } from './settings.js';
 import { summarize, type Summary } from './summary.js';
 import type { TargetResult } from './targets.js';
 
@@ -38,10 +38,12 @@ export function table(
   contenders: readonly ContenderName[],
   reps: number,
 ): string {
+  // Ratios to raw ws only where raw ws ran (cross-node's ratios are rows of their own).
+  const ratios = contenders.includes('raw-ws');
   const header = ['case', 'metric'];
   for (const c of contenders) {
     header.push(c);
-    if (c !== 'raw-ws') header.push('×raw');
+    if (c !== 'raw-ws' && ratios) header.push('×raw');
   }
   const rows: string[][] = [header];
   for (const kase of cases) {
@@ -57,7 +59,9 @@ export function table(
               ? `${m.format(s.median)} [${m.format(s.min)}–${m.format(s.max)}]`
               : m.format(s.median),
         );
-        if (c !== 'raw-ws') row.push(s && base ? (s.median / base.median).toFixed(2) : 'n/a');
+        if (c !== 'raw-ws' && ratios) {
+          row.push(s && base ? (s.median / base.median).toFixed(2) : 'n/a');
+        }
       }
       rows.push(row);
     }
@@ -102,7 +106,10 @@ export function summaryOf(
             METRICS[s].map((m) => [
               m.key,
               Object.fromEntries(
-                contenders.map((c) => [c, summarize(runs, s, kase, c, m.key) ?? null]),
+                contendersOf(s, contenders).map((c) => [
+                  c,
+                  summarize(runs, s, kase, c, m.key) ?? null,
+                ]),
               ),
             ]),
           ),

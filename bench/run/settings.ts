@@ -7,7 +7,7 @@
 export type Mode = 'full' | 'quick' | 'smoke';
 
 /** The scenarios, in the order they run and are printed. */
-export const SCENARIOS = ['fanout', 'fanout-timed', 'inbound', 'idle'] as const;
+export const SCENARIOS = ['fanout', 'fanout-timed', 'inbound', 'idle', 'cross-node'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** Every size and duration of a run; written as is into the JSON's `settings`. */
@@ -25,6 +25,16 @@ export interface Settings {
     latencyMs: number;
   };
   idle: { sizes: number[]; concurrency: number; settleMs: number };
+  /**
+   * Cross-node fan-out: subscribers, deliveries of the measured round (bursts
+   * of `fanout.burst`), and the paced latency round's messages and rate.
+   */
+  crossNode: {
+    sizes: number[];
+    deliveries: number;
+    latencyMessages: number;
+    pacedDeliveriesPerSec: number;
+  };
   connectConcurrency: number;
 }
 
@@ -44,6 +54,12 @@ export function settingsFor(mode: Mode): Settings {
       latencyMs: 3000,
     },
     idle: { sizes: [1000, 5000], concurrency: 100, settleMs: 300 },
+    crossNode: {
+      sizes: [1000, 5000],
+      deliveries: 1_000_000,
+      latencyMessages: 200,
+      pacedDeliveriesPerSec: 50_000,
+    },
     connectConcurrency: 100,
   };
   if (mode === 'quick') {
@@ -54,6 +70,7 @@ export function settingsFor(mode: Mode): Settings {
       timed: { ...base.timed, sizes: [1000], deliveries: 100_000 },
       inbound: { ...base.inbound, warmupMs: 200, throughputMs: 800, latencyMs: 1200 },
       idle: { ...base.idle, sizes: [1000] },
+      crossNode: { ...base.crossNode, sizes: [1000], deliveries: 300_000, latencyMessages: 100 },
     };
   }
   if (mode === 'smoke') {
@@ -71,6 +88,7 @@ export function settingsFor(mode: Mode): Settings {
         latencyMs: 300,
       },
       idle: { sizes: [20], concurrency: 10, settleMs: 50 },
+      crossNode: { ...base.crossNode, sizes: [10], deliveries: 2000, latencyMessages: 20 },
       connectConcurrency: 10,
     };
   }
@@ -94,5 +112,15 @@ export function casesOf(settings: Settings, scenario: Scenario): Case[] {
       return [{ label: `K=${settings.inbound.clients}`, n: settings.inbound.clients }];
     case 'idle':
       return settings.idle.sizes.map((n) => ({ label: `N=${n}`, n }));
+    case 'cross-node':
+      return settings.crossNode.sizes.map((n) => ({ label: `N=${n}`, n }));
   }
+}
+
+/**
+ * The contenders of `contenders` that run `scenario`: all of them, except for
+ * cross-node, which compares carom with itself (one node against two).
+ */
+export function contendersOf<C extends string>(scenario: Scenario, contenders: readonly C[]): C[] {
+  return scenario === 'cross-node' ? contenders.filter((c) => c === 'carom') : [...contenders];
 }

@@ -9,7 +9,13 @@ import { test } from 'node:test';
 import type { ContenderName } from '../../bench/common.js';
 import { parseArgs, UsageError } from '../../bench/run/args.js';
 import type { RunRecord } from '../../bench/run/record.js';
-import { casesOf, SCENARIOS, settingsFor, type Scenario } from '../../bench/run/settings.js';
+import {
+  casesOf,
+  contendersOf,
+  SCENARIOS,
+  settingsFor,
+  type Scenario,
+} from '../../bench/run/settings.js';
 import { evaluateTargets, TARGETS, type Target } from '../../bench/run/targets.js';
 
 test('the command line defaults to every scenario and contender of the full run', () => {
@@ -80,9 +86,20 @@ test('each mode has its cases: N subscribers or connections, K clients', () => {
     casesOf(settingsFor('quick'), 'idle').map((c) => c.n),
     [1000],
   );
+  assert.deepEqual(
+    casesOf(full, 'cross-node').map((c) => c.label),
+    ['N=1000', 'N=5000'],
+  );
   const smoke = settingsFor('smoke');
   assert.equal(smoke.reps, 1);
   for (const scenario of SCENARIOS) assert.ok(casesOf(smoke, scenario).length > 0, scenario);
+});
+
+test('cross-node runs carom alone: it compares carom on one node with carom on two', () => {
+  const all: ContenderName[] = ['raw-ws', 'carom', 'socketio'];
+  assert.deepEqual(contendersOf('cross-node', all), ['carom']);
+  assert.deepEqual(contendersOf('cross-node', ['raw-ws', 'socketio']), []);
+  assert.deepEqual(contendersOf('fanout', all), all);
 });
 
 /** A successful run with one metric. */
@@ -100,6 +117,7 @@ const NO_CASES: Record<Scenario, string[]> = {
   'fanout-timed': [],
   inbound: [],
   idle: [],
+  'cross-node': [],
 };
 
 test('a target divides the medians and checks the bound both ways', () => {
@@ -163,6 +181,7 @@ test('the targets apply to every case, the first only, or one case by its label'
     'fanout-timed': ['N=1000'],
     inbound: ['K=100'],
     idle: ['N=1000', 'N=5000'],
+    'cross-node': ['N=1000'],
   };
   const names = evaluateTargets([], cases).map((r) => r.target);
   assert.deepEqual(names, [

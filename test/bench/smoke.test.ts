@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const RUN_JS = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
-const SCENARIOS = ['fanout', 'fanout-timed', 'inbound', 'idle'];
+const SCENARIOS = ['fanout', 'fanout-timed', 'inbound', 'idle', 'cross-node'];
 const CONTENDERS = ['raw-ws', 'carom', 'socketio'];
 /** A bound on the whole run, far above what it needs; the child is killed past it. */
 const BOUND_MS = 170_000;
@@ -67,7 +67,9 @@ test(
       assert.equal(typeof result.versions['socket.io'], 'string');
 
       for (const scenario of SCENARIOS) {
-        for (const contender of CONTENDERS) {
+        // Cross-node compares carom on one node with carom on two: carom runs it alone.
+        const contenders = scenario === 'cross-node' ? ['carom'] : CONTENDERS;
+        for (const contender of contenders) {
           const runs = result.runs.filter(
             (r) => r.scenario === scenario && r.contender === contender,
           );
@@ -89,7 +91,12 @@ test(
           }
         }
       }
-      for (const run of result.runs.filter((r) => r.scenario.startsWith('fanout'))) {
+      const fanouts = result.runs.filter(
+        (r) => r.scenario.startsWith('fanout') || r.scenario === 'cross-node',
+      );
+      assert.ok(result.runs.some((r) => r.scenario === 'cross-node' && r.contender === 'carom'));
+      assert.ok(!result.runs.some((r) => r.scenario === 'cross-node' && r.contender !== 'carom'));
+      for (const run of fanouts) {
         assert.equal(run.detail.lost, 0, `${run.scenario} ${run.contender} lost messages`);
         assert.equal(run.detail.outOfOrderOrDuplicate, 0);
         assert.equal(run.detail.deliveries, run.detail.expected);

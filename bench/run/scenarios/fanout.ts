@@ -21,7 +21,7 @@ function fanoutMessages(ctx: RunContext, timed: boolean, n: number): number {
 }
 
 /** Losses, duplicates, misorders and strays the load generator counted in one round. */
-function violationsOf(round: Reply): number {
+export function violationsOf(round: Reply): number {
   return (round.violations as number) + (round.missing as number) + (round.stray as number);
 }
 

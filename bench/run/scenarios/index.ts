@@ -2,6 +2,7 @@
 import type { ContenderName } from '../../common.js';
 import type { RunContext, RunOutcome } from '../record.js';
 import type { Scenario } from '../settings.js';
+import { runCrossNode } from './cross-node.js';
 import { runFanout } from './fanout.js';
 import { runIdle } from './idle.js';
 import { runInbound } from './inbound.js';
@@ -19,4 +20,5 @@ export const SCENARIO_RUNS: Readonly<Record<Scenario, ScenarioRun>> = {
   'fanout-timed': (ctx, contender, n) => runFanout(ctx, contender, n, true),
   inbound: (ctx, contender) => runInbound(ctx, contender),
   idle: runIdle,
+  'cross-node': runCrossNode,
 };

@@ -18,8 +18,12 @@ import { RedisPresence } from './presence.js';
 
 /** How often subscriptions the server refused (it was down) are tried again. */
 const RETRY_MS = 1000;
-/** A member of the channel set that no channel is: its presence says Redis still holds the set. */
-const SET_MARKER = '';
+/** Begins the channel set's epoch member: a NUL, which no channel name may hold. */
+const EPOCH_MARK = '\u0000epoch:';
+
+function isEpoch(member: string): boolean {
+  return member.startsWith(EPOCH_MARK);
+}
 
 /** What the Redis broker has relayed, received, lost and dropped. */
 export interface RedisBrokerStats extends BrokerStats {
@@ -72,6 +76,8 @@ export class RedisBroker implements Broker {
   private closed = false;
   /** Channel changes this node made that the set has not taken yet: name, and whether it exists. */
   private readonly unstored = new Map<string, boolean>();
+  /** The epoch of the channel set this node last synced with. */
+  private epoch: string | undefined;
 
   // Bound once: a publish hands these to its promise, with no closure per message.
   private readonly onMessage: MessageListener = (message) => this.receive(message);
@@ -202,20 +208,33 @@ export class RedisBroker implements Broker {
   /**
    * Makes this node's channels the cluster's, after a (re)connection. First the
    * changes this node made while the set could not be written; then the set.
-   * The set holds a marker (the empty name, which no channel has) from its
-   * first write on: with the marker, this node adopts the set's channels and
-   * forgets the ones it lacks (deleted elsewhere meanwhile); without it, Redis
-   * lost the set (a restart with nothing saved), and this node writes its
-   * channels back, as presence does its entries.
+   *
+   * The set carries an epoch: a member no channel can be (it starts with a NUL,
+   * which channel names refuse), written by whoever made the set. A node that
+   * finds the epoch it last synced with adopts the set's channels and forgets
+   * those it lacks, deleted elsewhere meanwhile. A node that finds another
+   * epoch, or none (Redis lost the set: a restart with nothing saved), cannot
+   * tell a deletion from a loss: it writes its channels back and forgets
+   * nothing, so no channel is lost, and one deleted during that outage may
+   * come back.
    */
   private async adoptChannels(): Promise<void> {
     let names: string[];
+    const node = this.node!;
     try {
       for (const [name, exists] of [...this.unstored]) {
         await this.writeChannel(name, exists);
         this.unstored.delete(name);
       }
       names = await this.link.members(this.names.channels);
+      const epochs = names.filter(isEpoch).sort();
+      const epoch = epochs[0] ?? `${EPOCH_MARK}${this.nodeId}.${Date.now().toString(36)}`;
+      if (epoch !== this.epoch) {
+        await this.link.addMember(this.names.channels, epoch, ...node.channels());
+        this.epoch = epoch;
+        for (const name of names) if (!isEpoch(name)) this.adopt(name);
+        return;
+      }
     } catch {
       // The subscriber may be back before the connection that reads and writes the set:
       // try again shortly, as for refused subscriptions, rather than wait for a reconnection.
@@ -226,13 +245,8 @@ export class RedisBroker implements Broker {
       this.resyncRetry.unref();
       return;
     }
-    const node = this.node!;
-    if (!names.includes(SET_MARKER)) {
-      for (const name of node.channels()) this.storeChannel(name, true);
-      return;
-    }
     const cluster = new Set(names);
-    for (const name of names) if (name !== SET_MARKER) this.adopt(name);
+    for (const name of names) if (!isEpoch(name)) this.adopt(name);
     for (const name of node.channels()) {
       if (cluster.has(name)) continue;
       try {
@@ -245,12 +259,8 @@ export class RedisBroker implements Broker {
   }
 
   private async writeChannel(name: string, exists: boolean): Promise<void> {
-    if (!exists) {
-      await this.link.removeMember(this.names.channels, name);
-      return;
-    }
-    await this.link.addMember(this.names.channels, SET_MARKER);
-    await this.link.addMember(this.names.channels, name);
+    if (exists) await this.link.addMember(this.names.channels, name);
+    else await this.link.removeMember(this.names.channels, name);
   }
 
   /** Writes a channel change to the set; one that fails is kept and written at the next resync. */

@@ -15,7 +15,7 @@ export interface RedisConnection {
   ): unknown;
   close(): Promise<unknown>;
   destroy(): void;
-  sAdd(key: string, members: string): Promise<unknown>;
+  sAdd(key: string, members: string | string[]): Promise<unknown>;
   sRem(key: string, members: string): Promise<unknown>;
   sMembers(key: string): Promise<unknown>;
   /** A Lua script; on a cluster it runs on the shard of its first key. */

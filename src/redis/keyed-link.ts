@@ -23,8 +23,9 @@ export abstract class KeyedLink<C extends RedisConnection> {
     await Promise.all([opened(this.client), opened(this.subscriber)]);
   }
 
-  addMember(key: string, member: string): Promise<unknown> {
-    return this.client.sAdd(key, member);
+  /** Adds members to a set in one command, so a reader sees all of them or none. */
+  addMember(key: string, ...members: string[]): Promise<unknown> {
+    return this.client.sAdd(key, members);
   }
 
   removeMember(key: string, member: string): Promise<unknown> {

@@ -20,7 +20,7 @@ export interface RedisLink {
   /** Ends a subscription. */
   unsubscribe(channels: readonly string[], listener: MessageListener): Promise<void>;
   /** Adds a member to a set. */
-  addMember(key: string, member: string): Promise<unknown>;
+  addMember(key: string, ...members: string[]): Promise<unknown>;
   /** Removes a member from a set. */
   removeMember(key: string, member: string): Promise<unknown>;
   /** The members of a set. */

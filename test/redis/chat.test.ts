@@ -9,6 +9,7 @@ import { createLogger } from '../../src/index.js';
 import { redisBroker } from '../../src/redis/index.js';
 import type { TestApp } from '../../src/testing/index.js';
 import { chatOnTwoNodes, type NodeSet } from '../support/chat-two-nodes.js';
+import { settle as settleRelays } from '../support/broker-contract.js';
 import { RedisServer } from '../support/redis-server.js';
 
 let redis: RedisServer;
@@ -31,14 +32,7 @@ async function settled(apps: readonly TestApp[]): Promise<void> {
   for (const t of apps) {
     await t.app.presence('room.settle').catch(() => undefined);
   }
-  let last = -1;
-  for (let round = 0; round < 100; round++) {
-    await new Promise<void>((resolve) => setTimeout(resolve, 5));
-    let received = 0;
-    for (const t of apps) received += t.app.brokerStats().received;
-    if (received === last) return;
-    last = received;
-  }
+  await settleRelays(apps);
 }
 
 chatOnTwoNodes('redisBroker on one redis-server', () => {

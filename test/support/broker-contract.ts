@@ -34,24 +34,7 @@ export const NODE_OPTIONS: TestAppOptions = {
  */
 export function brokerContract(name: string, make: () => Promise<NodeSet>): void {
   describe(`broker contract: ${name}`, () => {
-    let set: NodeSet;
-    let apps: TestApp[];
-
-    async function node(nodeId: string, options: TestAppOptions = {}): Promise<TestApp> {
-      const t = await createTestApp({ ...NODE_OPTIONS, ...options, broker: set.broker(nodeId) });
-      apps.push(t);
-      return t;
-    }
-
-    beforeEach(async () => {
-      set = await make();
-      apps = [];
-    });
-
-    afterEach(async () => {
-      for (const t of apps) await t.close();
-      await set.close();
-    });
+    const { node, apps, stop } = nodesPerTest(make, () => NODE_OPTIONS);
 
     it('gives connections ids unique across nodes, each naming its node', async () => {
       const a = await node('a');
@@ -81,7 +64,7 @@ export function brokerContract(name: string, make: () => Promise<NodeSet>): void
       await eventually(() => onA.dataOf('news').length === 2, 'a publish from b reaches a');
       await eventually(() => onB.dataOf('news').length === 2, 'and b itself');
       // Anything still on its way would be a duplicate: let it arrive, then count.
-      await settle(apps);
+      await settle(apps());
       assert.deepEqual(onA.dataOf('news'), [{ n: 1 }, { n: 2 }]);
       assert.deepEqual(onB.dataOf('news'), [{ n: 1 }, { n: 2 }]);
       assert.deepEqual(wildB.dataOf('news'), [{ n: 1 }, { n: 2 }]);
@@ -102,7 +85,7 @@ export function brokerContract(name: string, make: () => Promise<NodeSet>): void
         `all ${count} publishes reach node b`,
         15_000,
       );
-      await settle(apps);
+      await settle(apps());
       const got = far.received.filter((e) => e.event !== 'ack').map((e) => e.data.n as number);
       assert.equal(got.length, count, 'each once');
       const news = got.filter((n) => n % 2 === 0);
@@ -202,8 +185,7 @@ export function brokerContract(name: string, make: () => Promise<NodeSet>): void
       await onC.subscribe('news');
       const onB = await b.connect();
       await onB.subscribe('news');
-      await b.close();
-      apps.splice(apps.indexOf(b), 1);
+      await stop(b);
       a.app.publish('news', { n: 1 });
       await eventually(() => onC.dataOf('news').length === 1, 'node c still hears node a');
       assert.equal(onB.dataOf('news').length, 0);
@@ -211,8 +193,45 @@ export function brokerContract(name: string, make: () => Promise<NodeSet>): void
   });
 }
 
+/**
+ * The nodes of one test: `node(id)` starts one with `optionsFor(id)` and the set's
+ * broker, `stop(t)` closes one before the end, and every node left is closed
+ * after each test, then the set.
+ */
+function nodesPerTest(
+  make: () => Promise<NodeSet>,
+  optionsFor: (nodeId: string) => TestAppOptions,
+): {
+  node(nodeId: string): Promise<TestApp>;
+  apps(): readonly TestApp[];
+  stop(t: TestApp): Promise<void>;
+} {
+  let set: NodeSet;
+  let started: TestApp[] = [];
+  beforeEach(async () => {
+    set = await make();
+    started = [];
+  });
+  afterEach(async () => {
+    for (const t of started) await t.close();
+    await set.close();
+  });
+  return {
+    async node(nodeId) {
+      const t = await createTestApp({ ...optionsFor(nodeId), broker: set.broker(nodeId) });
+      started.push(t);
+      return t;
+    },
+    apps: () => started,
+    async stop(t) {
+      await t.close();
+      started.splice(started.indexOf(t), 1);
+    },
+  };
+}
+
 /** Lets whatever is still on its way arrive: a few polls of every app's broker counters. */
-async function settle(apps: readonly TestApp[]): Promise<void> {
+export async function settle(apps: readonly TestApp[]): Promise<void> {
   let last = -1;
   for (let round = 0; round < 50; round++) {
     await new Promise<void>((resolve) => setTimeout(resolve, 10));
@@ -230,29 +249,15 @@ async function settle(apps: readonly TestApp[]): Promise<void> {
  */
 export function presenceContract(name: string, make: () => Promise<NodeSet>): void {
   describe(`presence contract: ${name}`, () => {
-    let set: NodeSet;
-    let apps: TestApp[];
-    const options: TestAppOptions = { presence: ['room.*'], presenceNotices: true };
-
-    async function node(nodeId: string): Promise<TestApp> {
-      const t = await createTestApp({ ...NODE_OPTIONS, ...options, broker: set.broker(nodeId) });
-      apps.push(t);
-      return t;
-    }
+    const { node, stop } = nodesPerTest(make, () => ({
+      ...NODE_OPTIONS,
+      presence: ['room.*'],
+      presenceNotices: true,
+    }));
 
     const ids = (entries: readonly { connectionId: string }[]): string[] =>
       entries.map((e) => e.connectionId).sort();
     const ignore = (): void => undefined;
-
-    beforeEach(async () => {
-      set = await make();
-      apps = [];
-    });
-
-    afterEach(async () => {
-      for (const t of apps) await t.close();
-      await set.close();
-    });
 
     it('lists the exact subscribers of a topic on every node, with their users', async () => {
       const a = await node('a');
@@ -322,8 +327,7 @@ export function presenceContract(name: string, make: () => Promise<NodeSet>): vo
       await onA.subscribe('room.lobby');
       const onB = await b.connect();
       await onB.subscribe('room.lobby');
-      await a.close();
-      apps.splice(apps.indexOf(a), 1);
+      await stop(a);
       let seen: string[] = [];
       await eventually(() => {
         // A poll may still be in flight when the test ends and its apps close: it may then reject.
@@ -369,29 +373,11 @@ export class NodeName {
  */
 export function leaseContract(name: string, make: () => Promise<NodeSet>): void {
   describe(`lease contract: ${name}`, () => {
-    let set: NodeSet;
-    let apps: TestApp[];
-
-    async function node(nodeId: string): Promise<TestApp> {
-      const t = await createTestApp({
-        ...NODE_OPTIONS,
-        senders: [ClusterClock, NodeClock],
-        providers: [{ provide: NodeName, useValue: new NodeName(nodeId) }],
-        broker: set.broker(nodeId),
-      });
-      apps.push(t);
-      return t;
-    }
-
-    beforeEach(async () => {
-      set = await make();
-      apps = [];
-    });
-
-    afterEach(async () => {
-      for (const t of apps) await t.close();
-      await set.close();
-    });
+    const { node, apps, stop } = nodesPerTest(make, (nodeId) => ({
+      ...NODE_OPTIONS,
+      senders: [ClusterClock, NodeClock],
+      providers: [{ provide: NodeName, useValue: new NodeName(nodeId) }],
+    }));
 
     it('ticks a cluster-wide timed sender on one node, for the subscribers of all', async () => {
       const a = await node('a');
@@ -405,7 +391,7 @@ export function leaseContract(name: string, make: () => Promise<NodeSet>): void 
       await b.clock.advance(1000);
       await a.clock.advance(1000);
       await eventually(() => onB.dataOf('clock.cluster').length === 2, 'the second tick');
-      await settle(apps);
+      await settle(apps());
       assert.deepEqual(onA.dataOf('clock.cluster'), [{ node: 'a' }, { node: 'a' }]);
       assert.deepEqual(onB.dataOf('clock.cluster'), [{ node: 'a' }, { node: 'a' }]);
     });
@@ -417,12 +403,11 @@ export function leaseContract(name: string, make: () => Promise<NodeSet>): void 
       await onB.subscribe('clock.cluster');
       await a.clock.advance(1000);
       await eventually(() => onB.dataOf('clock.cluster').length === 1, 'a holds the lease');
-      await a.close();
-      apps.splice(apps.indexOf(a), 1);
+      await stop(a);
       const tookOver = () => onB.dataOf('clock.cluster').some((d) => d.node === 'b');
       for (let tick = 0; tick < 10 && !tookOver(); tick++) {
         await b.clock.advance(1000);
-        await settle(apps);
+        await settle(apps());
       }
       assert.ok(tookOver(), 'node b takes over within ten of its ticks');
     });
@@ -436,7 +421,7 @@ export function leaseContract(name: string, make: () => Promise<NodeSet>): void 
       await onB.subscribe('clock.node');
       await a.clock.advance(1000);
       await b.clock.advance(1000);
-      await settle(apps);
+      await settle(apps());
       assert.deepEqual(onA.dataOf('clock.node'), [{ node: 'a' }]);
       assert.deepEqual(onB.dataOf('clock.node'), [{ node: 'b' }]);
     });

@@ -14,31 +14,23 @@ import {
   leaseContract,
   NodeName,
   presenceContract,
+  type NodeSet,
 } from '../support/broker-contract.js';
 
-brokerContract('the in-memory BrokerHub', () => {
+/** A fresh hub per test: its nodes, and the wait for what is still in flight. */
+function hubNodes(): Promise<NodeSet> {
   const hub = new BrokerHub();
   return Promise.resolve({
     broker: (nodeId: string) => hub.broker(nodeId),
     close: () => hub.settled(),
   });
-});
+}
 
-presenceContract('the in-memory BrokerHub', () => {
-  const hub = new BrokerHub();
-  return Promise.resolve({
-    broker: (nodeId: string) => hub.broker(nodeId),
-    close: () => hub.settled(),
-  });
-});
+brokerContract('the in-memory BrokerHub', hubNodes);
 
-leaseContract('the in-memory BrokerHub', () => {
-  const hub = new BrokerHub();
-  return Promise.resolve({
-    broker: (nodeId: string) => hub.broker(nodeId),
-    close: () => hub.settled(),
-  });
-});
+presenceContract('the in-memory BrokerHub', hubNodes);
+
+leaseContract('the in-memory BrokerHub', hubNodes);
 
 describe('presence on a lone node, and its mistakes', () => {
   it('lists the local subscribers of a tracked topic', async () => {

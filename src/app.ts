@@ -31,6 +31,9 @@ import { Topics } from './core/topics.js';
 import { PayloadValidator } from './core/validation.js';
 import { guardLogger } from './core/guard.js';
 import { Replies } from './core/replies.js';
+import { Asks } from './core/asks.js';
+import { scopeOf, type PublishOptions } from './core/publish-options.js';
+import type { AnyEvents, EventMapOf, PublishableEvent, PublishData } from './protocol/event-map.js';
 
 /** Where `listen` binds. */
 export interface ListenOptions {
@@ -77,8 +80,11 @@ export interface CaromStats {
  * const app = new Carom({ handlers: [ChatHandler], senders: [ChatSender] });
  * await app.listen({ port: 8080 });
  * ```
+ *
+ * @typeParam M - the event map shared with the clients (`new Carom<Chat>(...)`):
+ *   it types `publish`, `to(id).send` and the connections it lists.
  */
-export class Carom {
+export class Carom<M extends EventMapOf<M> = AnyEvents> {
   /** Channels declared and removed at run time. */
   readonly channels: Channels;
   /** The logger carom writes to. */
@@ -97,6 +103,7 @@ export class Carom {
   private readonly publisher: Publisher;
   private readonly sessions: Sessions;
   private readonly dispatcher: Dispatcher;
+  private readonly asks: Asks;
   private readonly stale: StaleFilter;
   private readonly scheduler: Scheduler;
   private readonly acceptor: AppAcceptor;
@@ -168,6 +175,10 @@ export class Carom {
       logger: this.logger,
       exposeErrors: o.exposeErrors,
     });
+    this.asks = new Asks(this.clock, this.publisher, replies, {
+      maxPending: o.maxPendingAsks,
+      timeoutMs: o.askTimeoutMs,
+    });
     this.dispatcher = new Dispatcher({
       registry,
       requests,
@@ -183,12 +194,14 @@ export class Carom {
       maxQueued: o.maxQueued,
       rateLimit: o.rateLimit,
       canHandle: o.canHandle,
+      asks: this.asks,
     });
     this.sessions = new Sessions({
       dispatcher: this.dispatcher,
       index: this.index,
       requests,
       publisher: this.publisher,
+      asks: this.asks,
       connectHooks: registry.connectHooks,
       disconnectHooks: registry.disconnectHooks,
       logger: this.logger,
@@ -315,8 +328,8 @@ export class Carom {
    * (ids are unique across nodes): send to it, subscribe or unsubscribe it, or
    * close it, wherever it is held.
    */
-  to(connectionId: string): ConnectionRef {
-    return new ConnectionRef(connectionId, this.cluster, this.publisher);
+  to(connectionId: string): ConnectionRef<M> {
+    return new ConnectionRef<M>(connectionId, this.cluster, this.publisher);
   }
 
   /**
@@ -382,23 +395,38 @@ export class Carom {
 
   /**
    * Publishes an event to its subscribers on every node; returns how many of
-   * this node's connections received it.
+   * this node's connections received it. `options` sends it to several
+   * topics' subscribers at once (each once), or to all but one connection
+   * (see {@link PublishOptions}); both hold across nodes.
    */
-  publish(event: string, data: unknown): number {
+  publish<E extends PublishableEvent<M>>(
+    event: E,
+    data: PublishData<M, E>,
+    options?: PublishOptions,
+  ): number {
     if (!this.topics.isDeclared(event)) {
       throw appError('CAROM_ERR_UNDECLARED_EVENT', 'publish', event);
     }
+    const scope = scopeOf(event, options, this.topics);
+    if (scope !== undefined) return this.publisher.publishScoped(event, data, scope);
     return this.publisher.publish(event, data);
   }
 
   /** The connections that would receive `event` now. */
-  subscribers(event: string): Connection[] {
-    return this.index.recipients(event).map((s) => s.connection);
+  subscribers(event: string): Connection<unknown, M>[] {
+    return this.index
+      .recipients(event)
+      .map((s) => s.connection as unknown as Connection<unknown, M>);
   }
 
   /** Every open connection. */
-  get openConnections(): Connection[] {
-    return [...this.sessions.all].map((s) => s.connection);
+  get openConnections(): Connection<unknown, M>[] {
+    return [...this.sessions.all].map((s) => s.connection as unknown as Connection<unknown, M>);
+  }
+
+  /** Requests made of clients with `connection.ask` still waiting for their answer. */
+  get pendingAsks(): number {
+    return this.asks.pending;
   }
 
   /**

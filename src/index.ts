@@ -67,3 +67,32 @@ export {
 } from './transport/handshake.js';
 export { tokenProtocol, CAROM_PROTOCOL } from './transport/subprotocol.js';
 export { serveClientModule, CLIENT_MODULE_PATH } from './transport/client-module.js';
+// Typed end to end: one event map for server and client, families, scoped publishes, asks.
+export type {
+  AckData,
+  AnswerData,
+  AnyEvents,
+  AskableEvent,
+  AskData,
+  EventMap,
+  EventMapOf,
+  EventSpec,
+  FamilyEvent,
+  MemberOf,
+  PublishableEvent,
+  PublishData,
+  ReceivableEvent,
+  ReceiveData,
+  SendableEvent,
+  SendData,
+} from './protocol/event-map.js';
+export { FamilySender, MemberSender } from './core/family-sender.js';
+export type { PublishOptions } from './core/publish-options.js';
+export type { RelayScope } from './core/broker.js';
+export { AskError, type AskErrorCode, type AskOptions } from './core/asks.js';
+export {
+  eventMap,
+  type TypedDecorators,
+  type TypedOn,
+  type PublisherOf,
+} from './decorators/event-map.js';

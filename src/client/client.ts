@@ -8,6 +8,7 @@
  * them (and nothing else) into the one module served at `/carom/client.js`.
  */
 import type { WireEnvelope } from '../protocol/wire.js';
+import { Answers } from './answers.js';
 import { Backoff } from './backoff.js';
 import { ClientErrorCode, CloseCode } from './codes.js';
 import { RequestError, messageOf, timeoutError, type ServerError } from './errors.js';
@@ -15,7 +16,7 @@ import { decodeFrame, dataOfFrame, encodeFrame, isObject, preview } from './fram
 import { Heartbeat, isPingId } from './heartbeat.js';
 import type { Listener } from './listeners.js';
 import { Listeners } from './listeners.js';
-import { ACK, ERROR, SUBSCRIBE, UNSUBSCRIBE, WELCOME } from './names.js';
+import { ACK, ASK, ERROR, SUBSCRIBE, UNSUBSCRIBE, WELCOME } from './names.js';
 import { settingsOf, type ClientOptions, type ClientSettings } from './options.js';
 import { Outbox } from './outbox.js';
 import { Requests } from './requests.js';
@@ -31,7 +32,10 @@ import { HeldSubscriptions, eventsOf } from './subscriptions.js';
 import { PROTOCOL, callToken, dialTarget } from './token.js';
 import type {
   AckData,
+  AnswerData,
   AnyEvents,
+  AskableEvent,
+  AskData,
   EventMapOf,
   ReceivableEvent,
   ReceiveData,
@@ -54,6 +58,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   private readonly listeners = new Listeners();
   private readonly requests = new Requests();
   private readonly held = new HeldSubscriptions();
+  private readonly answers = new Answers();
   private readonly outbox: Outbox;
   private readonly heartbeat: Heartbeat;
   /** Absent when reconnecting is off. */
@@ -123,6 +128,20 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   on(event: string, fn: (data: any, envelope: any) => void): () => void {
     this.listeners.on(event, fn);
     return () => this.off(event, fn);
+  }
+
+  /**
+   * Answers the server's `connection.ask(event, data)` with what `fn` returns
+   * (or resolves to); one answerer per event, a later one replaces it. What
+   * `fn` throws is answered as an error (`ANSWER_FAILED`) and reported to
+   * `onError`; a request with no answerer is answered `NO_ANSWER`. Returns a
+   * function that removes it.
+   */
+  answer<K extends AskableEvent<M>>(
+    event: K,
+    fn: (data: AskData<M, K>) => AnswerData<M, K> | Promise<AnswerData<M, K>>,
+  ): () => void {
+    return this.answers.set(event, fn);
   }
 
   /** Stops a function given to `on`. */
@@ -469,7 +488,19 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
       this.reportError(envelope.data, raw);
       return;
     }
+    if (event === ASK) {
+      this.answers.asked(envelope.data, (frame) => this.reply(socket, frame), this.report);
+      return;
+    }
     this.listeners.deliver(envelope);
+  }
+
+  /** Bound once: where the answers' problems go. */
+  private readonly report = (error: ServerError): void => this.listeners.report(error);
+
+  /** An answer goes back on the socket that asked, and only while it is the open one. */
+  private reply(socket: WebSocketLike, frame: string): void {
+    if (socket === this.socket && isOpen(socket)) socket.send(frame);
   }
 
   /** An `error` envelope that answers no request goes to `onError`. */

@@ -26,4 +26,8 @@ export type {
   SendData,
   AckData,
   ReceiveData,
+  AskableEvent,
+  AskData,
+  AnswerData,
 } from './types.js';
+export { ANSWER_FAILED, NO_ANSWER, type Answerer } from './answers.js';

@@ -7,6 +7,8 @@
 export {
   ACK,
   ALL,
+  ANSWER,
+  ASK,
   CHANNEL_CREATED,
   CHANNEL_DELETED,
   ERROR,

@@ -1,7 +1,7 @@
 /**
- * The typed event map shared by clients and servers. One entry per event:
- * `send` is what a client sends (a handler's payload), `ack` what the handler
- * returns, `receive` what the server publishes under that name.
+ * The typed event map shared by clients and servers. Its definitions live in
+ * src/protocol/event-map.ts, which the server's classes read too, so one map
+ * types both ends:
  *
  * ```ts
  * type Chat = {
@@ -10,50 +10,17 @@
  * };
  * ```
  */
-export type EventMap = Record<string, EventSpec>;
-
-/**
- * The constraint on an event map type parameter: every key an {@link EventSpec}.
- * Unlike `EventMap` it also accepts an `interface`, which has no index signature.
- */
-export type EventMapOf<M> = { [K in keyof M]: EventSpec };
-
-/** One event of an {@link EventMap}. */
-export interface EventSpec {
-  /** Payload a client sends (and a handler receives). */
-  readonly send?: unknown;
-  /** What the handler returns: the `ack`'s data. */
-  readonly ack?: unknown;
-  /** Payload the server publishes (and a sender sends). */
-  readonly receive?: unknown;
-}
-
-/** Events a client may send. */
-export type SendableEvent<M extends EventMapOf<M>> = {
-  [K in keyof M & string]: M[K] extends { send: unknown } ? K : never;
-}[keyof M & string];
-
-/** Events a client may receive. */
-export type ReceivableEvent<M extends EventMapOf<M>> = {
-  [K in keyof M & string]: M[K] extends { receive: unknown } ? K : never;
-}[keyof M & string];
-
-/** The payload a client sends for `K` (a handler's `T`). */
-export type SendData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends { send: infer T }
-  ? T
-  : never;
-
-/** The ack's data for `K` (a handler's `R`). */
-export type AckData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends { ack: infer T }
-  ? T
-  : null;
-
-/** The payload published under `K` (a sender's `T`). */
-export type ReceiveData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends {
-  receive: infer T;
-}
-  ? T
-  : never;
-
-/** A map that accepts any event, for untyped use. */
-export type AnyEvents = Record<string, { send: any; ack: any; receive: any }>;
+export type {
+  AckData,
+  AnswerData,
+  AnyEvents,
+  AskableEvent,
+  AskData,
+  EventMap,
+  EventMapOf,
+  EventSpec,
+  ReceivableEvent,
+  ReceiveData,
+  SendableEvent,
+  SendData,
+} from '../protocol/event-map.js';

@@ -12,6 +12,18 @@ export type ConnectionCommand =
   | { readonly kind: 'close'; readonly code: number; readonly reason: string };
 
 /**
+ * Who a scoped publish reaches, beyond "every subscriber of its event": it
+ * travels with the relay, so that every node applies it to its own
+ * connections.
+ */
+export interface RelayScope {
+  /** The topics whose subscribers receive it, each subscriber once; `undefined` means the event's own. */
+  readonly topics: readonly string[] | undefined;
+  /** The id of the one connection that does not receive it (a chat message's sender). */
+  readonly except: string | undefined;
+}
+
+/**
  * The app as a broker sees it: where traffic relayed from other nodes goes on
  * this one. The app hands it to {@link Broker.start}. Every method is
  * synchronous and never throws; a broker calls them as messages arrive.
@@ -19,9 +31,10 @@ export type ConnectionCommand =
 export interface BrokerNode {
   /**
    * A frame another node published: it is written, as it is, to this node's
-   * subscribers of `event`. Returns how many received it.
+   * subscribers of `event`, or, with a `scope`, to the connections the scope
+   * names. Returns how many received it.
    */
-  deliver(event: string, frame: Frame): number;
+  deliver(event: string, frame: Frame, scope?: RelayScope): number;
   /** A command for a connection of this node. False when no such connection is open here. */
   command(connectionId: string, command: ConnectionCommand): boolean;
   /** A channel another node created, or one that existed before this node started. */
@@ -148,8 +161,13 @@ export interface Broker {
    * configured (it retries a server that is down by itself).
    */
   start(node: BrokerNode): Promise<void>;
-  /** Relays a frame published on this node to the other nodes' subscribers of `event`. */
-  publish(event: string, frame: Frame): void;
+  /**
+   * Relays a frame published on this node to the other nodes' subscribers of
+   * `event`. A `scope` (a publish to several topics, or to all but one
+   * connection) must reach the other nodes' {@link BrokerNode.deliver} with
+   * the frame.
+   */
+  publish(event: string, frame: Frame, scope?: RelayScope): void;
   /** Sends a command to the node that holds `connectionId`. */
   command(connectionId: string, command: ConnectionCommand): void;
   /** Tells the other nodes, and nodes that start later, that a channel exists. */

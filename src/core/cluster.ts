@@ -1,6 +1,12 @@
 import { CloseCode } from '../protocol/errors.js';
+import type {
+  AnyEvents,
+  EventMapOf,
+  PublishableEvent,
+  PublishData,
+} from '../protocol/event-map.js';
 import { Frame } from '../protocol/frame.js';
-import type { Broker, BrokerNode, ConnectionCommand } from './broker.js';
+import type { Broker, BrokerNode, ConnectionCommand, RelayScope } from './broker.js';
 import type { Channels } from './channels.js';
 import type { CaromLogger } from './logger.js';
 import type { Publisher } from './publisher.js';
@@ -29,8 +35,8 @@ export interface ClusterParts {
 export class ClusterNode implements BrokerNode {
   constructor(private readonly parts: ClusterParts) {}
 
-  deliver(event: string, frame: Frame): number {
-    return this.parts.publisher.deliver(event, frame);
+  deliver(event: string, frame: Frame, scope?: RelayScope): number {
+    return this.parts.publisher.deliver(event, frame, scope);
   }
 
   command(connectionId: string, command: ConnectionCommand): boolean {
@@ -105,7 +111,7 @@ export class ClusterNode implements BrokerNode {
  * connection is here, and relayed to its node otherwise (at most once, like
  * every relay: a connection that closed meanwhile misses it).
  */
-export class ConnectionRef {
+export class ConnectionRef<M extends EventMapOf<M> = AnyEvents> {
   constructor(
     /** The connection's id (`connection.id` on its node). */
     readonly id: string,
@@ -114,7 +120,7 @@ export class ConnectionRef {
   ) {}
 
   /** Sends one event to this connection alone. Throws a `UsageError` when `data` is not JSON. */
-  send(event: string, data: unknown): void {
+  send<E extends PublishableEvent<M>>(event: E, data: PublishData<M, E>): void {
     this.node.route(this.id, { kind: 'send', frame: this.publisher.frame(event, data).text });
   }
 

@@ -1,4 +1,15 @@
 import { CloseCode } from '../protocol/errors.js';
+import type {
+  AnswerData,
+  AnyEvents,
+  AskableEvent,
+  AskData,
+  EventMapOf,
+  PublishableEvent,
+  PublishData,
+} from '../protocol/event-map.js';
+import { AssignsMap, newAssigns } from './assigns.js';
+import type { AskOptions } from './asks.js';
 
 /**
  * What a connection lets server code do; the app implements it. Kept as an
@@ -10,6 +21,7 @@ export interface ConnectionControl {
   subscriptions(): string[];
   excluded(): string[];
   send(event: string, data: unknown): boolean;
+  ask(event: string, data: unknown, options: AskOptions | undefined): Promise<unknown>;
   close(code: number, reason: string): void;
   isOpen(): boolean;
 }
@@ -18,10 +30,17 @@ export interface ConnectionControl {
  * One client connection, as handlers, hooks and senders see it.
  *
  * @typeParam U - the type `authenticate` returns for the user.
+ * @typeParam M - the app's event map: it types `send` and `ask`.
+ * @typeParam A - the shape of `assigns`, the application's own per-connection state.
  */
-export class Connection<U = unknown> {
+export class Connection<
+  U = unknown,
+  M extends EventMapOf<M> = AnyEvents,
+  A extends object = Record<string, unknown>,
+> {
   readonly #control: ConnectionControl;
-  #state: Map<string, unknown> | undefined;
+  #assigns: A | undefined;
+  #state: AssignsMap | undefined;
 
   /** @internal Created by the app; applications never construct connections. */
   constructor(
@@ -51,9 +70,22 @@ export class Connection<U = unknown> {
     this.#control.unsubscribe(names);
   }
 
-  /** Free-form per-connection state for the application (a name picked in a chat, say). */
+  /**
+   * The application's own state for this connection, typed by `A` (Phoenix's
+   * assigns): `connection.assigns.name = 'ann'`. It starts empty, so declare
+   * as optional every field not set in a connect hook. The object has no
+   * prototype: any key is an ordinary key.
+   */
+  get assigns(): A {
+    return (this.#assigns ??= newAssigns<A>());
+  }
+
+  /**
+   * @deprecated Since 0.2: use {@link Connection.assigns}, which is typed. This
+   * `Map` reads and writes the same store, so both see the same values.
+   */
   get state(): Map<string, unknown> {
-    return (this.#state ??= new Map());
+    return (this.#state ??= new AssignsMap(this.assigns as Record<string, unknown>));
   }
 
   /** Exact names and patterns this connection is subscribed to. */
@@ -80,8 +112,26 @@ export class Connection<U = unknown> {
    * Sends one event to this connection alone, whatever it subscribed to.
    * Returns false when the connection is already closed.
    */
-  send(event: string, data: unknown): boolean {
+  send<E extends PublishableEvent<M>>(event: E, data: PublishData<M, E>): boolean {
     return this.#control.send(event, data);
+  }
+
+  /**
+   * Asks this client a question and resolves with its answer (Socket.IO's
+   * `emitWithAck`): the client answers with the handler it registered with
+   * `client.answer(event, fn)`. Rejects with an `AskError` on timeout
+   * (`askTimeoutMs` by default), when the connection closes first, when it
+   * already has `maxPendingAsks` questions waiting, or when the client answers
+   * with an error. The answer is the client's JSON, unchecked: validate it as
+   * you would a payload. Throws a `UsageError` for a connection that did not
+   * negotiate the `carom` subprotocol (a bounce-ws client cannot answer).
+   */
+  ask<K extends AskableEvent<M>>(
+    event: K,
+    data: AskData<M, K>,
+    options?: AskOptions,
+  ): Promise<AnswerData<M, K>> {
+    return this.#control.ask(event, data, options) as Promise<AnswerData<M, K>>;
   }
 
   /** Closes the connection (1000, normal closure, by default). */

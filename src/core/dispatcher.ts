@@ -6,7 +6,8 @@ import {
 } from '../protocol/envelope.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { CaromError } from './errors.js';
-import { PING } from '../protocol/names.js';
+import { ANSWER, PING } from '../protocol/names.js';
+import type { Asks } from './asks.js';
 import type { Clock } from './clock.js';
 import type { Context } from './context.js';
 import { outcomeOf, whenSettled } from './guard.js';
@@ -37,6 +38,8 @@ export interface DispatcherParts {
   readonly maxQueued: number;
   readonly rateLimit: RateLimit | undefined;
   readonly canHandle: MessageGuard | undefined;
+  /** Requests the server made of clients: their answers skip the queue (a handler may await one). */
+  readonly asks: Asks;
 }
 
 const SHUTTING_DOWN = new CaromError(
@@ -117,6 +120,10 @@ export class Dispatcher implements InboundRunner<Session> {
     const envelope = decodeEnvelope(text, this.decodeLimits);
     if (isRejection(envelope)) {
       this.replies.error(session, envelope.error, envelope);
+      return;
+    }
+    if (envelope.event === ANSWER) {
+      this.parts.asks.answer(session, envelope);
       return;
     }
     const inbound = session.inbound;

@@ -328,6 +328,32 @@ export const CAROM_ERRORS = {
     type: usage,
     message: (got: string) => `clientAddress returned ${got}`,
   },
+
+  // Typed end to end: families, scoped publishes, requests to clients.
+  CAROM_ERR_FAMILY_WITHOUT_SENDER: {
+    type: configuration,
+    message: (name: string, pattern: string) =>
+      `${name} has @Topic('${pattern}'), a topic family: extend FamilySender, not Sender`,
+  },
+  CAROM_ERR_NOT_A_FAMILY: {
+    type: configuration,
+    message: (name: string, event: string) =>
+      `${name} extends FamilySender, so its @Topic must be a family such as 'room.*', not '${event}'`,
+  },
+  CAROM_ERR_NOT_A_MEMBER: {
+    type: usage,
+    message: (pattern: string, name: unknown) =>
+      `${pattern}: ${shown(name)} is not an exact name under '${pattern.slice(0, -1)}'`,
+  },
+  CAROM_ERR_BAD_PUBLISH_TOPICS: {
+    type: usage,
+    message: (event: string, problem: string) => `publish('${event}'): topics ${problem}`,
+  },
+  CAROM_ERR_ASK_UNSUPPORTED: {
+    type: usage,
+    message: (connection: string, event: string) =>
+      `ask('${event}'): ${connection} did not negotiate the carom subprotocol, so it cannot answer`,
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 /** One entry of {@link CAROM_ERRORS}. */

@@ -157,6 +157,10 @@ export interface CaromOptions {
    * released. `listen` also bounds the HTTP request headers by it. Default 10 000 ms.
    */
   readonly handshakeTimeoutMs?: number;
+  /** Requests the server may have waiting on one connection's answers (`connection.ask`). Default 100. */
+  readonly maxPendingAsks?: number;
+  /** How long `connection.ask` waits for an answer unless told otherwise. Default 10 000 ms. */
+  readonly askTimeoutMs?: number;
   /**
    * Browser origins that may open a WebSocket: a list (`['https://app.example.com']`),
    * a function, or `'*'` for any. Default: the page must come from the host it
@@ -218,6 +222,8 @@ export const DEFAULTS = {
   maxConnectionsPerAddress: 1000,
   maxChannels: 10_000,
   handshakeTimeoutMs: 10_000,
+  maxPendingAsks: 100,
+  askTimeoutMs: 10_000,
   unvalidatedHandlers: 'warn',
   rateLimit: { messages: 1000, perMs: 1000 },
 } as const;
@@ -378,6 +384,11 @@ const OPTION_RULES: { readonly [K in keyof CaromOptions]-?: Rule } = {
         value.every((o) => typeof o === 'string' && normalizeOrigin(o) !== undefined)),
   },
   unvalidatedHandlers: oneOf(['warn', 'error']),
+  maxPendingAsks: positiveInteger,
+  askTimeoutMs: {
+    expected: `a positive integer of milliseconds up to ${MAX_TIMER_MS}`,
+    test: (value) => positiveInteger.test(value) && (value as number) <= MAX_TIMER_MS,
+  },
 };
 
 const STALENESS_RULES: { readonly [K in keyof StalenessOptions]-?: Rule } = {

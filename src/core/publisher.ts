@@ -1,7 +1,7 @@
 import { encodeEvent, toJson } from '../protocol/envelope.js';
 import { Frame } from '../protocol/frame.js';
 import type { TimestampWriter } from '../protocol/timestamp.js';
-import type { Broker } from './broker.js';
+import type { Broker, RelayScope } from './broker.js';
 import type { Clock } from './clock.js';
 import { appErrorCausedBy } from './errors.js';
 import type { Session } from './session.js';
@@ -49,6 +49,20 @@ export class Publisher {
     return this.write(recipients, frame);
   }
 
+  /**
+   * A publish with a scope: to the subscribers of `scope.topics` (of `event`
+   * when absent), each once however many of the topics it holds, and never to
+   * the connection whose id is `scope.except`; here and, with the scope, on
+   * the other nodes. The frame is serialized once.
+   */
+  publishScoped(event: string, data: unknown, scope: RelayScope, eventJson?: string): number {
+    const recipients = this.index.union(scope.topics ?? [event], scope.except, idOf);
+    if (recipients.length === 0 && !this.relaying) return 0;
+    const frame = this.frame(event, data, eventJson);
+    if (this.relaying) this.broker.publish(event, frame, scope);
+    return this.write(recipients, frame);
+  }
+
   /** Sends `event` to this node's subscribers only (a timed sender that runs on every node). */
   publishHere(event: string, data: unknown, eventJson?: string): number {
     const recipients = this.index.recipients(event);
@@ -65,9 +79,10 @@ export class Publisher {
     return this.write(this.index.recipients(topic), frame);
   }
 
-  /** Writes a frame another node published to this node's subscribers of `event`. */
-  deliver(event: string, frame: Frame): number {
-    return this.write(this.index.recipients(event), frame);
+  /** Writes a frame another node published to this node's subscribers of `event`, or to its scope's. */
+  deliver(event: string, frame: Frame, scope?: RelayScope): number {
+    if (scope === undefined) return this.write(this.index.recipients(event), frame);
+    return this.write(this.index.union(scope.topics ?? [event], scope.except, idOf), frame);
   }
 
   private write(recipients: readonly Session[], frame: Frame): number {
@@ -84,4 +99,9 @@ export class Publisher {
     for (const s of sessions) if (s.write(frame)) sent++;
     return sent;
   }
+}
+
+/** A session's connection id: how a scope's `except` names it, on any node. */
+function idOf(session: Session): string {
+  return session.connection.id;
 }

@@ -4,6 +4,8 @@ import type { Connection } from './connection.js';
 import type { Class, Container } from './container.js';
 import { readTopic } from './metadata.js';
 import type { Publisher } from './publisher.js';
+import { bindFamily, FamilySender } from './family-sender.js';
+import { scopeOf } from './publish-options.js';
 import { kBinding, Sender, TimedSender, type SenderBinding } from './sender.js';
 import type { Session } from './session.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -37,6 +39,10 @@ export function bindSender(cls: Class, parts: SenderParts): void {
     throw appError('CAROM_ERR_SENDER_WITHOUT_TOPIC', cls.name);
   }
   const sender = parts.container.get(cls);
+  if (sender instanceof FamilySender || topic.event.endsWith('.*')) {
+    bindFamily(cls, sender, topic, parts);
+    return;
+  }
   if (!(sender instanceof Sender)) {
     throw appError('CAROM_ERR_TOPIC_WITHOUT_SENDER', cls.name);
   }
@@ -52,11 +58,16 @@ export function bindSender(cls: Class, parts: SenderParts): void {
   // A timed sender that runs on every node serves that node's subscribers: relaying its
   // ticks too would give every subscriber one per node.
   const here = timed && topic.options.onOneNode !== true;
+  const { topics } = parts;
   const binding: SenderBinding = {
     event,
-    publish: here
-      ? (data) => publisher.publishHere(event, data, eventJson)
-      : (data) => publisher.publish(event, data, eventJson),
+    publish: (data, options) => {
+      const scope = scopeOf(event, options, topics);
+      if (scope !== undefined) return publisher.publishScoped(event, data, scope, eventJson);
+      return here
+        ? publisher.publishHere(event, data, eventJson)
+        : publisher.publish(event, data, eventJson);
+    },
     sendTo: (connection, data) => {
       if (typeof connection === 'string') {
         parts.sendToId(connection, publisher.frame(event, data, eventJson));

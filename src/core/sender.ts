@@ -1,16 +1,24 @@
 import type { Connection } from './connection.js';
 import { appError } from './errors.js';
+import type { PublishOptions } from './publish-options.js';
 
 /** How a sender reaches the app it was registered with. */
 export interface SenderBinding {
   readonly event: string;
-  publish(data: unknown): number;
+  publish(data: unknown, options?: PublishOptions): number;
   sendTo(connection: Connection | string, data: unknown): boolean;
   subscriberCount(): number;
 }
 
 /** Where the app keeps a sender's binding; a symbol keeps it off the public surface. */
 export const kBinding = Symbol('carom.binding');
+
+/**
+ * A type-only key: senders declare their payload type under it, as a function
+ * of it in and out, so that a typed `@Topic` (see `eventMap`) holds a sender
+ * class to exactly the payload the event map gives. Nothing is stored there.
+ */
+export declare const kPayload: unique symbol;
 
 /**
  * Base class of a sender: decorate the subclass with `@Topic('event')`. Its
@@ -22,19 +30,24 @@ export const kBinding = Symbol('carom.binding');
 export abstract class Sender<T = unknown> {
   /** @internal */
   [kBinding]: SenderBinding | undefined;
+  /** @internal Type only: the payload, for the typed `@Topic`'s check. */
+  declare readonly [kPayload]?: (data: T) => T;
 
   /**
    * Publishes one event to every subscriber and resolves to how many
    * connections it was sent to. Without `data`, publishes what
-   * `createMessageData()` returns.
+   * `createMessageData()` returns. `options` sends it to several topics'
+   * subscribers at once, or to all but one connection ({@link PublishOptions}).
    */
-  send(data?: T): Promise<number> {
+  send(data?: T, options?: PublishOptions): Promise<number> {
     // The common case stays off the async machinery: publish now, resolve with the count.
     // Every failure (not registered, unserializable data) is a rejection, never a throw.
     try {
       const binding = this.binding();
-      if (data !== undefined) return Promise.resolve(binding.publish(data));
-      return Promise.resolve(this.createMessageData()).then((made) => binding.publish(made));
+      if (data !== undefined) return Promise.resolve(binding.publish(data, options));
+      return Promise.resolve(this.createMessageData()).then((made) =>
+        binding.publish(made, options),
+      );
     } catch (err) {
       // What createMessageData threw, passed on as it is: the caller decides what it means.
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors

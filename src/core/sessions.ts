@@ -4,6 +4,7 @@ import { WELCOME } from '../protocol/names.js';
 import { isInstance, outcomeOf, readString, whenSettled } from './guard.js';
 import type { Peer } from './seam.js';
 import { Connection, type ConnectionControl } from './connection.js';
+import type { AskOptions, Asks } from './asks.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { CaromLogger } from './logger.js';
 import type { Publisher } from './publisher.js';
@@ -18,6 +19,7 @@ export interface SessionParts {
   readonly index: Subscriptions<Session>;
   readonly requests: SubscriptionRequests;
   readonly publisher: Publisher;
+  readonly asks: Asks;
   readonly connectHooks: readonly LifecycleHook[];
   readonly disconnectHooks: readonly LifecycleHook[];
   readonly logger: CaromLogger;
@@ -99,6 +101,7 @@ export class Sessions {
     this.parts.index.removeAll(session);
     session.watermarks = undefined;
     session.inbound.close();
+    this.parts.asks.closed(session);
     for (const hook of this.parts.disconnectHooks) {
       this.runHook(hook, session.connection);
     }
@@ -193,6 +196,10 @@ class SessionControl implements ConnectionControl {
 
   send(event: string, data: unknown): boolean {
     return this.session.write(this.parts.publisher.frame(event, data));
+  }
+
+  ask(event: string, data: unknown, options: AskOptions | undefined): Promise<unknown> {
+    return this.parts.asks.ask(this.session, event, data, options);
   }
 
   close(code: number, reason: string): void {

@@ -192,6 +192,29 @@ export class Subscriptions<S extends Subscriber> {
     return list;
   }
 
+  /**
+   * The connections that receive any of `events`, each once, leaving out the
+   * one whose `idOf` is `except`. A new array, built with the scratch marks
+   * rather than a set: no allocation per recipient, no closure per call.
+   */
+  union(events: readonly string[], except: string | undefined, idOf: (s: S) => string): S[] {
+    // Every list first: building one (collect) takes a mark of its own.
+    const lists: (readonly S[])[] = [];
+    for (let i = 0; i < events.length; i++) lists.push(this.recipients(events[i]!));
+    const mark = ++this.markSeq;
+    const out: S[] = [];
+    for (let i = 0; i < lists.length; i++) {
+      const list = lists[i]!;
+      for (let j = 0; j < list.length; j++) {
+        const s = list[j]!;
+        if (s.mark === mark) continue;
+        s.mark = mark;
+        if (except === undefined || idOf(s) !== except) out.push(s);
+      }
+    }
+    return out;
+  }
+
   /** True when at least one connection would receive `event`. */
   hasRecipients(event: string): boolean {
     return this.recipients(event).length > 0;

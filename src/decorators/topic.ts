@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { appError } from '../core/errors.js';
-import { isReserved } from '../protocol/names.js';
+import { isReserved, patternPrefix, patternProblem } from '../protocol/names.js';
 import { TOPIC, type TopicMetadata, type TopicOptions } from '../core/metadata.js';
 
 /**
  * Declares the event a `Sender` (or `TimedSender`) publishes. Declaring it is
  * what lets clients subscribe to it; `everyMs` sets a `TimedSender`'s period.
+ * On a `FamilySender`, a family (`auction.*`) declares every name under its
+ * prefix. `eventMap<M>().Topic` is the same decorator, typed by an event map.
  */
 export function Topic(event: string, options: TopicOptions = {}): ClassDecorator {
   return (target) => {
@@ -13,8 +15,11 @@ export function Topic(event: string, options: TopicOptions = {}): ClassDecorator
     if (typeof event !== 'string' || event.length === 0) {
       throw appError('CAROM_ERR_EMPTY_EVENT_NAME', '@Topic', target.name);
     }
-    if (event.includes('*')) throw appError('CAROM_ERR_NOT_EXACT_NAME', where, event);
-    if (isReserved(event)) throw appError('CAROM_ERR_RESERVED_NAME', where, event);
+    const family = event.endsWith('.*') && event !== '*' && patternProblem(event) === undefined;
+    if (event.includes('*') && !family) throw appError('CAROM_ERR_NOT_EXACT_NAME', where, event);
+    if (isReserved(family ? patternPrefix(event) : event)) {
+      throw appError('CAROM_ERR_RESERVED_NAME', where, event);
+    }
     if (options.everyMs !== undefined && !(options.everyMs > 0)) {
       throw appError('CAROM_ERR_BAD_PERIOD', event, target.name);
     }

@@ -166,3 +166,9 @@ export const PRESENCE = 'carom.presence';
 
 /** A client's heartbeat; the server answers it with an `ack`. */
 export const PING = 'carom.ping';
+
+/** A request the server makes of one client (`connection.ask`); only to `carom` subprotocol clients. */
+export const ASK = 'carom.ask';
+
+/** A client's answer to a `carom.ask`. */
+export const ANSWER = 'carom.answer';

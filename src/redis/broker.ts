@@ -4,12 +4,20 @@ import {
   type BrokerNode,
   type BrokerStats,
   type ConnectionCommand,
+  type RelayScope,
 } from '../core/broker.js';
 import type { CaromLogger } from '../core/logger.js';
 import { Frame } from '../protocol/frame.js';
 import { reconnectDelay } from './backoff.js';
 import type { MessageListener, RedisLink } from './link.js';
-import { decodeMessage, encodeMessage, Kind, type Message } from './message.js';
+import {
+  decodeMessage,
+  decodeScope,
+  encodeMessage,
+  encodeScope,
+  Kind,
+  type Message,
+} from './message.js';
 import { RedisNames } from './names.js';
 import type { ResolvedRedisOptions } from './options.js';
 import { Outage } from './outage.js';
@@ -133,7 +141,16 @@ export class RedisBroker implements Broker {
     }
   }
 
-  publish(event: string, frame: Frame): void {
+  publish(event: string, frame: Frame, scope?: RelayScope): void {
+    if (scope !== undefined) {
+      // One message for all the topics, on the first one's shard: every node listens to
+      // every declared topic's channel, and one message is what keeps each subscriber at one copy.
+      const first = scope.topics?.[0] ?? event;
+      const channel = this.link.sharded ? this.topicChannel(first) : this.names.bus;
+      const subject = encodeScope(event, scope.except, scope.topics);
+      this.relay(channel, encodeMessage(Kind.SCOPED, this.nodeId, subject, frame.text));
+      return;
+    }
     const channel = this.link.sharded ? this.topicChannel(event) : this.names.bus;
     this.relay(channel, encodeMessage(Kind.PUBLISH, this.nodeId, event, frame.text));
   }
@@ -359,6 +376,12 @@ export class RedisBroker implements Broker {
       case Kind.PUBLISH:
         node.deliver(message.subject, new Frame(message.body));
         return;
+      case Kind.SCOPED: {
+        const scope = decodeScope(message.subject);
+        if (scope === undefined) this.malformedCount++;
+        else node.deliver(scope.event, new Frame(message.body), scope);
+        return;
+      }
       case Kind.CHANNEL_CREATED:
         this.adopt(message.subject);
         return;

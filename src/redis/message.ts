@@ -8,6 +8,8 @@
  */
 export const Kind = {
   PUBLISH: 'P',
+  /** A publish with a scope (several topics, or all but one connection): {@link encodeScope}. */
+  SCOPED: 'M',
   SEND: 's',
   SUBSCRIBE: '+',
   UNSUBSCRIBE: '-',
@@ -53,5 +55,40 @@ export function decodeMessage(text: string): Message | undefined {
     origin: text.slice(1, originEnd),
     subject: text.slice(lengthEnd + 1, subjectEnd),
     body: text.slice(subjectEnd),
+  };
+}
+
+/**
+ * The subject of a scoped publish: the event, the excepted connection id and
+ * the topics, as a JSON array (`["news","b:c7","room.a","room.b"]`), so that
+ * any name, whatever it holds, comes back as it went. No except is `""`, the
+ * event's own topic alone an empty rest.
+ */
+export function encodeScope(
+  event: string,
+  except: string | undefined,
+  topics: readonly string[] | undefined,
+): string {
+  return JSON.stringify([event, except ?? '', ...(topics ?? [])]);
+}
+
+/** What {@link encodeScope} wrote, or `undefined` when the subject is not one. */
+export function decodeScope(
+  subject: string,
+): { event: string; except: string | undefined; topics: string[] | undefined } | undefined {
+  let parts: unknown;
+  try {
+    parts = JSON.parse(subject);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(parts) || parts.length < 2) return undefined;
+  if (!parts.every((p): p is string => typeof p === 'string')) return undefined;
+  const [event, except, ...topics] = parts;
+  if (event === '') return undefined;
+  return {
+    event: event!,
+    except: except || undefined,
+    topics: topics.length > 0 ? topics : undefined,
   };
 }

@@ -6,6 +6,7 @@ import {
   type BrokerStats,
   type ConnectionCommand,
   type LeaseStore,
+  type RelayScope,
 } from '../core/broker.js';
 import { UsageError } from '../core/errors.js';
 import { Frame } from '../protocol/frame.js';
@@ -134,12 +135,14 @@ class HubBroker implements Broker {
     return Promise.resolve();
   }
 
-  publish(event: string, frame: Frame): void {
-    // The text crosses, as it would over a network: each node makes its own Frame.
+  publish(event: string, frame: Frame, scope?: RelayScope): void {
+    // The text crosses, as it would over a network: each node makes its own Frame,
+    // and its own copy of the scope.
     const text = frame.text;
+    const carried = scope && { topics: scope.topics && [...scope.topics], except: scope.except };
     for (const other of this.hub.others(this)) {
       this.relayed++;
-      this.hub.later(() => other.arrive((node) => node.deliver(event, new Frame(text))));
+      this.hub.later(() => other.arrive((node) => node.deliver(event, new Frame(text), carried)));
     }
   }
 

@@ -20,6 +20,8 @@ export class FakeSocket implements Peer {
   constructor(
     private readonly maxPayload: number,
     readonly remoteAddress: string | undefined = '127.0.0.1',
+    /** The subprotocol agreed: `carom` for a client that speaks carom's extensions. */
+    readonly protocol: string | undefined = undefined,
   ) {}
 
   /** True once either side closed. */

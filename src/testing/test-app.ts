@@ -1,4 +1,6 @@
 import { Carom } from '../app.js';
+import type { AnyEvents, EventMapOf } from '../protocol/event-map.js';
+import type { Connection } from '../core/connection.js';
 import type { CaromLogger } from '../core/logger.js';
 import type { CaromOptions } from '../core/options.js';
 import { CloseCode } from '../protocol/errors.js';
@@ -29,6 +31,13 @@ export interface ConnectOptions {
   readonly url?: string;
   /** The client's address. */
   readonly remoteAddress?: string;
+  /**
+   * The subprotocol the client negotiated. `'carom'` makes it a client of
+   * carom's own: it gets `carom.welcome` first, and may be asked questions
+   * (`connection.ask`, answered with `client.answer`). Default: none, a
+   * plain (bounce-ws) client.
+   */
+  readonly protocol?: 'carom';
 }
 
 /** A logger that keeps what it is told, for assertions. */
@@ -50,16 +59,17 @@ class CapturingLogger implements CaromLogger {
 
 /**
  * An app under test: the real `Carom` built from your classes, on a fake clock,
- * with clients over fake sockets. No port, no waiting.
+ * with clients over fake sockets. No port, no waiting. `M`, the app's event
+ * map, types the app and its clients.
  */
-export class TestApp {
-  private readonly clients = new Set<TestClient>();
+export class TestApp<M extends EventMapOf<M> = AnyEvents> {
+  private readonly clients = new Set<TestClient<M>>();
   // The same seam any transport uses: the kit is a transport over in-memory sockets.
   private readonly acceptor: PeerAcceptor;
 
   constructor(
     /** The app itself. */
-    readonly app: Carom,
+    readonly app: Carom<M>,
     /** Its clock; `advance` drives timed senders and ages envelopes. */
     readonly clock: FakeClock,
     private readonly captured: CapturingLogger | undefined,
@@ -82,8 +92,12 @@ export class TestApp {
    * timeout) are HTTP refusals of that server and do not run here. Test those
    * over a real socket (`app.listen({ port: 0 })`).
    */
-  async connect(options: ConnectOptions = {}): Promise<TestClient> {
-    const socket = new FakeSocket(this.acceptor.maxPayload, options.remoteAddress);
+  async connect(options: ConnectOptions = {}): Promise<TestClient<M>> {
+    const socket = new FakeSocket(
+      this.acceptor.maxPayload,
+      options.remoteAddress,
+      options.protocol,
+    );
     let user = options.user;
     if (!('user' in options)) {
       const request: HandshakeRequest = {
@@ -96,13 +110,17 @@ export class TestApp {
       const admission = await this.acceptor.admit(request);
       if (!admission.ok) {
         socket.close(CloseCode.POLICY_VIOLATION, admission.reason);
-        return new TestClient(socket, undefined, this.clock);
+        return new TestClient<M>(socket, undefined, this.clock);
       }
       user = admission.user;
     }
     const listener = this.acceptor.accept(socket, user);
     socket.bind(listener);
-    const client = new TestClient(socket, listener.connection, this.clock);
+    const client = new TestClient<M>(
+      socket,
+      listener.connection as unknown as Connection<unknown, M>,
+      this.clock,
+    );
     this.clients.add(client);
     await this.idle();
     return client;
@@ -131,15 +149,17 @@ export class TestApp {
  * a logger that keeps lines in `logs`. Timed senders are started, and the
  * broker, when one is given, has started.
  */
-export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+export async function createTestApp<M extends EventMapOf<M> = AnyEvents>(
+  options: TestAppOptions = {},
+): Promise<TestApp<M>> {
   const clock = new FakeClock(options.startTime);
   const captured = options.logger ? undefined : new CapturingLogger();
-  const app = new Carom({
+  const app = new Carom<M>({
     ...options,
     clock: options.clock ?? clock,
     logger: options.logger ?? captured,
   });
   app.start();
   await app.ready();
-  return new TestApp(app, clock, captured);
+  return new TestApp<M>(app, clock, captured);
 }

@@ -1,4 +1,18 @@
 import type { Connection } from '../core/connection.js';
+import type {
+  AckData,
+  AnswerData,
+  AnyEvents,
+  AskableEvent,
+  AskData,
+  EventMapOf,
+  PublishableEvent,
+  PublishData,
+  ReceivableEvent,
+  SendableEvent,
+  SendData,
+} from '../protocol/event-map.js';
+import { answerAsks } from './test-answers.js';
 import type { EnvelopeId } from '../protocol/envelope.js';
 import { CloseCode } from '../protocol/errors.js';
 import type { WireEnvelope, WireErrorData } from '../protocol/wire.js';
@@ -22,21 +36,30 @@ export interface SendOptions {
   readonly timestamp?: number | string | null;
 }
 
+/** Names a typed client may still send with any data: the protocol's own. */
+type ClientReserved = 'subscribe' | 'unsubscribe' | `carom.${string}`;
+/** Names a typed client may still read with any data: replies and framework events. */
+type ServerReserved = 'ack' | 'error' | `carom.${string}`;
+/** Any name, for a client without an event map; no name for a typed one. */
+type Untyped<M> = string extends keyof M ? string : never;
+
 /** How long `request` and `next` wait, in real milliseconds, before failing the test. */
 const WAIT_MS = 5000;
 
 /**
  * A client of an app under test, over a fake socket: send envelopes, await the
- * reply to one, and read everything the server sent.
+ * reply to one, and read everything the server sent. With the app's event map
+ * `M`, event names and payloads are checked as the real client checks them;
+ * `sendRaw` still sends anything.
  */
-export class TestClient {
+export class TestClient<M extends EventMapOf<M> = AnyEvents> {
   private nextId = 1;
 
   constructor(
     /** The socket between this client and the app. */
     readonly socket: FakeSocket,
     /** The server side of this connection; `undefined` when the handshake was refused. */
-    readonly connection: Connection | undefined,
+    readonly connection: Connection<unknown, M> | undefined,
     private readonly clock: FakeClock,
   ) {}
 
@@ -46,8 +69,12 @@ export class TestClient {
   }
 
   /** The data of every received envelope of one event, oldest first. */
-  dataOf<T = any>(event: string): T[] {
-    return this.received.filter((e) => e.event === event).map((e) => e.data as T);
+  dataOf<E extends PublishableEvent<M>>(event: E): PublishData<M, E>[];
+  dataOf<T = any>(event: ServerReserved | Untyped<M>): T[];
+  dataOf(event: string): unknown[] {
+    return this.received
+      .filter((e) => e.event === event)
+      .map((e: ReceivedEnvelope<unknown>) => e.data);
   }
 
   /** The `data` of every `error` envelope received. */
@@ -76,6 +103,8 @@ export class TestClient {
   }
 
   /** Sends an envelope without waiting for anything. */
+  send<K extends SendableEvent<M>>(event: K, data?: SendData<M, K>, options?: SendOptions): void;
+  send(event: ClientReserved, data?: unknown, options?: SendOptions): void;
   send(event: string, data?: unknown, options: SendOptions = {}): void {
     const envelope: Record<string, unknown> = { event };
     if (data !== undefined) envelope.data = data;
@@ -102,31 +131,60 @@ export class TestClient {
    * Sends an envelope with an id and resolves with the server's reply to it:
    * the `ack` or the `error` envelope.
    */
+  request<K extends SendableEvent<M>>(
+    event: K,
+    data?: SendData<M, K>,
+    options?: SendOptions,
+  ): Promise<ReceivedEnvelope<AckData<M, K>>>;
   request<T = any>(
+    event: ClientReserved | Untyped<M>,
+    data?: unknown,
+    options?: SendOptions,
+  ): Promise<ReceivedEnvelope<T>>;
+  request(
     event: string,
     data?: unknown,
     options: SendOptions = {},
-  ): Promise<ReceivedEnvelope<T>> {
+  ): Promise<ReceivedEnvelope<unknown>> {
     const id = options.id ?? `t${this.nextId++}`;
     const reply = this.waitFor((e) => (e.event === 'ack' || e.event === 'error') && e.id === id);
-    this.send(event, data, { ...options, id });
-    return reply as Promise<ReceivedEnvelope<T>>;
+    this.send(event as ClientReserved, data, { ...options, id });
+    return reply as Promise<ReceivedEnvelope<unknown>>;
   }
 
   /** `subscribe` with an id; resolves with the reply. */
-  subscribe(...events: string[]): Promise<ReceivedEnvelope> {
+  subscribe(
+    ...events: Array<ReceivableEvent<M> | `${string}.*` | '*' | Untyped<M>>
+  ): Promise<ReceivedEnvelope> {
     return this.request('subscribe', { events });
   }
 
   /** `unsubscribe` with an id; resolves with the reply. */
-  unsubscribe(...events: string[]): Promise<ReceivedEnvelope> {
+  unsubscribe(
+    ...events: Array<ReceivableEvent<M> | `${string}.*` | '*' | Untyped<M>>
+  ): Promise<ReceivedEnvelope> {
     return this.request('unsubscribe', { events });
   }
 
+  /**
+   * Answers the server's `connection.ask(event, ...)` with `fn`, as
+   * `client.answer` does on the real client (the connection must have
+   * connected with `protocol: 'carom'`). What `fn` throws is answered as an
+   * error. Returns a function that stops answering.
+   */
+  answer<K extends AskableEvent<M>>(
+    event: K,
+    fn: (data: AskData<M, K>) => AnswerData<M, K> | Promise<AnswerData<M, K>>,
+  ): () => void {
+    return answerAsks(this.socket, event, fn);
+  }
+
   /** Resolves with the next envelope of `event` (of any event when omitted) received from now on. */
-  next<T = any>(event?: string): Promise<ReceivedEnvelope<T>> {
+  next<E extends PublishableEvent<M>>(event: E): Promise<ReceivedEnvelope<PublishData<M, E>>>;
+  next<T = any>(event?: ServerReserved | Untyped<M>): Promise<ReceivedEnvelope<T>>;
+  next(event?: string): Promise<ReceivedEnvelope<unknown>> {
     return this.waitFor((e) => event === undefined || e.event === event) as Promise<
-      ReceivedEnvelope<T>
+      ReceivedEnvelope<unknown>
     >;
   }
 

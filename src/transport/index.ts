@@ -29,6 +29,6 @@ export { tokenProtocol, CAROM_PROTOCOL } from './subprotocol.js';
  * listener to feed that peer's traffic to. `app.start()` (or `listen`/`attach`)
  * starts the app's timed senders; a transport only needs this.
  */
-export function acceptorOf(app: Carom): PeerAcceptor {
+export function acceptorOf(app: Carom<any>): PeerAcceptor {
   return registeredAcceptor(app);
 }

@@ -79,6 +79,11 @@ const SAMPLES: { readonly [C in AppErrorCode]: Parameters<(typeof CAROM_ERRORS)[
   CAROM_ERR_GET_UNREGISTERED: ['Stranger'],
   CAROM_ERR_BAD_ARGUMENT: ['close', 'graceMs', '0 or a positive number', -1],
   CAROM_ERR_BAD_CLIENT_ADDRESS: ['number'],
+  CAROM_ERR_FAMILY_WITHOUT_SENDER: ['AuctionSender', 'auction.*'],
+  CAROM_ERR_NOT_A_FAMILY: ['AuctionSender', 'auction'],
+  CAROM_ERR_NOT_A_MEMBER: ['auction.*', 'room.lamp'],
+  CAROM_ERR_BAD_PUBLISH_TOPICS: ['news', 'must be a non-empty array'],
+  CAROM_ERR_ASK_UNSUPPORTED: ['c1', 'confirm'],
 };
 
 /** The codes of 0.2. A code is never renamed or given another meaning; new ones are added here. */

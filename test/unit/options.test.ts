@@ -53,6 +53,8 @@ const BAD: { readonly [K in keyof CaromOptions]-?: readonly unknown[] } = {
   clientAddress: ['x-forwarded-for'],
   maxChannels: [0],
   handshakeTimeoutMs: [0, 2 ** 31, 0.5],
+  maxPendingAsks: [0, -1, 1.5, '10'],
+  askTimeoutMs: [0, 2 ** 31, 0.5, '1000'],
   allowedOrigins: [42, 'https://app.example.com', ['app.example.com'], ['https://a.example/path']],
   unvalidatedHandlers: ['ignore', false],
 };

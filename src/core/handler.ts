@@ -9,6 +9,9 @@ import type { Context } from './context.js';
  * @typeParam R - what `handle` returns.
  */
 export abstract class Handler<T = unknown, R = unknown> {
-  /** Handles one envelope. Throw `ClientError` to answer with your own message. */
-  abstract handle(data: T, ctx: Context): R | Promise<R>;
+  /**
+   * Handles one envelope. Throw `ClientError` to answer with your own message.
+   * `ctx` may be declared as `Context<User, Events, Assigns>` to type its connection.
+   */
+  abstract handle(data: T, ctx: Context<any, any, any>): R | Promise<R>;
 }

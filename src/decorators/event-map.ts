@@ -17,15 +17,18 @@ import { Topic } from './topic.js';
  * event's `send` payload and return its `ack`; on a method, that method must.
  */
 export interface TypedOn<T, R> {
-  <C extends abstract new (...args: any[]) => { handle(data: T, ctx: any): R | Promise<R> }>(
+  <C extends abstract new (...args: any[]) => { handle(data: T, ctx: any): Ack<R> | Promise<Ack<R>> }>(
     target: C,
   ): void;
-  <D extends (data: T, ctx: any) => R | Promise<R>>(
+  <D extends (data: T, ctx: any) => Ack<R> | Promise<Ack<R>>>(
     target: object,
     key: string | symbol,
     descriptor: TypedPropertyDescriptor<D>,
   ): void;
 }
+
+/** What a handler may return for an ack of `R`: nothing at all when the map gives no ack (`null`). */
+export type Ack<R> = [R] extends [null] ? R | void : R;
 
 /** What a typed `@Topic(K)` accepts: a sender, or a family sender for a `prefix.*` key, of `K`'s payload. */
 export type PublisherOf<K extends string, T> = K extends `${string}.*`

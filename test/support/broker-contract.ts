@@ -104,6 +104,37 @@ export function brokerContract(name: string, make: () => Promise<NodeSet>): void
       }
     });
 
+    it('relays a scoped publish: several topics reach each subscriber once, never the excepted connection', async () => {
+      const a = await node('a');
+      const b = await node('b');
+      const both = await b.connect();
+      await both.subscribe('room.x', 'room.y');
+      const onlyY = await b.connect();
+      await onlyY.subscribe('room.y');
+      const author = await b.connect();
+      await author.subscribe('room.x', 'room.y');
+      const local = await a.connect();
+      await local.subscribe('room.*');
+      const except = author.connection!.id;
+      const here = a.app.publish('news', { n: 1 }, { topics: ['room.x', 'room.y'], except });
+      assert.equal(here, 1, "the publishing node's own recipient, once");
+      b.app.publish('room.x', { n: 2 }, { except });
+      await eventually(
+        () =>
+          both.dataOf('news').length === 1 &&
+          onlyY.dataOf('news').length === 1 &&
+          local.dataOf('room.x').length === 1,
+        'the scoped publishes reach every node',
+      );
+      await settle(apps());
+      assert.deepEqual(both.dataOf('news'), [{ n: 1 }], 'subscribed to both topics, one copy');
+      assert.deepEqual(onlyY.dataOf('news'), [{ n: 1 }]);
+      assert.deepEqual(local.dataOf('news'), [{ n: 1 }]);
+      assert.deepEqual(both.dataOf('room.x'), [{ n: 2 }]);
+      assert.deepEqual(author.dataOf('news'), [], 'the excepted connection, on another node');
+      assert.deepEqual(author.dataOf('room.x'), [], 'and on its own node');
+    });
+
     it('sends, subscribes, unsubscribes and closes a connection of another node by its id', async () => {
       const a = await node('a');
       const b = await node('b');

@@ -17,7 +17,11 @@ import { Topic } from './topic.js';
  * event's `send` payload and return its `ack`; on a method, that method must.
  */
 export interface TypedOn<T, R> {
-  <C extends abstract new (...args: any[]) => { handle(data: T, ctx: any): Ack<R> | Promise<Ack<R>> }>(
+  <
+    C extends abstract new (...args: any[]) => {
+      handle(data: T, ctx: any): Ack<R> | Promise<Ack<R>>;
+    },
+  >(
     target: C,
   ): void;
   <D extends (data: T, ctx: any) => Ack<R> | Promise<Ack<R>>>(

@@ -121,12 +121,18 @@ describe('connection.ask', () => {
     const t = await make({ maxPendingAsks: 2 });
     const client = await t.connect({ protocol: 'carom' });
     const other = await t.connect({ protocol: 'carom' });
-    const waiting = [1, 2].map(() => rejection(connectionOf(client).ask('confirm', { question: '' })));
+    const waiting = [1, 2].map(() =>
+      rejection(connectionOf(client).ask('confirm', { question: '' })),
+    );
     const third = await rejection(connectionOf(client).ask('confirm', { question: '' }));
     assert.ok(third instanceof AskError);
     assert.equal(third.code, 'ASK_LIMIT');
     other.answer('confirm', () => true);
-    assert.equal(await connectionOf(other).ask('confirm', { question: '' }), true, 'per connection');
+    assert.equal(
+      await connectionOf(other).ask('confirm', { question: '' }),
+      true,
+      'per connection',
+    );
     client.close();
     await Promise.all(waiting);
   });

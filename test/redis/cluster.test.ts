@@ -87,4 +87,30 @@ describe('carom/redis on a Redis Cluster (sharded pub/sub)', () => {
     }
     assert.ok(there.client.dataOf('lobby').length > 0);
   });
+
+  it('relays a publish to topics on several shards once to each subscriber, leaving out one connection', async () => {
+    const rooms = ['room.a', 'room.b', 'room.c', 'room.d', 'room.e'];
+    const reader = await connectTo(b);
+    const author = await connectTo(b);
+    await subscribe(reader.client, ...rooms);
+    await subscribe(author.client, ...rooms);
+    await a.request('publish', {
+      event: 'news',
+      data: { n: 1 },
+      options: { topics: rooms, except: author.id },
+    });
+    // A marker on every room's shard after it: a copy relayed per shard would arrive before it.
+    for (const room of rooms) {
+      await a.request('publish', { event: room, data: { n: -1 }, options: { except: author.id } });
+    }
+    await eventually(
+      () => rooms.every((room) => reader.client.dataOf(room).length === 1),
+      'the markers of every shard',
+    );
+    assert.deepEqual(reader.client.dataOf('news'), [{ n: 1 }], 'once, from one message');
+    assert.deepEqual(author.client.dataOf('news'), []);
+    for (const room of rooms) assert.deepEqual(author.client.dataOf(room), [], room);
+    reader.client.ws.close();
+    author.client.ws.close();
+  });
 });

@@ -256,4 +256,39 @@ describe('one event map on the server, through the testing kit', () => {
       await t.close();
     }
   });
+
+  it('keeps connection.state (deprecated) as a Map view of assigns, any key a plain key', async () => {
+    const t = await createTestApp({ topics: ['x'] });
+    try {
+      const client = await t.connect();
+      const connection = client.connection as unknown as Connection<unknown, Auction, Assigns>;
+      const { state, assigns } = connection;
+      assert.ok(state instanceof Map);
+      assert.equal(state.size, 0);
+      assigns.name = 'ann';
+      assert.equal(state.get('name'), 'ann');
+      state.set('bids', 2);
+      assert.equal(assigns.bids, 2);
+      state.set('__proto__', 'plain');
+      state.set('constructor', 1);
+      assert.equal(Object.getPrototypeOf(assigns), null);
+      assert.equal((assigns as Record<string, unknown>)['__proto__'], 'plain');
+      assert.deepEqual([...state.keys()], ['name', 'bids', '__proto__', 'constructor']);
+      assert.deepEqual([...state], [...state.entries()]);
+      const seen: string[] = [];
+      state.forEach((value, key) => seen.push(`${key}=${String(value)}`));
+      assert.deepEqual(seen, ['name=ann', 'bids=2', '__proto__=plain', 'constructor=1']);
+      assert.equal(state.has('toString'), false);
+      assert.equal(state.get('toString'), undefined);
+      assert.equal(state.delete('name'), true);
+      assert.equal(state.delete('name'), false);
+      assert.equal(assigns.name, undefined);
+      state.clear();
+      assert.equal(state.size, 0);
+      assert.deepEqual(Object.keys(assigns), []);
+      assert.equal(connection.state, state, 'one view per connection');
+    } finally {
+      await t.close();
+    }
+  });
 });

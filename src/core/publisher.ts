@@ -56,11 +56,12 @@ export class Publisher {
    * the other nodes. The frame is serialized once.
    */
   publishScoped(event: string, data: unknown, scope: RelayScope, eventJson?: string): number {
-    const recipients = this.index.union(scope.topics ?? [event], scope.except, idOf);
-    if (recipients.length === 0 && !this.relaying) return 0;
+    if (scope.topics === undefined && !this.relaying && this.index.recipients(event).length === 0) {
+      return 0;
+    }
     const frame = this.frame(event, data, eventJson);
     if (this.relaying) this.broker.publish(event, frame, scope);
-    return this.write(recipients, frame);
+    return this.deliver(event, frame, scope);
   }
 
   /** Sends `event` to this node's subscribers only (a timed sender that runs on every node). */
@@ -82,7 +83,26 @@ export class Publisher {
   /** Writes a frame another node published to this node's subscribers of `event`, or to its scope's. */
   deliver(event: string, frame: Frame, scope?: RelayScope): number {
     if (scope === undefined) return this.write(this.index.recipients(event), frame);
-    return this.write(this.index.union(scope.topics ?? [event], scope.except, idOf), frame);
+    const { topics, except } = scope;
+    // One topic: its cached list as it is, skipping one id, with no array made.
+    if (topics === undefined || topics.length === 1) {
+      const recipients = this.index.recipients(topics?.[0] ?? event);
+      return except === undefined
+        ? this.write(recipients, frame)
+        : this.writeExcept(recipients, frame, except);
+    }
+    return this.write(this.index.union(topics, except, idOf), frame);
+  }
+
+  private writeExcept(recipients: readonly Session[], frame: Frame, except: string): number {
+    let sent = 0;
+    for (let i = 0; i < recipients.length; i++) {
+      const s = recipients[i]!;
+      if (s.connection.id === except) continue;
+      s.peer.send(frame);
+      sent++;
+    }
+    return sent;
   }
 
   private write(recipients: readonly Session[], frame: Frame): number {

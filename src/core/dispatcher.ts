@@ -57,6 +57,8 @@ const BINARY = new CaromError(ErrorCode.BAD_JSON, 'binary frames are not accepte
  *    `RATE_LIMITED`; only a frame of up to 1024 characters is decoded, for its id.
  * 2. Decode (`protocol/envelope.ts`): `BAD_JSON`, `BAD_ENVELOPE`. A binary
  *    frame is answered `BAD_JSON` here, without spending a token.
+ *    A `carom.answer` (a client answering `connection.ask`) goes to `Asks`
+ *    here, ahead of the queue: the handler awaiting it may be what holds it.
  * 3. Queue (`InboundQueue`): `UNAVAILABLE` once the connection drains for
  *    shutdown; `RATE_LIMITED` when `maxQueued` envelopes already wait. It waits
  *    until the connect hooks have settled and fewer than `maxInFlight` of the

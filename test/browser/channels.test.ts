@@ -21,7 +21,9 @@ import {
 const TOKEN = 'browser-test-token';
 
 describe('channels example in a browser', () => {
-  const example = useExample(() => start(0, '127.0.0.1', { token: TOKEN, print: () => undefined }));
+  const example = useExample((port) =>
+    start(port, '127.0.0.1', { token: TOKEN, print: () => undefined }),
+  );
 
   const base = () => example.url('');
 

@@ -20,7 +20,7 @@ import {
 } from './browser.js';
 
 describe('chat example in a browser', () => {
-  const example = useExample(() => start(0, '127.0.0.1'));
+  const example = useExample((port) => start(port, '127.0.0.1'));
 
   const url = () => example.url();
 

@@ -25,7 +25,7 @@ const VALUES = [
 ] as const;
 
 describe('ticker example in a browser', () => {
-  const example = useExample(() => start(0, '127.0.0.1'));
+  const example = useExample((port) => start(port, '127.0.0.1'));
 
   async function open(): Promise<OpenPage> {
     const p = await example.pages.open(example.url());

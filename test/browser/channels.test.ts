@@ -249,55 +249,42 @@ describe('channels example in a browser', () => {
       return box.bottom > box.top && box.top >= 0 && box.bottom <= height;
     });
 
+  /** Waits for the API answer `status`, shown right after `anchor` and in view. */
+  async function answeredUnder(page: Page, anchor: string, status: string): Promise<void> {
+    const result = page.locator('#api-result');
+    await waitForAttribute(result, 'data-status', status);
+    assert.equal(await page.locator(`${anchor} + #api-result`).count(), 1, `after ${anchor}`);
+    await poll(
+      'the answer in view',
+      () => inView(result),
+      (v) => v,
+    );
+  }
+
   it('shows each answer next to what was used, in view, on a phone', async () => {
     for (const name of ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8']) await create(name);
     const p = await open(PHONE);
     await waitForChannels(p.page, ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8']);
     assert.deepEqual(await overflowing(p.page), []);
     await p.page.fill('#token-input', TOKEN);
-    const result = p.page.locator('#api-result');
 
     // A row's Delete, up in the list: the answer shows under the list, where the user looks.
     await byTestId(p.page, 'delete-a2').click();
-    await waitForAttribute(result, 'data-status', '204');
-    assert.equal(await p.page.locator('#channels + #api-result').count(), 1);
-    await poll(
-      'the answer in view',
-      () => inView(result),
-      (v) => v,
-    );
+    await answeredUnder(p.page, '#channels', '204');
 
     // The create form, further down: the answer follows it there.
     await p.page.fill('#create-input', 'a2');
     await p.page.click('#create-button');
-    await waitForAttribute(result, 'data-status', '201');
-    assert.equal(await p.page.locator('#create-form + #api-result').count(), 1);
-    await poll(
-      'the answer in view',
-      () => inView(result),
-      (v) => v,
-    );
+    await answeredUnder(p.page, '#create-form', '201');
 
     // Back up to delete again: the answer comes back up too.
     await byTestId(p.page, 'delete-a8').scrollIntoViewIfNeeded();
     await byTestId(p.page, 'delete-a8').click();
-    await waitForAttribute(result, 'data-status', '204');
-    assert.equal(await p.page.locator('#channels + #api-result').count(), 1);
-    await poll(
-      'the answer in view',
-      () => inView(result),
-      (v) => v,
-    );
+    await answeredUnder(p.page, '#channels', '204');
 
     await p.page.selectOption('#push-channel', 'a1');
     await p.page.click('#push-button');
-    await waitForAttribute(result, 'data-status', '202');
-    assert.equal(await p.page.locator('#push-form + #api-result').count(), 1);
-    await poll(
-      'the answer in view',
-      () => inView(result),
-      (v) => v,
-    );
+    await answeredUnder(p.page, '#push-form', '202');
     assert.deepEqual(await overflowing(p.page), []);
     assertNoPageErrors(p);
   });

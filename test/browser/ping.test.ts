@@ -46,6 +46,14 @@ describe('ping example in a browser', () => {
 
   const subscribed = (event: string) => example.running.app.subscribers(event).length;
 
+  /** Waits until the server has `ping` and `ping_timed` subscribers as given. */
+  const waitForSubscribers = (ping: number, timed: number) =>
+    poll(
+      `${ping} ping and ${timed} ping_timed subscribers on the server`,
+      async () => [subscribed('ping'), subscribed('ping_timed')],
+      ([a, b]) => a === ping && b === timed,
+    );
+
   it('subscribes, logs the ping it asked for and the timed pings', async () => {
     const { page, errors } = await open();
 
@@ -87,19 +95,10 @@ describe('ping example in a browser', () => {
 
   it('unsubscribes when a box is unticked, and Clear empties the log', async () => {
     const { page, errors } = await open();
-    await poll(
-      'both subscriptions on the server',
-      async () => [subscribed('ping'), subscribed('ping_timed')],
-      ([a, b]) => a === 1 && b === 1,
-    );
+    await waitForSubscribers(1, 1);
 
     await page.uncheck('#sub-ping_timed');
-    await poll(
-      'ping_timed unsubscribed on the server',
-      async () => subscribed('ping_timed'),
-      (n) => n === 0,
-    );
-    assert.equal(subscribed('ping'), 1);
+    await waitForSubscribers(1, 0);
     await waitForLog(page, "the unsubscribe's ack", (lines) =>
       lines.some((l) => l.event === 'ack' && JSON.stringify(l.data.events) === '["ping"]'),
     );
@@ -111,11 +110,7 @@ describe('ping example in a browser', () => {
     await page.click('#send');
     await waitForLog(page, 'a ping envelope', (lines) => lines.some((l) => l.event === 'ping'));
     await page.check('#sub-ping_timed');
-    await poll(
-      'ping_timed subscribed again',
-      async () => subscribed('ping_timed'),
-      (n) => n === 1,
-    );
+    await waitForSubscribers(1, 1);
     await waitForLog(page, 'a ping_timed envelope', (lines) =>
       lines.some((l) => l.event === 'ping_timed'),
     );
@@ -128,18 +123,10 @@ describe('ping example in a browser', () => {
     // What the page asks of the network: no carom client, and a WebSocket without subprotocol.
     const fetched: string[] = [];
     page.on('request', (r) => fetched.push(new URL(r.url()).pathname));
-    await poll(
-      'both subscriptions on the server',
-      async () => [subscribed('ping'), subscribed('ping_timed')],
-      ([a, b]) => a === 1 && b === 1,
-    );
+    await waitForSubscribers(1, 1);
 
     await page.uncheck('#sub-ping');
-    await poll(
-      'ping unsubscribed',
-      async () => subscribed('ping'),
-      (n) => n === 0,
-    );
+    await waitForSubscribers(0, 1);
 
     await example.stop();
     await poll(
@@ -154,17 +141,9 @@ describe('ping example in a browser', () => {
       (s) => s === 'open',
     );
     // Subscribed again to what is ticked, and only that.
-    await poll(
-      'ping_timed subscribed on the new server',
-      async () => [subscribed('ping'), subscribed('ping_timed')],
-      ([a, b]) => a === 0 && b === 1,
-    );
+    await waitForSubscribers(0, 1);
     await page.check('#sub-ping');
-    await poll(
-      'ping subscribed on the new server',
-      async () => subscribed('ping'),
-      (n) => n === 1,
-    );
+    await waitForSubscribers(1, 1);
     await page.click('#clear');
     await waitForLog(page, 'a ping_timed from the new server', (lines) =>
       lines.some((l) => l.event === 'ping_timed'),

@@ -332,3 +332,36 @@ const FOCUS_RING = `(() => {
 export function focusRing(page: Page): Promise<FocusRing> {
   return page.evaluate(FOCUS_RING) as Promise<FocusRing>;
 }
+
+/**
+ * Presses Tab (Shift+Tab when `backwards`) until the focused element matches
+ * `selector` (itself or an ancestor), at most `steps` times; returns the focus
+ * ring of every element the focus passed, the last being the target's. Throws
+ * when the target was not reached: it cannot be reached by keyboard.
+ */
+export async function tabTo(
+  page: Page,
+  selector: string,
+  { steps = 20, backwards = false } = {},
+): Promise<FocusRing[]> {
+  const rings: FocusRing[] = [];
+  const reached = `document.activeElement?.closest(${JSON.stringify(selector)}) != null`;
+  for (let step = 0; step < steps; step++) {
+    await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
+    rings.push(await focusRing(page));
+    if (await page.evaluate(reached)) return rings;
+  }
+  throw new Error(
+    `Tab did not reach ${selector}; it went ${rings.map((r) => r.element).join(' ')}`,
+  );
+}
+
+/** Asserts that every ring is at least 2 px wide and stands out 3:1 from what is behind it. */
+export function assertVisibleRings(rings: readonly FocusRing[]): void {
+  for (const ring of rings) {
+    if (!(ring.width >= 2)) throw new Error(`${ring.element}: a ${ring.width} px focus ring`);
+    if (!(ring.contrast >= 3)) {
+      throw new Error(`${ring.element}: focus ring contrast ${ring.contrast.toFixed(2)} (< 3)`);
+    }
+  }
+}

@@ -7,7 +7,9 @@ import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { start } from '../../examples/channels/server.js';
 import {
+  assertVisibleRings,
   overflowing,
+  tabTo,
   PHONE,
   poll,
   texts,
@@ -266,6 +268,8 @@ describe('channels example in a browser', () => {
     const p = await open(PHONE);
     await waitForChannels(p.page, ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8']);
     assert.deepEqual(await overflowing(p.page), []);
+    assert.equal(await p.page.getAttribute('#state', 'role'), 'status');
+    assertVisibleRings(await tabTo(p.page, '#push-button', { steps: 40 }));
     await p.page.fill('#token-input', TOKEN);
 
     // A row's Delete, up in the list: the answer shows under the list, where the user looks.

@@ -8,6 +8,8 @@ import type { Page } from 'playwright-core';
 import { start } from '../../examples/ping/server.js';
 import type { Envelope } from '../support/envelope.js';
 import {
+  assertVisibleRings,
+  tabTo,
   overflowing,
   PHONE,
   poll,
@@ -199,6 +201,8 @@ describe('ping example in a browser', () => {
     // The connection state is the one that speaks, when it changes.
     assert.equal(await page.getAttribute('#state', 'role'), 'status');
     assert.deepEqual(await overflowing(page), []);
+    // Every control, and the log (to scroll it), by keyboard, each with a visible ring.
+    assertVisibleRings(await tabTo(page, '#log', { steps: 8 }));
     assert.deepEqual(errors, []);
   });
 });

@@ -7,7 +7,9 @@ import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { start } from '../../examples/ticker/server.js';
 import {
+  assertVisibleRings,
   overflowing,
+  tabTo,
   PHONE,
   poll,
   waitForAttribute,
@@ -176,6 +178,8 @@ describe('ticker example in a browser', () => {
     assert.equal(await page.isDisabled('#burn'), false);
     assert.equal(await page.textContent('#stale-note'), '');
     assert.deepEqual(await overflowing(page), []);
+    assertVisibleRings(await tabTo(page, '#burn', { steps: 6 }));
+    assert.equal(await page.getAttribute('#state', 'role'), 'status');
     assert.deepEqual(errors, []);
   });
 });

@@ -162,11 +162,7 @@ describe('ticker example in a browser', () => {
     await example.resume();
     await waitForAttribute(cards, 'data-stale', 'false');
     await samplesAtLeast(page, held + 2);
-    await poll(
-      'the line to resume',
-      () => pointsAtLeast(page, 2),
-      () => true,
-    );
+    await pointsAtLeast(page, 2);
     const found = await poll(
       'a gap spanning the outage on both charts',
       () => gaps(page),

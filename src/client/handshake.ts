@@ -21,8 +21,16 @@ export function upgradeStatus(event: unknown): number | undefined {
     return undefined;
   }
   if (typeof message !== 'string' || !message.startsWith(UNEXPECTED_RESPONSE)) return undefined;
-  const status = Number(message.slice(UNEXPECTED_RESPONSE.length));
-  return Number.isInteger(status) && status >= 100 && status <= 599 ? status : undefined;
+  const digits = message.slice(UNEXPECTED_RESPONSE.length);
+  // Exactly three digits: Number() alone would also read ' 404', '4e2' and '404.0'.
+  if (digits.length !== 3) return undefined;
+  let status = 0;
+  for (let i = 0; i < 3; i++) {
+    const d = digits.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    status = status * 10 + d;
+  }
+  return status >= 100 && status <= 599 ? status : undefined;
 }
 
 /** 4xx statuses a later attempt may pass. */

@@ -19,13 +19,18 @@ import {
   type Context,
 } from '../../src/index.js';
 import type { TestApp, TestClient } from '../../src/testing/index.js';
+import { deferred } from '../support/deferred.js';
 import { testApps } from '../support/test-apps.js';
+
+/** Holds the `held` handler until the test releases it. */
+const gate = { current: deferred() };
 
 /** The app's event map, shared with the kit's clients. */
 type Auction = {
   bid: { send: { lot: string; amount: number }; ack: { ok: boolean; high: number } };
   'auction.lamp': { receive: { high: number; by: string } };
   'auction.vase': { receive: { high: number; by: string } };
+  held: { send: null; ack: string };
   tick: { receive: { n: number } };
   note: { receive: { text: string } };
 };
@@ -39,6 +44,12 @@ class Bids {
     if (data.amount <= 0) throw new Error('no');
     this.app.publish(`auction.${data.lot}`, { high: data.amount, by: ctx.connection.id });
     return { ok: true, high: data.amount };
+  }
+
+  @On('held', { dto: false })
+  async held(): Promise<string> {
+    await gate.current.promise;
+    return 'released';
   }
 
   @On('direct', { dto: false })
@@ -187,6 +198,17 @@ describe('testing kit: refute and refuteReply', () => {
     await assert.rejects(bob.refute(), /received .*"ack"/);
     bob.clear();
     await bob.refute();
+  });
+
+  it('refuteReply while the handler is held: no reply yet; once released, the reply', async () => {
+    const { alice } = await setup();
+    gate.current = deferred();
+    const ref = alice.push('bid', { lot: 'lamp', amount: 1 });
+    const held = alice.push('held', null);
+    await alice.assertReply(ref, 'ack');
+    await alice.refuteReply(held);
+    gate.current.resolve();
+    assert.equal((await alice.assertReply(held, 'ack')).data, 'released');
   });
 
   it('refuteReply: no reply to a push yet, then one', async () => {

@@ -12,7 +12,7 @@ import { Backoff } from './backoff.js';
 import { ClientErrorCode, CloseCode } from './codes.js';
 import { RequestError, messageOf, timeoutError, type ServerError } from './errors.js';
 import { decodeFrame, dataOfFrame, encodeFrame, isObject, preview } from './frame.js';
-import { isFinalStatus, UnopenedStreak, upgradeStatus } from './handshake.js';
+import { isFinalStatus, UnopenedStreak, upgradeMessage, upgradeStatus } from './handshake.js';
 import { Heartbeat, isPingId } from './heartbeat.js';
 import type { Listener } from './listeners.js';
 import { Listeners } from './listeners.js';
@@ -487,7 +487,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
     if (this.unopened.ended()) {
       this.listeners.report({
         code: ClientErrorCode.UNREACHABLE,
-        message: `${this.unopened.length} attempts in a row failed before the WebSocket opened: the server may be down, or the URL wrong; still retrying`,
+        message: `${this.unopened.length} attempts in a row did not open: is the server up, the URL right? Still trying`,
         details: { attempts: this.unopened.length, url: this.url },
       });
     }
@@ -507,8 +507,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
 
   /** An upgrade refused with a status retrying cannot change: closed for good, and said why. */
   private upgradeRefused(status: number): void {
-    const hint = status === 404 ? ': is the path right?' : '';
-    const message = `the server refused the WebSocket upgrade with HTTP ${status}${hint}`;
+    const message = upgradeMessage(status);
     this.requests.rejectAll(ClientErrorCode.UPGRADE_REFUSED, message);
     this.listeners.report({
       code: ClientErrorCode.UPGRADE_REFUSED,
@@ -585,9 +584,11 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
     if (last?.status !== undefined && !last.willReconnect) {
       return new RequestError(
         ClientErrorCode.UPGRADE_REFUSED,
-        `the server refused the WebSocket upgrade with HTTP ${last.status}`,
+        upgradeMessage(last.status),
         undefined,
-        { status: last.status },
+        {
+          status: last.status,
+        },
       );
     }
     if (last?.code === CloseCode.POLICY_VIOLATION) {

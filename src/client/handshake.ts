@@ -5,32 +5,28 @@
  * that never opened.
  */
 
-/** `ws`'s message for an upgrade answered with anything but 101. */
-const UNEXPECTED_RESPONSE = 'Unexpected server response: ';
+/** `ws`'s message for an upgrade answered with anything but 101, and the status in it. */
+const UNEXPECTED_RESPONSE = /^Unexpected server response: ([1-5]\d\d)$/;
 
 /**
  * The HTTP status of a refused upgrade, read from an `error` event of `ws`
  * (its `message` is `Unexpected server response: 404`); `undefined` for any
- * other event, and always in browsers, which do not show it.
+ * other event, and always in browsers, which do not show it. Read once per
+ * failed attempt, never per message.
  */
 export function upgradeStatus(event: unknown): number | undefined {
-  let message: unknown;
   try {
-    message = (event as { message?: unknown } | null)?.message;
+    const message = (event as { message?: unknown } | null)?.message;
+    const found = typeof message === 'string' ? UNEXPECTED_RESPONSE.exec(message) : null;
+    return found ? Number(found[1]) : undefined;
   } catch {
     return undefined;
   }
-  if (typeof message !== 'string' || !message.startsWith(UNEXPECTED_RESPONSE)) return undefined;
-  const digits = message.slice(UNEXPECTED_RESPONSE.length);
-  // Exactly three digits: Number() alone would also read ' 404', '4e2' and '404.0'.
-  if (digits.length !== 3) return undefined;
-  let status = 0;
-  for (let i = 0; i < 3; i++) {
-    const d = digits.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return undefined;
-    status = status * 10 + d;
-  }
-  return status >= 100 && status <= 599 ? status : undefined;
+}
+
+/** What a refused upgrade is reported with. */
+export function upgradeMessage(status: number): string {
+  return `the server refused the WebSocket upgrade with HTTP ${status}${status === 404 ? ': is the path right?' : ''}`;
 }
 
 /** 4xx statuses a later attempt may pass. */

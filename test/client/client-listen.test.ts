@@ -5,68 +5,19 @@
  * Node, a streak of attempts that never open where no status is visible).
  */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it, type TestContext } from 'node:test';
-import {
-  CaromClient,
-  ClientErrorCode,
-  RequestError,
-  type ClientOptions,
-  type ClientState,
-  type CloseInfo,
-  type ServerError,
-} from '../../src/client/index.js';
-import { FakeSocket, fakeWebSocket } from './fake-socket.js';
+import { describe, it, type TestContext } from 'node:test';
+import { ClientErrorCode, RequestError } from '../../src/client/index.js';
+import { fakeClients, lastId, settle, URL, type FakeClient } from './fake-client.js';
+import type { FakeSocket } from './fake-socket.js';
 
-const URL = 'ws://carom.test/ws';
-const clients: CaromClient[] = [];
-
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-});
+const { setup, opened } = fakeClients();
 
 function flush(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function setup(options: ClientOptions = {}) {
-  const fake = fakeWebSocket();
-  const c = new CaromClient(URL, { WebSocket: fake.WebSocket, ...options });
-  clients.push(c);
-  const errors: ServerError[] = [];
-  c.onError((e) => errors.push(e));
-  const log: Array<{ state: ClientState; info: CloseInfo | undefined }> = [];
-  c.onState((state, info) => log.push({ state, info }));
-  const last = (): FakeSocket => {
-    const s = fake.sockets.at(-1);
-    assert.ok(s, 'no socket was created');
-    return s;
-  };
-  return { c, sockets: fake.sockets, errors, log, last };
-}
-
-function opened(options: ClientOptions = {}) {
-  const s = setup(options);
-  s.last().accept('carom').welcome('c1');
-  assert.equal(s.c.state, 'open');
-  return s;
-}
-
-function lastId(socket: FakeSocket): string | number {
-  const id = socket.sent.at(-1)?.id;
-  assert.ok(id !== undefined, 'no request was sent');
-  return id;
-}
-
 function publish(socket: FakeSocket, event: string, data: unknown = {}): void {
   socket.json({ event, data, timestamp: 't' });
-}
-
-async function settle(p: Promise<unknown>): Promise<{ value?: unknown; error?: unknown }> {
-  try {
-    return { value: await p };
-  } catch (error) {
-    return { error };
-  }
 }
 
 describe('carom/client: pattern listeners', () => {
@@ -179,7 +130,7 @@ describe('carom/client: what subscribe and unsubscribe resolve with', () => {
 
 /** Opens the socket after a reconnect and answers each restore request with `answer`. */
 async function reopen(
-  s: ReturnType<typeof setup>,
+  s: FakeClient,
   t: TestContext,
   answer: (sent: { event: string; id: string | number; data: unknown }) => unknown,
 ): Promise<FakeSocket> {

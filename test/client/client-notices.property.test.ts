@@ -11,6 +11,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CaromClient, RequestError, type ServerError } from '../../src/client/index.js';
 import { upgradeStatus } from '../../src/client/handshake.js';
+import { unhandledDuring } from '../support/unhandled.js';
 import { fakeWebSocket } from './fake-socket.js';
 
 const unit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
@@ -58,10 +59,7 @@ function covers(pattern: string, event: string): boolean {
 
 describe('carom/client: hostile notices, acks and restore replies (property)', () => {
   it('never throws, holds only what it was asked for, and patterns get exactly what they cover', async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    try {
+    const unhandled = await unhandledDuring(async () => {
       await fc.assert(
         fc.asyncProperty(
           fc.array(fc.oneof(notice, published), { maxLength: 10 }),
@@ -123,11 +121,8 @@ describe('carom/client: hostile notices, acks and restore replies (property)', (
         ),
         { numRuns: 200, interruptAfterTimeLimit: 20_000 },
       );
-      await new Promise((resolve) => setImmediate(resolve));
-      assert.deepEqual(unhandled, []);
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-    }
+    });
+    assert.deepEqual(unhandled, []);
   });
 
   it('the status of a refused upgrade is read only from a well-formed message', () => {

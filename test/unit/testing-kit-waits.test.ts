@@ -10,6 +10,7 @@ import { On, type Context } from '../../src/index.js';
 import { Frame } from '../../src/protocol/frame.js';
 import { createTestApp } from '../../src/testing/index.js';
 import { testApps } from '../support/test-apps.js';
+import { unhandledDuring } from '../support/unhandled.js';
 
 class Echo {
   @On('echo', { dto: false })
@@ -28,20 +29,6 @@ const make = testApps({ handlers: [Echo] });
 /** Timers alive in this process now (the kit's waits are timers). */
 function timers(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
-}
-
-/** Collects unhandled rejections while `fn` runs and for a few turns after. */
-async function unhandledDuring(fn: () => Promise<void>): Promise<unknown[]> {
-  const seen: unknown[] = [];
-  const on = (reason: unknown): number => seen.push(reason);
-  process.on('unhandledRejection', on);
-  try {
-    await fn();
-    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-  } finally {
-    process.off('unhandledRejection', on);
-  }
-  return seen;
 }
 
 describe('testing kit: a frame that is not JSON', () => {

@@ -59,11 +59,11 @@ class CapturingLogger implements CaromLogger {
 
 /**
  * An app under test: the real `Carom` built from your classes, on a fake clock,
- * with clients over fake sockets. No port, no waiting. `M`, the app's event
- * map, types the app and its clients.
+ * with clients over fake sockets. No port, no waiting. `M`, the
+ * app's event map, types `app` and, unless `connect<Other>()` says otherwise, its clients.
  */
 export class TestApp<M extends EventMapOf<M> = AnyEvents> {
-  private readonly clients = new Set<TestClient<M>>();
+  private readonly clients = new Set<TestClient<any>>();
   // The same seam any transport uses: the kit is a transport over in-memory sockets.
   private readonly acceptor: PeerAcceptor;
 
@@ -92,7 +92,7 @@ export class TestApp<M extends EventMapOf<M> = AnyEvents> {
    * timeout) are HTTP refusals of that server and do not run here. Test those
    * over a real socket (`app.listen({ port: 0 })`).
    */
-  async connect(options: ConnectOptions = {}): Promise<TestClient<M>> {
+  async connect<C extends EventMapOf<C> = M>(options: ConnectOptions = {}): Promise<TestClient<C>> {
     const socket = new FakeSocket(
       this.acceptor.maxPayload,
       options.remoteAddress,
@@ -110,18 +110,19 @@ export class TestApp<M extends EventMapOf<M> = AnyEvents> {
       const admission = await this.acceptor.admit(request);
       if (!admission.ok) {
         socket.close(CloseCode.POLICY_VIOLATION, admission.reason);
-        return new TestClient<M>(socket, undefined, this.clock);
+        return new TestClient<C>(socket, undefined, this.clock, this.idler);
       }
       user = admission.user;
     }
     const listener = this.acceptor.accept(socket, user);
     socket.bind(listener);
-    const client = new TestClient<M>(
+    const client = new TestClient<C>(
       socket,
-      listener.connection as unknown as Connection<unknown, M>,
+      listener.connection as unknown as Connection<unknown, C>,
       this.clock,
+      this.idler,
     );
-    this.clients.add(client);
+    this.clients.add(client as TestClient<any>);
     await this.idle();
     return client;
   }
@@ -138,10 +139,19 @@ export class TestApp<M extends EventMapOf<M> = AnyEvents> {
     throw new Error('the app is still handling envelopes after 1000 event-loop turns');
   }
 
-  /** Closes the app (every client sees 1001). */
-  close(): Promise<void> {
-    return this.app.close();
+  /**
+   * Closes the app (every client sees 1001). Every wait a client still has
+   * (`request`, `next`, an assertion) rejects, and no timer of the kit is left.
+   */
+  async close(): Promise<void> {
+    try {
+      await this.app.close();
+    } finally {
+      for (const client of this.clients) client.endWaits('the test app was closed');
+    }
   }
+
+  private readonly idler = (): Promise<void> => this.idle();
 }
 
 /**

@@ -132,8 +132,13 @@ class EnvelopeClient implements BenchClient {
   constructor(
     url: string,
     readonly group: number,
+    localAddress: string | undefined,
   ) {
-    this.ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+    this.ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+      ...(localAddress === undefined ? {} : { localAddress }),
+    });
   }
 
   open(): Promise<void> {
@@ -259,7 +264,8 @@ function within<T>(promise: Promise<T>, what: string): Promise<T> {
 
 /**
  * Opens `count` clients, `concurrency` handshakes at a time, each subscribed
- * when asked, in `group` (0 unless given).
+ * when asked, in `group` (0 unless given), from `localAddress` when given (an
+ * address of 127.0.0.0/8: each has its own ~28k ephemeral ports).
  */
 async function connect(cmd: Command): Promise<object> {
   const kind = cmd.kind as 'envelope' | 'socketio';
@@ -269,6 +275,7 @@ async function connect(cmd: Command): Promise<object> {
   const count = cmd.count as number;
   const concurrency = Math.max(1, Math.min(count, cmd.concurrency as number));
   const subscribe = cmd.subscribe as string[] | undefined;
+  const localAddress = cmd.localAddress as string | undefined;
   const url =
     kind === 'socketio'
       ? `http://127.0.0.1:${cmd.port as number}`
@@ -281,7 +288,10 @@ async function connect(cmd: Command): Promise<object> {
   const worker = async (): Promise<void> => {
     for (let i = 0; i < count && index < end; i++) {
       const n = index++;
-      const client = kind === 'socketio' ? new SocketIoClient(url) : new EnvelopeClient(url, group);
+      const client =
+        kind === 'socketio'
+          ? new SocketIoClient(url)
+          : new EnvelopeClient(url, group, localAddress);
       clients.push(client);
       await within(client.open(), `client ${n} did not open`);
       opened++;

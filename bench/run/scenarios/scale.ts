@@ -24,6 +24,13 @@ const SPARE_FILES = 200;
 const WANTED_FILES = 20_000;
 
 /**
+ * How long one client may take to open, and then to have its subscribe ack: on
+ * a machine loaded by other work, a node holding thousands of sockets was seen
+ * to leave a handshake unanswered past the usual 15 s.
+ */
+const CLIENT_MS = 120_000;
+
+/**
  * How long one load process may take to open its clients: a minute, plus 100 ms
  * a client (25 minutes for 15,000), as connecting slows to a crawl on a
  * machine other work is loading; still a bound.
@@ -192,6 +199,7 @@ async function measure(ctx: RunContext, setup: Setup, n: number): Promise<RunOut
         {
           ...connectParams(ctx, 'carom', readies[l.node]!, l.count, [TICK]),
           concurrency: ctx.settings.scale.concurrency,
+          clientTimeoutMs: CLIENT_MS,
           localAddress: l.localAddress,
         },
         connectBound(l.count),

@@ -462,7 +462,9 @@ function backlogBytesOf(o: CaromOptions): number {
   const limit = o.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes;
   const given = o.backlogBytes ?? undefined;
   if (given === undefined) {
-    return limit > 0 ? Math.min(DEFAULTS.backlogBytes, Math.max(1, Math.floor(limit / 2))) : DEFAULTS.backlogBytes;
+    return limit > 0
+      ? Math.min(DEFAULTS.backlogBytes, Math.max(1, Math.floor(limit / 2)))
+      : DEFAULTS.backlogBytes;
   }
   if (limit > 0 && given >= limit) {
     throw appError(

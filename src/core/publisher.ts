@@ -84,7 +84,8 @@ export class Publisher {
     const delivery = this.delivery;
     if (delivery !== undefined && delivery.policies.size !== 0 && recipients.length !== 0) {
       const policy = delivery.policies.of(event);
-      if (policy !== undefined) return delivery.backlog.write(recipients, frame, policy, event, data);
+      if (policy !== undefined)
+        return delivery.backlog.write(recipients, frame, policy, event, data);
     }
     return this.write(recipients, frame);
   }

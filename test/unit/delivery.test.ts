@@ -36,8 +36,7 @@ async function publishAll(app: Carom, event: string, from: number, to: number): 
   }
 }
 
-const seqs = (c: TestClient, event: string): number[] =>
-  c.dataOf<Tick>(event).map((d) => d.seq);
+const seqs = (c: TestClient, event: string): number[] => c.dataOf<Tick>(event).map((d) => d.seq);
 
 describe('delivery latest', () => {
   it('keeps the newest value per key for a paused reader; the others get everything', async () => {
@@ -51,7 +50,10 @@ describe('delivery latest', () => {
 
       await publishAll(t.app, 'price', 0, UPDATES);
       for (const c of [fast, other]) {
-        assert.deepEqual(seqs(c, 'price'), Array.from({ length: UPDATES }, (_, i) => i));
+        assert.deepEqual(
+          seqs(c, 'price'),
+          Array.from({ length: UPDATES }, (_, i) => i),
+        );
       }
       // Memory: what the socket holds stopped at the threshold; the queue holds one per key.
       const held = slow.socket.heldFrames;
@@ -69,7 +71,10 @@ describe('delivery latest', () => {
       const got = seqs(slow, 'price');
       // What reached the socket before the backlog, in order, then the newest of each key
       // in the order of its last update.
-      assert.deepEqual(got.slice(0, held), Array.from({ length: held }, (_, i) => i));
+      assert.deepEqual(
+        got.slice(0, held),
+        Array.from({ length: held }, (_, i) => i),
+      );
       assert.deepEqual(
         got.slice(held),
         Array.from({ length: KEYS.length }, (_, i) => UPDATES - KEYS.length + i),
@@ -79,7 +84,10 @@ describe('delivery latest', () => {
 
       // Then live updates, each as it is published.
       await publishAll(t.app, 'price', UPDATES, UPDATES + 5);
-      assert.deepEqual(seqs(slow, 'price').slice(held + KEYS.length), [10000, 10001, 10002, 10003, 10004]);
+      assert.deepEqual(
+        seqs(slow, 'price').slice(held + KEYS.length),
+        [10000, 10001, 10002, 10003, 10004],
+      );
       assert.equal(slow.closed, false);
     } finally {
       await t.close();
@@ -115,7 +123,10 @@ describe('delivery latest', () => {
         assert.ok(got.length < 200, `${event}: ${got.length} delivered`);
       }
       // `all` is never conflated.
-      assert.deepEqual(seqs(slow, 'plain'), Array.from({ length: 200 }, (_, i) => i));
+      assert.deepEqual(
+        seqs(slow, 'plain'),
+        Array.from({ length: 200 }, (_, i) => i),
+      );
       assert.ok(held < 4 * 200);
       const topics = t.app.deliveryStats().topics;
       assert.deepEqual(Object.keys(topics).sort(), ['board.*', 'gauge', 'room.live']);
@@ -269,7 +280,10 @@ describe('declaring a delivery policy wrongly', () => {
       '@Topic key without latest',
       () => Topic('p', { delivery: 'drop', key: () => 'k' })(class P extends Sender {}),
     ],
-    ['@Topic key not a function', () => Topic('p', { delivery: 'latest', key: 'sym' as never })(class P extends Sender {})],
+    [
+      '@Topic key not a function',
+      () => Topic('p', { delivery: 'latest', key: 'sym' as never })(class P extends Sender {}),
+    ],
     ['topics option', () => new Carom({ topics: [{ name: 'p', delivery: 'fast' as never }] })],
     [
       'topics option key',

@@ -7,7 +7,14 @@
 export type Mode = 'full' | 'quick' | 'smoke';
 
 /** The scenarios, in the order they run and are printed. */
-export const SCENARIOS = ['fanout', 'fanout-timed', 'inbound', 'idle', 'cross-node'] as const;
+export const SCENARIOS = [
+  'fanout',
+  'fanout-timed',
+  'inbound',
+  'idle',
+  'cross-node',
+  'slow-readers',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** Every size and duration of a run; written as is into the JSON's `settings`. */
@@ -35,6 +42,20 @@ export interface Settings {
     latencyMessages: number;
     pacedDeliveriesPerSec: number;
   };
+  /**
+   * Slow readers: `subscribers` in all, `slow` of them reading at a tenth of
+   * `rate` (messages a second, paced), `messages` of `bodyBytes` each; the
+   * server's `backlogBytes` and `maxBufferedBytes`.
+   */
+  slowReaders: {
+    subscribers: number;
+    slow: number;
+    rate: number;
+    messages: number;
+    bodyBytes: number;
+    backlogBytes: number;
+    maxBufferedBytes: number;
+  };
   connectConcurrency: number;
 }
 
@@ -60,6 +81,15 @@ export function settingsFor(mode: Mode): Settings {
       latencyMessages: 200,
       pacedDeliveriesPerSec: 50_000,
     },
+    slowReaders: {
+      subscribers: 1000,
+      slow: 100,
+      rate: 100,
+      messages: 1000,
+      bodyBytes: 1024,
+      backlogBytes: 64 * 1024,
+      maxBufferedBytes: 512 * 1024,
+    },
     connectConcurrency: 100,
   };
   if (mode === 'quick') {
@@ -71,6 +101,7 @@ export function settingsFor(mode: Mode): Settings {
       inbound: { ...base.inbound, warmupMs: 200, throughputMs: 800, latencyMs: 1200 },
       idle: { ...base.idle, sizes: [1000] },
       crossNode: { ...base.crossNode, sizes: [1000], deliveries: 300_000, latencyMessages: 100 },
+      slowReaders: { ...base.slowReaders, messages: 500 },
     };
   }
   if (mode === 'smoke') {
@@ -89,6 +120,7 @@ export function settingsFor(mode: Mode): Settings {
       },
       idle: { sizes: [20], concurrency: 10, settleMs: 50 },
       crossNode: { ...base.crossNode, sizes: [10], deliveries: 2000, latencyMessages: 20 },
+      slowReaders: { ...base.slowReaders, subscribers: 20, slow: 2, messages: 100 },
       connectConcurrency: 10,
     };
   }
@@ -114,13 +146,20 @@ export function casesOf(settings: Settings, scenario: Scenario): Case[] {
       return settings.idle.sizes.map((n) => ({ label: `N=${n}`, n }));
     case 'cross-node':
       return settings.crossNode.sizes.map((n) => ({ label: `N=${n}`, n }));
+    case 'slow-readers': {
+      const s = settings.slowReaders;
+      return [{ label: `N=${s.subscribers} slow=${s.slow}`, n: s.subscribers }];
+    }
   }
 }
 
 /**
  * The contenders of `contenders` that run `scenario`: all of them, except for
- * cross-node, which compares carom with itself (one node against two).
+ * cross-node, which compares carom with itself (one node against two), and
+ * slow-readers, which compares carom's delivery policies.
  */
 export function contendersOf<C extends string>(scenario: Scenario, contenders: readonly C[]): C[] {
-  return scenario === 'cross-node' ? contenders.filter((c) => c === 'carom') : [...contenders];
+  return scenario === 'cross-node' || scenario === 'slow-readers'
+    ? contenders.filter((c) => c === 'carom')
+    : [...contenders];
 }

@@ -118,6 +118,7 @@ const NO_CASES: Record<Scenario, string[]> = {
   inbound: [],
   idle: [],
   'cross-node': [],
+  'slow-readers': [],
 };
 
 test('a target divides the medians and checks the bound both ways', () => {
@@ -182,6 +183,7 @@ test('the targets apply to every case, the first only, or one case by its label'
     inbound: ['K=100'],
     idle: ['N=1000', 'N=5000'],
     'cross-node': ['N=1000'],
+    'slow-readers': [],
   };
   const names = evaluateTargets([], cases).map((r) => r.target);
   assert.deepEqual(names, [

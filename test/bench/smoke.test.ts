@@ -12,7 +12,9 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const RUN_JS = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
-const SCENARIOS = ['fanout', 'fanout-timed', 'inbound', 'idle', 'cross-node'];
+const SCENARIOS = ['fanout', 'fanout-timed', 'inbound', 'idle', 'cross-node', 'slow-readers'];
+/** Scenarios that compare carom with itself. */
+const CAROM_ONLY = new Set(['cross-node', 'slow-readers']);
 const CONTENDERS = ['raw-ws', 'carom', 'socketio'];
 /** A bound on the whole run, far above what it needs; the child is killed past it. */
 const BOUND_MS = 170_000;
@@ -68,7 +70,7 @@ test(
 
       for (const scenario of SCENARIOS) {
         // Cross-node compares carom on one node with carom on two: carom runs it alone.
-        const contenders = scenario === 'cross-node' ? ['carom'] : CONTENDERS;
+        const contenders = CAROM_ONLY.has(scenario) ? ['carom'] : CONTENDERS;
         for (const contender of contenders) {
           const runs = result.runs.filter(
             (r) => r.scenario === scenario && r.contender === contender,
@@ -92,7 +94,7 @@ test(
         }
       }
       const fanouts = result.runs.filter(
-        (r) => r.scenario.startsWith('fanout') || r.scenario === 'cross-node',
+        (r) => r.scenario.startsWith('fanout') || CAROM_ONLY.has(r.scenario),
       );
       assert.ok(result.runs.some((r) => r.scenario === 'cross-node' && r.contender === 'carom'));
       assert.ok(!result.runs.some((r) => r.scenario === 'cross-node' && r.contender !== 'carom'));

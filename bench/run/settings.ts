@@ -84,11 +84,11 @@ export function settingsFor(mode: Mode): Settings {
     slowReaders: {
       subscribers: 1000,
       slow: 100,
-      rate: 100,
-      messages: 1000,
+      rate: 20,
+      messages: 600,
       bodyBytes: 1024,
-      backlogBytes: 64 * 1024,
-      maxBufferedBytes: 512 * 1024,
+      backlogBytes: 8 * 1024,
+      maxBufferedBytes: 128 * 1024,
     },
     connectConcurrency: 100,
   };
@@ -101,7 +101,7 @@ export function settingsFor(mode: Mode): Settings {
       inbound: { ...base.inbound, warmupMs: 200, throughputMs: 800, latencyMs: 1200 },
       idle: { ...base.idle, sizes: [1000] },
       crossNode: { ...base.crossNode, sizes: [1000], deliveries: 300_000, latencyMessages: 100 },
-      slowReaders: { ...base.slowReaders, messages: 500 },
+      slowReaders: { ...base.slowReaders, messages: 300 },
     };
   }
   if (mode === 'smoke') {
@@ -120,7 +120,7 @@ export function settingsFor(mode: Mode): Settings {
       },
       idle: { sizes: [20], concurrency: 10, settleMs: 50 },
       crossNode: { ...base.crossNode, sizes: [10], deliveries: 2000, latencyMessages: 20 },
-      slowReaders: { ...base.slowReaders, subscribers: 20, slow: 2, messages: 100 },
+      slowReaders: { ...base.slowReaders, subscribers: 20, slow: 2, rate: 100, messages: 100 },
       connectConcurrency: 10,
     };
   }

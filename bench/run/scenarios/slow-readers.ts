@@ -63,7 +63,10 @@ async function runSetup(ctx: RunContext, n: number, setup: SetupName): Promise<S
     const gapMs = Math.max(1, Math.round(1000 / s.rate));
     const waitMs = 30_000 + messages * gapMs * 3;
     await fast.call('expect', { event: TICK, count: messages, latency: true }, 5000);
+    await slow.call('slowReport', { reset: true }, 5000);
     const pubP = server.call('fanout', { messages, burst: 1, gapMs, stamp: true }, waitMs);
+    // Awaited below; a rejection meanwhile must not go unhandled.
+    pubP.catch(() => undefined);
     const rec = await fast.call('wait', { timeoutMs: waitMs }, waitMs + 5000);
     const pub = await pubP;
     const mem = await server.call('mem', {}, 20_000);
@@ -157,7 +160,9 @@ export async function runSlowReaders(
   let misordered = 0;
   const violationDetails: string[] = [];
   for (const setup of SETUPS) {
-    const r = await runSetup(ctx, n, setup);
+    const r = await runSetup(ctx, n, setup).catch((err: unknown) => {
+      throw new Error(`slow-readers ${setup}: ${(err as Error).message}`, { cause: err });
+    });
     Object.assign(metrics, r.metrics);
     detail[setup] = r.detail;
     violations += r.violations;

@@ -180,7 +180,7 @@ export async function createServer(options: ServerOptions): Promise<BenchServer>
     unixPath,
     publish: (seq, at) => ticks.send(at === undefined ? { seq, body } : { seq, at, body }),
     startTimed: (count) => app.get(TockSender).run(count),
-    deliveryStats: () => app.deliveryStats(),
+    deliveryStats: () => ({ ...app.deliveryStats(), connections: app.stats().connections }),
     close: async () => {
       await app.close();
       await closeHttp();

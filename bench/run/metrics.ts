@@ -62,6 +62,11 @@ const slowSetupMetrics = (setup: string): MetricSpec[] => [
     label: `${setup}: slow readers closed (1013)`,
     format: (v) => sig(v),
   },
+  {
+    key: `${setup}SlowNewestSeq`,
+    label: `${setup}: slow readers' newest seq (min)`,
+    format: (v) => sig(v),
+  },
 ];
 
 /** Each scenario's metrics, in table order. */

@@ -70,9 +70,7 @@ async function runSetup(ctx: RunContext, n: number, setup: SetupName): Promise<S
     const rec = await fast.call('wait', { timeoutMs: waitMs }, waitMs + 5000);
     const pub = await pubP;
     const mem = await server.call('mem', {}, 20_000);
-    const delivery = (await server.call('deliveryStats', {}, 5000)).stats as {
-      topics: Record<string, { conflated: number; dropped: number; deferred: number }>;
-    } | null;
+    const delivery = (await server.call('deliveryStats', {}, 5000)).stats as ServerCounts | null;
     const slowRep = await slow.call('slowReport', {}, 5000);
     return outcome(setup, rec, pub, mem, slowRep, delivery, {
       messages,
@@ -88,15 +86,19 @@ async function runSetup(ctx: RunContext, n: number, setup: SetupName): Promise<S
   }
 }
 
+/** What the server says after the round: its delivery counters and the connections still open. */
+interface ServerCounts {
+  connections: number;
+  topics: Record<string, { conflated: number; dropped: number; deferred: number }>;
+}
+
 function outcome(
   setup: SetupName,
   rec: Reply,
   pub: Reply,
   mem: Reply,
   slowRep: Reply,
-  delivery: {
-    topics: Record<string, { conflated: number; dropped: number; deferred: number }>;
-  } | null,
+  delivery: ServerCounts | null,
   run: {
     messages: number;
     fastCount: number;
@@ -122,7 +124,9 @@ function outcome(
       [`${setup}HeapBytes`]: mem.heapUsed as number,
       [`${setup}RssBytes`]: mem.rss as number,
       [`${setup}SlowGotPerReader`]: (slowRep.got as number) / readers,
-      [`${setup}SlowClosed`]: slowRep.closed1013 as number,
+      // Counted by the server: a reader cut off learns it only once it reads up to the close frame.
+      [`${setup}SlowClosed`]: run.fastCount + run.slowCount - (delivery?.connections ?? Number.NaN),
+      [`${setup}SlowNewestSeq`]: slowRep.newestSeqMin as number,
     },
     violations,
     complete: rec.complete === true,

@@ -14,6 +14,7 @@ export const SCENARIOS = [
   'idle',
   'cross-node',
   'scale',
+  'slow-readers',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -56,6 +57,20 @@ export interface Settings {
     rounds: number;
     settleMs: number;
   };
+  /**
+   * Slow readers: `subscribers` in all, `slow` of them reading at a tenth of
+   * `rate` (messages a second, paced), `messages` of `bodyBytes` each; the
+   * server's `backlogBytes` and `maxBufferedBytes`.
+   */
+  slowReaders: {
+    subscribers: number;
+    slow: number;
+    rate: number;
+    messages: number;
+    bodyBytes: number;
+    backlogBytes: number;
+    maxBufferedBytes: number;
+  };
   connectConcurrency: number;
 }
 
@@ -91,6 +106,15 @@ export function settingsFor(mode: Mode): Settings {
       rounds: 3,
       settleMs: 1000,
     },
+    slowReaders: {
+      subscribers: 1000,
+      slow: 100,
+      rate: 20,
+      messages: 600,
+      bodyBytes: 1024,
+      backlogBytes: 8 * 1024,
+      maxBufferedBytes: 128 * 1024,
+    },
     connectConcurrency: 100,
   };
   if (mode === 'quick') {
@@ -103,6 +127,7 @@ export function settingsFor(mode: Mode): Settings {
       idle: { ...base.idle, sizes: [1000] },
       crossNode: { ...base.crossNode, sizes: [1000], deliveries: 300_000, latencyMessages: 100 },
       scale: { ...base.scale, sizes: [8000] },
+      slowReaders: { ...base.slowReaders, messages: 300 },
     };
   }
   if (mode === 'smoke') {
@@ -123,6 +148,7 @@ export function settingsFor(mode: Mode): Settings {
       crossNode: { ...base.crossNode, sizes: [10], deliveries: 2000, latencyMessages: 20 },
       // Two loads per node even here, so that spreading over source addresses is exercised.
       scale: { nodes: 2, sizes: [20], maxPerLoad: 5, concurrency: 5, rounds: 2, settleMs: 100 },
+      slowReaders: { ...base.slowReaders, subscribers: 20, slow: 2, rate: 100, messages: 100 },
       connectConcurrency: 10,
     };
   }
@@ -150,16 +176,21 @@ export function casesOf(settings: Settings, scenario: Scenario): Case[] {
       return settings.crossNode.sizes.map((n) => ({ label: `N=${n}`, n }));
     case 'scale':
       return settings.scale.sizes.map((n) => ({ label: `N=${n}`, n }));
+    case 'slow-readers': {
+      const s = settings.slowReaders;
+      return [{ label: `N=${s.subscribers} slow=${s.slow}`, n: s.subscribers }];
+    }
   }
 }
 
 /**
  * The contenders of `contenders` that run `scenario`: all of them, except for
  * cross-node, which compares carom with itself (one node against two), and
- * scale, which measures carom's own scale-out.
+ * scale, which measures carom's own scale-out, and slow-readers, which compares carom's
+ * delivery policies.
  */
 export function contendersOf<C extends string>(scenario: Scenario, contenders: readonly C[]): C[] {
-  return scenario === 'cross-node' || scenario === 'scale'
+  return scenario === 'cross-node' || scenario === 'scale' || scenario === 'slow-readers'
     ? contenders.filter((c) => c === 'carom')
     : [...contenders];
 }

@@ -12,9 +12,17 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const RUN_JS = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
-const SCENARIOS = ['fanout', 'fanout-timed', 'inbound', 'idle', 'cross-node', 'scale'];
-/** The scenarios that measure carom against itself. */
-const CAROM_ONLY = ['cross-node', 'scale'];
+const SCENARIOS = [
+  'fanout',
+  'fanout-timed',
+  'inbound',
+  'idle',
+  'cross-node',
+  'scale',
+  'slow-readers',
+];
+/** Scenarios that measure carom against itself. */
+const CAROM_ONLY = new Set(['cross-node', 'scale', 'slow-readers']);
 const CONTENDERS = ['raw-ws', 'carom', 'socketio'];
 /** A bound on the whole run, far above what it needs; the child is killed past it. */
 const BOUND_MS = 170_000;
@@ -69,8 +77,9 @@ test(
       assert.equal(typeof result.versions['socket.io'], 'string');
 
       for (const scenario of SCENARIOS) {
-        // Cross-node compares carom on one node with carom on two, scale carom's own scale-out.
-        const contenders = CAROM_ONLY.includes(scenario) ? ['carom'] : CONTENDERS;
+        // Cross-node compares carom on one node with carom on two, scale carom's own scale-out,
+        // slow-readers carom's delivery policies: carom runs them alone.
+        const contenders = CAROM_ONLY.has(scenario) ? ['carom'] : CONTENDERS;
         for (const contender of contenders) {
           const runs = result.runs.filter(
             (r) => r.scenario === scenario && r.contender === contender,
@@ -94,7 +103,7 @@ test(
         }
       }
       const fanouts = result.runs.filter(
-        (r) => r.scenario.startsWith('fanout') || CAROM_ONLY.includes(r.scenario),
+        (r) => r.scenario.startsWith('fanout') || CAROM_ONLY.has(r.scenario),
       );
       for (const scenario of CAROM_ONLY) {
         assert.ok(result.runs.some((r) => r.scenario === scenario && r.contender === 'carom'));

@@ -7,6 +7,7 @@ import { runFanout } from './fanout.js';
 import { runIdle } from './idle.js';
 import { runInbound } from './inbound.js';
 import { runScale } from './scale.js';
+import { runSlowReaders } from './slow-readers.js';
 
 /** Runs one case (`n` from settings.ts's `casesOf`) of a scenario for one contender. */
 export type ScenarioRun = (
@@ -23,4 +24,5 @@ export const SCENARIO_RUNS: Readonly<Record<Scenario, ScenarioRun>> = {
   idle: runIdle,
   'cross-node': runCrossNode,
   scale: runScale,
+  'slow-readers': runSlowReaders,
 };

@@ -1,7 +1,9 @@
 import { encodeEvent, toJson } from '../protocol/envelope.js';
 import { Frame } from '../protocol/frame.js';
 import type { TimestampWriter } from '../protocol/timestamp.js';
+import { RELAYED, type Backlog } from './backlog.js';
 import type { Broker, RelayScope } from './broker.js';
+import type { DeliveryPolicies } from './delivery.js';
 import type { Clock } from './clock.js';
 import { appErrorCausedBy } from './errors.js';
 import type { Session } from './session.js';
@@ -22,6 +24,8 @@ export class Publisher {
     private readonly clock: Clock,
     private readonly timestamps: TimestampWriter,
     private readonly broker: Broker,
+    /** Events delivered `latest` or `drop`, and their write path; absent or empty, none are. */
+    private readonly delivery?: { readonly policies: DeliveryPolicies; readonly backlog: Backlog },
   ) {
     this.relaying = broker.nodeId !== '';
   }
@@ -46,7 +50,7 @@ export class Publisher {
     if (recipients.length === 0 && !this.relaying) return 0;
     const frame = this.frame(event, data, eventJson);
     if (this.relaying) this.broker.publish(event, frame);
-    return this.write(recipients, frame);
+    return this.writeEvent(event, data, recipients, frame);
   }
 
   /**
@@ -61,14 +65,14 @@ export class Publisher {
     }
     const frame = this.frame(event, data, eventJson);
     if (this.relaying) this.broker.publish(event, frame, scope);
-    return this.deliver(event, frame, scope);
+    return this.writeScoped(event, data, frame, scope);
   }
 
   /** Sends `event` to this node's subscribers only (a timed sender that runs on every node). */
   publishHere(event: string, data: unknown, eventJson?: string): number {
     const recipients = this.index.recipients(event);
     if (recipients.length === 0) return 0;
-    return this.write(recipients, this.frame(event, data, eventJson));
+    return this.writeEvent(event, data, recipients, this.frame(event, data, eventJson));
   }
 
   /**
@@ -82,16 +86,31 @@ export class Publisher {
 
   /** Writes a frame another node published to this node's subscribers of `event`, or to its scope's. */
   deliver(event: string, frame: Frame, scope?: RelayScope): number {
-    if (scope === undefined) return this.write(this.index.recipients(event), frame);
-    const { topics, except } = scope;
-    // One topic: its cached list as it is, skipping one id, with no array made.
-    if (topics === undefined || topics.length === 1) {
-      const recipients = this.index.recipients(topics?.[0] ?? event);
-      return except === undefined
-        ? this.write(recipients, frame)
-        : this.writeExcept(recipients, frame, except);
+    if (scope === undefined) {
+      return this.writeEvent(event, RELAYED, this.index.recipients(event), frame);
     }
-    return this.write(this.index.union(topics, except, idOf), frame);
+    return this.writeScoped(event, RELAYED, frame, scope);
+  }
+
+  /** Writes a scoped publish's frame to this node's connections in its scope. */
+  private writeScoped(event: string, data: unknown, frame: Frame, scope: RelayScope): number {
+    const { topics, except } = scope;
+    if (topics !== undefined && topics.length > 1) {
+      return this.writeEvent(event, data, this.index.union(topics, except, idOf), frame);
+    }
+    const recipients = this.index.recipients(topics?.[0] ?? event);
+    if (except === undefined) return this.writeEvent(event, data, recipients, frame);
+    // One topic without a delivery policy: its cached list as it is, skipping one id, no array made.
+    const delivery = this.delivery;
+    if (delivery === undefined || delivery.policies.size === 0) {
+      return this.writeExcept(recipients, frame, except);
+    }
+    return this.writeEvent(
+      event,
+      data,
+      this.index.union([topics?.[0] ?? event], except, idOf),
+      frame,
+    );
   }
 
   private writeExcept(recipients: readonly Session[], frame: Frame, except: string): number {
@@ -103,6 +122,22 @@ export class Publisher {
       sent++;
     }
     return sent;
+  }
+
+  /** Writes an event's frame by its delivery policy: plainly, unless it has one. */
+  private writeEvent(
+    event: string,
+    data: unknown,
+    recipients: readonly Session[],
+    frame: Frame,
+  ): number {
+    const delivery = this.delivery;
+    if (delivery !== undefined && delivery.policies.size !== 0 && recipients.length !== 0) {
+      const policy = delivery.policies.of(event);
+      if (policy !== undefined)
+        return delivery.backlog.write(recipients, frame, policy, event, data);
+    }
+    return this.write(recipients, frame);
   }
 
   private write(recipients: readonly Session[], frame: Frame): number {

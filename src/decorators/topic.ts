@@ -1,12 +1,14 @@
 import 'reflect-metadata';
+import { checkDelivery } from '../core/delivery.js';
 import { appError } from '../core/errors.js';
 import { isReserved, patternPrefix, patternProblem } from '../protocol/names.js';
 import { TOPIC, type TopicMetadata, type TopicOptions } from '../core/metadata.js';
 
 /**
  * Declares the event a `Sender` (or `TimedSender`) publishes. Declaring it is
- * what lets clients subscribe to it; `everyMs` sets a `TimedSender`'s period.
- * On a `FamilySender`, a family (`auction.*`) declares every name under its
+ * what lets clients subscribe to it; `everyMs` sets a `TimedSender`'s period;
+ * `delivery` (and `key`) what a backlogged connection gets of it. On a
+ * `FamilySender`, a family (`auction.*`) declares every name under its
  * prefix. `eventMap<M>().Topic` is the same decorator, typed by an event map.
  */
 export function Topic(event: string, options: TopicOptions = {}): ClassDecorator {
@@ -23,6 +25,7 @@ export function Topic(event: string, options: TopicOptions = {}): ClassDecorator
     if (options.everyMs !== undefined && !(options.everyMs > 0)) {
       throw appError('CAROM_ERR_BAD_PERIOD', event, target.name);
     }
+    checkDelivery(where, options);
     Reflect.defineMetadata(TOPIC, { event, options } satisfies TopicMetadata, target);
   };
 }

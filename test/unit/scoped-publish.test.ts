@@ -33,6 +33,9 @@ class AuctionSender extends FamilySender<Lot, 'auction.*'> {}
 @Topic('chat.lobby')
 class LobbySender extends Sender<{ text: string }> {}
 
+@Topic('chat.latest', { delivery: 'latest' })
+class LatestLobby extends Sender<{ text: string }> {}
+
 /** A chat handler that echoes to the room, leaving its author out (Socket.IO's socket.to(room)). */
 @On('say', { dto: false })
 class SayHandler extends Handler<{ text: string }, number> {
@@ -80,6 +83,19 @@ describe('publish to several topics, and to all but one connection', () => {
     t.app.publish('chat.lobby', { text: 'by id' }, { except: reader.connection!.id });
     assert.deepEqual(author.dataOf('chat.lobby'), [{ text: 'by id' }]);
     assert.equal(reader.dataOf('chat.lobby').length, 1);
+  });
+
+  it('leaves the excepted connection out of an event with a delivery policy too', async () => {
+    const t = await make({ senders: [AuctionSender, LobbySender, LatestLobby] });
+    const author = await t.connect();
+    const reader = await t.connect();
+    for (const c of [author, reader]) await c.subscribe('chat.latest');
+    assert.equal(
+      await t.app.get(LatestLobby).send({ text: 'x' }, { except: author.connection! }),
+      1,
+    );
+    assert.deepEqual(reader.dataOf('chat.latest'), [{ text: 'x' }]);
+    assert.deepEqual(author.dataOf('chat.latest'), []);
   });
 
   it('refuses topics that are not exact, declared names', async () => {

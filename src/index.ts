@@ -67,3 +67,9 @@ export {
 } from './transport/handshake.js';
 export { tokenProtocol, CAROM_PROTOCOL } from './transport/subprotocol.js';
 export { serveClientModule, CLIENT_MODULE_PATH } from './transport/client-module.js';
+export {
+  asyncApiRoute,
+  type AsyncApiRouteOptions,
+  type DescribedApp,
+} from './asyncapi/route.js';
+export type { AsyncApiDocument, AsyncApiOptions } from './asyncapi/document.js';

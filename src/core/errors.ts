@@ -150,10 +150,20 @@ export const CAROM_ERRORS = {
     type: configuration,
     message: (what: string, name: string) => `${what} ${name} is not a method`,
   },
+  CAROM_ERR_BAD_TOPIC_DTO: {
+    type: configuration,
+    message: (event: string, sender: string) =>
+      `@Topic('${event}') on ${sender}: dto must be a class`,
+  },
   CAROM_ERR_BAD_DTO: {
     type: configuration,
     message: (event: string, handler: string) =>
       `@On('${event}') on ${handler}: dto must be a class or false`,
+  },
+  CAROM_ERR_BAD_ACK: {
+    type: configuration,
+    message: (event: string, handler: string) =>
+      `@On('${event}') on ${handler}: ack must be a class`,
   },
   CAROM_ERR_PAYLOAD_TYPE_UNKNOWN: {
     type: configuration,
@@ -323,6 +333,16 @@ export const CAROM_ERRORS = {
     type: usage,
     message: (call: string, argument: string, expected: string, got: unknown) =>
       `${call}: ${argument} must be ${expected}, got ${shown(got)}`,
+  },
+  CAROM_ERR_ASYNCAPI_CONVERTER_MISSING: {
+    type: usage,
+    message: () =>
+      'app.asyncapi() needs the package class-validator-jsonschema to describe DTOs: npm install class-validator-jsonschema',
+  },
+  CAROM_ERR_ASYNCAPI_NAME_CLASH: {
+    type: usage,
+    message: (name: string) =>
+      `app.asyncapi(): two DTO classes are named ${name}, and the document names schemas by class; rename one`,
   },
   CAROM_ERR_BAD_CLIENT_ADDRESS: {
     type: usage,

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { appError } from '../core/errors.js';
+import { isApplicationClass } from '../core/container.js';
 import { isReserved } from '../protocol/names.js';
 import { TOPIC, type TopicMetadata, type TopicOptions } from '../core/metadata.js';
 
@@ -17,6 +18,9 @@ export function Topic(event: string, options: TopicOptions = {}): ClassDecorator
     if (isReserved(event)) throw appError('CAROM_ERR_RESERVED_NAME', where, event);
     if (options.everyMs !== undefined && !(options.everyMs > 0)) {
       throw appError('CAROM_ERR_BAD_PERIOD', event, target.name);
+    }
+    if (options.dto !== undefined && !isApplicationClass(options.dto)) {
+      throw appError('CAROM_ERR_BAD_TOPIC_DTO', event, target.name);
     }
     Reflect.defineMetadata(TOPIC, { event, options } satisfies TopicMetadata, target);
   };

@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CaromLogger } from '../core/logger.js';
+import type { AsyncApiDocument, AsyncApiOptions } from './document.js';
+
+/** What serving the document needs of an app (a `Carom` has it). */
+export interface DescribedApp {
+  /** Makes the document. */
+  asyncapi(options?: AsyncApiOptions): Promise<AsyncApiDocument>;
+  /** Where a failure to make it is logged. */
+  readonly logger: CaromLogger;
+}
+
+/** Where the document is served, and what it says that the app cannot know. */
+export interface AsyncApiRouteOptions extends AsyncApiOptions {
+  /** The URL path, such as `/asyncapi.json`. */
+  readonly path: string;
+}
+
+/**
+ * A request handler that answers GET and HEAD on `options.path` with the
+ * app's AsyncAPI document as JSON, and returns false for any other path so
+ * that the caller's own routes run. The document is made once, on the first
+ * request, and the same bytes served after: it describes the channels
+ * declared by then.
+ */
+export function asyncApiRoute(
+  app: DescribedApp,
+  options: AsyncApiRouteOptions,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const { path, ...documentOptions } = options;
+  let body: Promise<Buffer> | undefined;
+  return (req, res) => {
+    const url = req.url ?? '';
+    const query = url.indexOf('?');
+    if ((query === -1 ? url : url.slice(0, query)) !== path) return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res
+        .writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' })
+        .end('method not allowed\n');
+      return true;
+    }
+    body ??= app.asyncapi(documentOptions).then((doc) => Buffer.from(JSON.stringify(doc)));
+    body.then(
+      (bytes) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length });
+        res.end(req.method === 'HEAD' ? undefined : bytes);
+      },
+      (err: unknown) => {
+        // The next request tries again: the failure may be a converter installed since.
+        app.logger.error(`the AsyncAPI document at ${path} could not be made`, err);
+        body = undefined;
+        res
+          .writeHead(500, { 'content-type': 'text/plain' })
+          .end('the AsyncAPI document could not be made\n');
+      },
+    );
+    return true;
+  };
+}

@@ -53,6 +53,46 @@ function matches(meta: { readonly constraints: unknown[] }): JsonSchema {
   return { type: 'string', description: `matches /${source}/${flags}` };
 }
 
+/** Metadata that checks nothing of a missing property: class-validator lets it through. */
+const PASSES_MISSING = new Set<string>([
+  ValidationTypes.NESTED_VALIDATION,
+  ValidationTypes.WHITELIST,
+  ValidationTypes.PROMISE_VALIDATION,
+  ValidationTypes.CONDITIONAL_VALIDATION,
+]);
+
+/**
+ * Marks what class-validator lets through unchecked: `@IsOptional` passes
+ * `null` as well as a missing property, `@ValidateIf` anything when its
+ * condition is false, and a property with only `@ValidateNested` may be
+ * missing (unless `@IsDefined` says otherwise).
+ */
+function markUnchecked(cls: DtoClass, schema: JsonSchema): void {
+  const properties = schema['properties'] as Record<string, JsonSchema> | undefined;
+  if (properties === undefined) return;
+  const metas = getMetadataStorage().getTargetValidationMetadatas(cls, '', true, false);
+  const checksMissing = new Set<string>();
+  for (const meta of metas) {
+    if (!PASSES_MISSING.has(meta.type)) checksMissing.add(meta.propertyName);
+    if (meta.type !== ValidationTypes.CONDITIONAL_VALIDATION) continue;
+    const property = properties[meta.propertyName];
+    if (property === undefined) continue;
+    properties[meta.propertyName] =
+      meta.name === 'isOptional'
+        ? { anyOf: [property, { type: 'null' }] }
+        : {
+            anyOf: [property, {}],
+            description:
+              'checked against the first schema only when a condition of the application holds',
+          };
+  }
+  const required = schema['required'] as string[] | undefined;
+  if (required === undefined) return;
+  const kept = required.filter((name) => checksMissing.has(name));
+  if (kept.length > 0) schema['required'] = kept;
+  else delete schema['required'];
+}
+
 /** The classes a DTO's properties hold, through `@ValidateNested` and `@Type`. */
 function nestedClasses(cls: DtoClass, types: TransformerStorage): DtoClass[] {
   const found: DtoClass[] = [];
@@ -123,6 +163,7 @@ export async function dtoSchemas(roots: Iterable<DtoClass>, closed: boolean): Pr
     if (key !== cls.name) renamed.set(cls.name, key);
     const schema = converter.targetConstructorToSchema(cls, options);
     schema['type'] = 'object';
+    markUnchecked(cls, schema);
     if (closed) schema['additionalProperties'] = false;
     schemas[key] = schema;
     queue.push(...nestedClasses(cls, types));

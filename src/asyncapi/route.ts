@@ -17,11 +17,24 @@ export interface AsyncApiRouteOptions extends AsyncApiOptions {
 }
 
 /**
+ * The address the request reached, as `host:port`: the server's own, never
+ * the `Host` header, which the client writes and which would then be served
+ * to everyone after it.
+ */
+function serverAddress(req: IncomingMessage): string | undefined {
+  const { localAddress, localPort } = req.socket;
+  if (localAddress === undefined || localPort === undefined) return undefined;
+  const host = localAddress.startsWith('::ffff:') ? localAddress.slice(7) : localAddress;
+  return host.includes(':') ? `[${host}]:${localPort}` : `${host}:${localPort}`;
+}
+
+/**
  * A request handler that answers GET and HEAD on `options.path` with the
  * app's AsyncAPI document as JSON, and returns false for any other path so
  * that the caller's own routes run. The document is made once, on the first
  * request, and the same bytes served after: it describes the channels
- * declared by then.
+ * declared by then. Its server's host is `options.host`, else the address
+ * the server took the request on.
  */
 export function asyncApiRoute(
   app: DescribedApp,
@@ -39,7 +52,9 @@ export function asyncApiRoute(
         .end('method not allowed\n');
       return true;
     }
-    body ??= app.asyncapi(documentOptions).then((doc) => Buffer.from(JSON.stringify(doc)));
+    body ??= app
+      .asyncapi({ host: serverAddress(req), ...documentOptions })
+      .then((doc) => Buffer.from(JSON.stringify(doc)));
     body.then(
       (bytes) => {
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': bytes.length });

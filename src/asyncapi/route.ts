@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { appError } from '../core/errors.js';
 import type { CaromLogger } from '../core/logger.js';
 import type { AsyncApiDocument, AsyncApiOptions } from './document.js';
 
@@ -41,6 +42,15 @@ export function asyncApiRoute(
   options: AsyncApiRouteOptions,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { path, ...documentOptions } = options;
+  if (typeof path !== 'string' || !path.startsWith('/') || path.includes('?')) {
+    throw appError(
+      'CAROM_ERR_BAD_ARGUMENT',
+      'asyncApiRoute',
+      'path',
+      'a URL path such as /asyncapi.json',
+      path,
+    );
+  }
   let body: Promise<Buffer> | undefined;
   return (req, res) => {
     const url = req.url ?? '';

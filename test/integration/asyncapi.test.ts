@@ -8,7 +8,16 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, it } from 'node:test';
 import { IsString } from 'class-validator';
-import { Carom, Handler, On, Payload, Sender, Topic } from '../../src/index.js';
+import {
+  asyncApiRoute,
+  Carom,
+  Handler,
+  On,
+  Payload,
+  Sender,
+  Topic,
+  type UsageError,
+} from '../../src/index.js';
 import { assertValidAsyncApi, operations } from '../support/asyncapi.js';
 
 class Note {
@@ -63,6 +72,25 @@ describe('listen({ asyncapiPath })', () => {
     assert.equal((await fetch(`${base}/elsewhere`)).status, 404);
     assert.equal((await fetch(`${base}/ws`)).status, 426);
     assert.equal((await fetch(`${base}/carom/client.js`)).status, 200);
+  });
+
+  it('refuses a path the server answers already, or one that is not a path', async () => {
+    for (const path of ['/ws', '/carom/client.js']) {
+      const app = new Carom({ handlers: [NoteHandler], logLevel: 'silent' });
+      apps.push(app);
+      await assert.rejects(
+        app.listen({ port: 0, host: '127.0.0.1', asyncapiPath: path }),
+        (err: UsageError) => err.code === 'CAROM_ERR_BAD_ARGUMENT' && err.message.includes(path),
+      );
+    }
+    const app = new Carom({ logLevel: 'silent' });
+    apps.push(app);
+    for (const path of ['asyncapi.json', '/a?b', 42]) {
+      assert.throws(
+        () => asyncApiRoute(app, { path: path as string }),
+        (err: UsageError) => err.code === 'CAROM_ERR_BAD_ARGUMENT',
+      );
+    }
   });
 
   it('serves nothing there without the option', async () => {

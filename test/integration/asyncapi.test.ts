@@ -61,6 +61,9 @@ describe('listen({ asyncapiPath })', () => {
     await assertValidAsyncApi(doc);
     assert.deepEqual(doc['info'], { title: 'notes', version: '2.0.0' });
     assert.equal(doc['servers'].carom.host, base.slice('http://'.length));
+    // Asked in code, the document names where listen bound.
+    const direct = (await apps[0]!.asyncapi()) as Record<string, any>;
+    assert.equal(direct['servers'].carom.host, base.slice('http://'.length));
     assert.ok(operations(doc).receive.has('note'));
     assert.ok(operations(doc).send.has('notes'));
     const head = await fetch(`${base}/asyncapi.json`, { method: 'HEAD' });

@@ -14,7 +14,13 @@ import { PingHandler, PingSender, TimedPingSender } from '../../examples/ping/ap
 import { tickerOptions } from '../../examples/ticker/app.js';
 import { start as startChat } from '../../examples/chat/server.js';
 import { start as startPing } from '../../examples/ping/server.js';
-import { assertValidAsyncApi, channelOf, operations } from '../support/asyncapi.js';
+import {
+  assertValidAsyncApi,
+  channelOf,
+  operationOf,
+  operations,
+  schemaValidator,
+} from '../support/asyncapi.js';
 import { testApps } from '../support/test-apps.js';
 
 const RESERVED_RECEIVED = ['carom.ping', 'subscribe', 'unsubscribe'];
@@ -95,6 +101,20 @@ describe('the examples’ AsyncAPI documents', () => {
       }
     });
   }
+
+  it('chat: the join ack the app sends is the one its document describes', async () => {
+    const t = await make(chatOptions());
+    const doc = await t.app.asyncapi();
+    const reply = operationOf(doc, 'join').reply;
+    const ackRef: string = reply.messages[0].$ref;
+    const allows = schemaValidator(doc);
+    const client = await t.connect();
+    const joined = await client.request('join', { name: 'ada', room: 'lobby' });
+    assert.equal(joined.event, 'ack');
+    assert.deepEqual(joined.data, { room: 'lobby', name: 'ada', members: ['ada'] });
+    assert.equal(allows(`${ackRef}/payload`, joined), true);
+    assert.equal(allows(`${ackRef}/payload`, { ...joined, data: { room: 'lobby' } }), false);
+  });
 
   for (const [name, start] of [
     ['ping', startPing],

@@ -16,6 +16,7 @@ export class FakeSocket implements Peer {
   closeReason: string | undefined;
   private listener: PeerListener | undefined;
   private readonly watchers = new Set<(text: string) => void>();
+  private readonly closeWatchers = new Set<(code: number, reason: string) => void>();
 
   constructor(
     private readonly maxPayload: number,
@@ -38,6 +39,12 @@ export class FakeSocket implements Peer {
     return () => this.watchers.delete(fn);
   }
 
+  /** Called once when the socket closes, from either side; returns a function that stops it. */
+  watchClose(fn: (code: number, reason: string) => void): () => void {
+    this.closeWatchers.add(fn);
+    return () => this.closeWatchers.delete(fn);
+  }
+
   send(frame: Frame): void {
     if (this.closed) return;
     this.frames.push(frame.text);
@@ -49,6 +56,7 @@ export class FakeSocket implements Peer {
     this.closeCode = code;
     this.closeReason = reason;
     this.listener?.onClose(code);
+    for (const fn of this.closeWatchers) fn(code, reason);
   }
 
   /** Delivers a text frame from the client. */

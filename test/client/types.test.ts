@@ -69,7 +69,9 @@ export async function correctUses(client: CaromClient<ChatEvents>): Promise<stri
   const ok: boolean = ack.ok;
   const typingAck: null = await client.request('typing', { on: false });
   void typingAck;
-  const list: string[] = await client.subscribe(['chat', 'clock', 'room.*', '*']);
+  const { events: list, excluded } = await client.subscribe(['chat', 'clock', 'room.*', '*']);
+  const none: string[] = excluded;
+  void none;
   await client.unsubscribe(['clock']);
   const state: ClientState = client.state;
   client.onState((s: ClientState, info?: CloseInfo) => void [s, info]);

@@ -446,7 +446,7 @@ describe('the packed package', () => {
           client: 'function',
           testing: 'function',
           transport: 'function',
-          subscribed: ['news'],
+          subscribed: { events: ['news'], excluded: [] },
         });
       } finally {
         await rm(packDir, { recursive: true, force: true });

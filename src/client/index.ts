@@ -29,6 +29,7 @@ export type {
   ReceiveData,
   ReservedEvents,
   PresenceNotice,
+  ChannelNotice,
   PresenceMember,
   ListenableEvent,
   ListenData,

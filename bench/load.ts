@@ -132,8 +132,13 @@ class EnvelopeClient implements BenchClient {
   constructor(
     url: string,
     readonly group: number,
+    localAddress: string | undefined,
   ) {
-    this.ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+    this.ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+      ...(localAddress === undefined ? {} : { localAddress }),
+    });
   }
 
   open(): Promise<void> {
@@ -248,18 +253,20 @@ class SocketIoClient implements BenchClient {
   }
 }
 
-/** Rejects when `promise` has not settled within 15 s. */
-function within<T>(promise: Promise<T>, what: string): Promise<T> {
+/** Rejects when `promise` has not settled within `ms`. */
+function within<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} within 15 s`)), 15_000);
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
  * Opens `count` clients, `concurrency` handshakes at a time, each subscribed
- * when asked, in `group` (0 unless given).
+ * when asked, in `group` (0 unless given), from `localAddress` when given (an
+ * address of 127.0.0.0/8: each has its own ~28k ephemeral ports); each client
+ * has `clientTimeoutMs` (15 s unless given) to open, and as long for its ack.
  */
 async function connect(cmd: Command): Promise<object> {
   const kind = cmd.kind as 'envelope' | 'socketio';
@@ -269,6 +276,8 @@ async function connect(cmd: Command): Promise<object> {
   const count = cmd.count as number;
   const concurrency = Math.max(1, Math.min(count, cmd.concurrency as number));
   const subscribe = cmd.subscribe as string[] | undefined;
+  const localAddress = cmd.localAddress as string | undefined;
+  const clientMs = (cmd.clientTimeoutMs as number | undefined) ?? 15_000;
   const url =
     kind === 'socketio'
       ? `http://127.0.0.1:${cmd.port as number}`
@@ -281,12 +290,15 @@ async function connect(cmd: Command): Promise<object> {
   const worker = async (): Promise<void> => {
     for (let i = 0; i < count && index < end; i++) {
       const n = index++;
-      const client = kind === 'socketio' ? new SocketIoClient(url) : new EnvelopeClient(url, group);
+      const client =
+        kind === 'socketio'
+          ? new SocketIoClient(url)
+          : new EnvelopeClient(url, group, localAddress);
       clients.push(client);
-      await within(client.open(), `client ${n} did not open`);
+      await within(client.open(), `client ${n} did not open`, clientMs);
       opened++;
       if (subscribe) {
-        await within(client.subscribe(subscribe), `client ${n} got no subscribe ack`);
+        await within(client.subscribe(subscribe), `client ${n} got no subscribe ack`, clientMs);
         subscribed++;
       }
     }

@@ -108,6 +108,9 @@ export async function createServer(options: ServerOptions): Promise<BenchServer>
     maxConnections: 100_000,
     maxConnectionsPerAddress: 100_000,
     rateLimit: false,
+    // Nor a handshake timeout: thousands of handshakes queued on a loaded core (the scale
+    // scenario) may wait past the default 10 s, which a real server would rightly refuse.
+    handshakeTimeoutMs: 120_000,
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
   const ticks = app.get(TickSender);

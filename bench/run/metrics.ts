@@ -68,6 +68,16 @@ export const METRICS: Readonly<Record<Scenario, readonly MetricSpec[]>> = {
     { key: 'crossP99Ms', label: 'A->B p99 latency', format: fmtMs },
     { key: 'p99Ratio', label: '×one p99 latency', format: fmtRatio },
   ],
+  // Medians over the rounds for the times; mean and max over the nodes for the memory.
+  scale: [
+    { key: 'lastMs', label: 'publish to last receipt', format: fmtMs },
+    { key: 'localLastMs', label: 'to the last on the publishing node', format: fmtMs },
+    { key: 'remoteLastMs', label: 'to the last on the other nodes', format: fmtMs },
+    { key: 'rssPerConn', label: 'RSS/connection (mean of nodes)', format: fmtBytes },
+    { key: 'maxRssPerConn', label: 'RSS/connection (worst node)', format: fmtBytes },
+    { key: 'heapPerConn', label: 'heap/connection (mean of nodes)', format: fmtBytes },
+    { key: 'connectsPerSec', label: 'connects/s (all loads at once)', format: fmtRate },
+  ],
 };
 
 /** The line above each scenario's table. */
@@ -79,4 +89,6 @@ export const TITLES: Readonly<Record<Scenario, string>> = {
   idle: 'idle memory: subscribed connections doing nothing, after forced GC',
   'cross-node':
     'cross-node fan-out: carom on one node vs nodes A+B over Redis, publisher on A, N split',
+  scale:
+    'scale-out: N idle subscribed connections split over carom nodes on one Redis, one publish to all',
 };

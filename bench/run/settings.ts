@@ -7,7 +7,14 @@
 export type Mode = 'full' | 'quick' | 'smoke';
 
 /** The scenarios, in the order they run and are printed. */
-export const SCENARIOS = ['fanout', 'fanout-timed', 'inbound', 'idle', 'cross-node'] as const;
+export const SCENARIOS = [
+  'fanout',
+  'fanout-timed',
+  'inbound',
+  'idle',
+  'cross-node',
+  'scale',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** Every size and duration of a run; written as is into the JSON's `settings`. */
@@ -35,6 +42,20 @@ export interface Settings {
     latencyMessages: number;
     pacedDeliveriesPerSec: number;
   };
+  /**
+   * Scale-out: `nodes` carom nodes over one Redis, each holding sizes/nodes
+   * idle subscribed connections, from load processes of at most `maxPerLoad`
+   * sockets each, `concurrency` handshakes at a time each; `rounds` single
+   * publishes from the first node to all.
+   */
+  scale: {
+    nodes: number;
+    sizes: number[];
+    maxPerLoad: number;
+    concurrency: number;
+    rounds: number;
+    settleMs: number;
+  };
   connectConcurrency: number;
 }
 
@@ -60,6 +81,16 @@ export function settingsFor(mode: Mode): Settings {
       latencyMessages: 200,
       pacedDeliveriesPerSec: 50_000,
     },
+    // 25 handshakes at a time per load: four loads at 100 each kept some waiting past the
+    // server's handshake timeout on a loaded machine.
+    scale: {
+      nodes: 4,
+      sizes: [60_000],
+      maxPerLoad: 15_000,
+      concurrency: 25,
+      rounds: 3,
+      settleMs: 1000,
+    },
     connectConcurrency: 100,
   };
   if (mode === 'quick') {
@@ -71,6 +102,7 @@ export function settingsFor(mode: Mode): Settings {
       inbound: { ...base.inbound, warmupMs: 200, throughputMs: 800, latencyMs: 1200 },
       idle: { ...base.idle, sizes: [1000] },
       crossNode: { ...base.crossNode, sizes: [1000], deliveries: 300_000, latencyMessages: 100 },
+      scale: { ...base.scale, sizes: [8000] },
     };
   }
   if (mode === 'smoke') {
@@ -89,6 +121,8 @@ export function settingsFor(mode: Mode): Settings {
       },
       idle: { sizes: [20], concurrency: 10, settleMs: 50 },
       crossNode: { ...base.crossNode, sizes: [10], deliveries: 2000, latencyMessages: 20 },
+      // Two loads per node even here, so that spreading over source addresses is exercised.
+      scale: { nodes: 2, sizes: [20], maxPerLoad: 5, concurrency: 5, rounds: 2, settleMs: 100 },
       connectConcurrency: 10,
     };
   }
@@ -114,13 +148,18 @@ export function casesOf(settings: Settings, scenario: Scenario): Case[] {
       return settings.idle.sizes.map((n) => ({ label: `N=${n}`, n }));
     case 'cross-node':
       return settings.crossNode.sizes.map((n) => ({ label: `N=${n}`, n }));
+    case 'scale':
+      return settings.scale.sizes.map((n) => ({ label: `N=${n}`, n }));
   }
 }
 
 /**
  * The contenders of `contenders` that run `scenario`: all of them, except for
- * cross-node, which compares carom with itself (one node against two).
+ * cross-node, which compares carom with itself (one node against two), and
+ * scale, which measures carom's own scale-out.
  */
 export function contendersOf<C extends string>(scenario: Scenario, contenders: readonly C[]): C[] {
-  return scenario === 'cross-node' ? contenders.filter((c) => c === 'carom') : [...contenders];
+  return scenario === 'cross-node' || scenario === 'scale'
+    ? contenders.filter((c) => c === 'carom')
+    : [...contenders];
 }

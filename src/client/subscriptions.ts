@@ -87,7 +87,10 @@ export class HeldSubscriptions {
 export function ackOf(ack: unknown, event: string): SubscriptionAck {
   const events = isObject(ack) ? ack.events : undefined;
   const excluded = isObject(ack) ? (ack.excluded === undefined ? [] : ack.excluded) : undefined;
-  if (isNameList(events) && isNameList(excluded)) return { events, excluded };
+  if (isNameList(events) && isNameList(excluded)) {
+    // An array as 0.1 resolved, carrying the ack's two lists as named fields.
+    return Object.assign([...events], { events, excluded });
+  }
   throw new RequestError(
     ClientErrorCode.BAD_REPLY,
     `the ack of '${event}' has no list of events, or a malformed list of exclusions`,

@@ -157,10 +157,12 @@ export type PatternData<M extends EventMapOf<M>, P extends string> =
 
 /**
  * What the ack of `subscribe` and `unsubscribe` says the connection holds
- * after the change: the names and patterns, and the names excluded from a
- * pattern (`[]` when none).
+ * after the change: the names and patterns (`events`), and the names excluded
+ * from a pattern (`excluded`, `[]` when none). It is also the list of
+ * `events` itself, which is what 0.1 resolved with, so code that used the
+ * list keeps working; that use is deprecated: read `events`.
  */
-export interface SubscriptionAck {
+export interface SubscriptionAck extends Array<string> {
   /** Names and patterns held. */
   readonly events: string[];
   /** Names excluded from a pattern. */

@@ -9,6 +9,8 @@ import { describe, it, type TestContext } from 'node:test';
 import { ClientErrorCode, RequestError } from '../../src/client/index.js';
 import { fakeClients, lastId, settle, URL, type FakeClient } from './fake-client.js';
 import type { FakeSocket } from './fake-socket.js';
+import { ackLists } from '../support/subscription-ack.js';
+import type { SubscriptionAck } from '../../src/client/index.js';
 
 const { setup, opened } = fakeClients();
 
@@ -108,11 +110,17 @@ describe('carom/client: what subscribe and unsubscribe resolve with', () => {
     const { c, last } = opened();
     const sub = settle(c.subscribe(['*']));
     last().json({ event: 'ack', id: lastId(last()), data: { events: ['*'] }, timestamp: 't' });
-    assert.deepEqual((await sub).value, { events: ['*'], excluded: [] });
+    assert.deepEqual(ackLists((await sub).value as SubscriptionAck), {
+      events: ['*'],
+      excluded: [],
+    });
     const un = settle(c.unsubscribe(['ping']));
     const data = { events: ['*'], excluded: ['ping'] };
     last().json({ event: 'ack', id: lastId(last()), data, timestamp: 't' });
-    assert.deepEqual((await un).value, { events: ['*'], excluded: ['ping'] });
+    assert.deepEqual(ackLists((await un).value as SubscriptionAck), {
+      events: ['*'],
+      excluded: ['ping'],
+    });
   });
 
   for (const excluded of [null, 'ping', [1], {}]) {

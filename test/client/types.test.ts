@@ -72,7 +72,9 @@ export async function correctUses(client: CaromClient<ChatEvents>): Promise<stri
   const { events: list, excluded } = await client.subscribe(['chat', 'clock', 'room.*', '*']);
   const none: string[] = excluded;
   void none;
-  await client.unsubscribe(['clock']);
+  // 0.1 code used the result as the list of events: it still compiles (deprecated).
+  const asIn01: string[] = await client.unsubscribe(['clock']);
+  void asIn01;
   const state: ClientState = client.state;
   client.onState((s: ClientState, info?: CloseInfo) => void [s, info]);
   return `${ok} ${list.join()} ${state}`;

@@ -64,6 +64,9 @@ export {
 } from './core/errors.js';
 export { ErrorCode, CloseCode } from './protocol/errors.js';
 export type { EnvelopeId } from './protocol/envelope.js';
+export type { WireEnvelope, WireErrorData, WireId, WireSubscriptionAck } from './protocol/wire.js';
+export type { Channels } from './core/channels.js';
+export type { DtoClass } from './core/validation.js';
 export { CHANNEL_CREATED, CHANNEL_DELETED } from './protocol/names.js';
 export type { TimestampFormat } from './protocol/timestamp.js';
 export type { HandshakeRequest } from './core/seam.js';
@@ -100,7 +103,14 @@ export type { RelayScope } from './core/broker.js';
 export { AskError, type AskErrorCode, type AskOptions } from './core/asks.js';
 export {
   eventMap,
+  type Ack,
+  type HandlerOf,
+  type PayloadOf,
+  type SenderOf,
+  type FamilySenderOf,
   type TypedDecorators,
   type TypedOn,
   type PublisherOf,
 } from './decorators/event-map.js';
+export { asyncApiRoute, type AsyncApiRouteOptions, type DescribedApp } from './asyncapi/route.js';
+export type { AsyncApiDocument, AsyncApiOptions } from './asyncapi/document.js';

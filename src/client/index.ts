@@ -15,7 +15,8 @@ export { CHANNEL_CREATED, CHANNEL_DELETED, PRESENCE, WELCOME } from './names.js'
 export type { ClientOptions } from './options.js';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';
 export type { ClientState, CloseInfo } from './state.js';
-export type { TokenSource } from './token.js';
+export type { TokenSource, TokenPlace } from './token.js';
+export type { Listener } from './listeners.js';
 export type {
   EventMap,
   EventMapOf,
@@ -31,6 +32,7 @@ export type {
   AnswerData,
   ReservedEvents,
   PresenceNotice,
+  ChannelNotice,
   PresenceMember,
   ListenableEvent,
   ListenData,

@@ -30,6 +30,7 @@ export type {
 
 /** A member of a topic, as a `carom.presence` notice names it. */
 export interface PresenceMember {
+  /** The connection's id. */
   readonly connectionId: string;
   /** The node the connection is on; `''` on a lone server. */
   readonly node: string;
@@ -39,8 +40,24 @@ export interface PresenceMember {
 
 /** The data of `carom.presence`: one connection joined or left `topic`. */
 export type PresenceNotice =
-  | { readonly topic: string; readonly joined: PresenceMember }
-  | { readonly topic: string; readonly left: PresenceMember };
+  | {
+      /** The tracked topic. */
+      readonly topic: string;
+      /** Who joined it. */
+      readonly joined: PresenceMember;
+    }
+  | {
+      /** The tracked topic. */
+      readonly topic: string;
+      /** Who left it. */
+      readonly left: PresenceMember;
+    };
+
+/** The data of `carom.channel.created` and `carom.channel.deleted`. */
+export interface ChannelNotice {
+  /** The channel's name. */
+  readonly name: string;
+}
 
 /**
  * The events a carom server sends on its own behalf that reach `on`
@@ -49,9 +66,12 @@ export type PresenceNotice =
  * (`carom.welcome`, `ack` and `error` are the client's own business.)
  */
 export interface ReservedEvents {
-  'carom.channel.created': { receive: { readonly name: string } };
-  'carom.channel.deleted': { receive: { readonly name: string } };
-  'carom.presence': { receive: PresenceNotice };
+  /** A channel was declared: to every connection. */
+  'carom.channel.created': Record<'receive', ChannelNotice>;
+  /** A channel was removed: to every connection. */
+  'carom.channel.deleted': Record<'receive', ChannelNotice>;
+  /** A connection joined or left a tracked topic: to the topic's subscribers. */
+  'carom.presence': Record<'receive', PresenceNotice>;
 }
 
 /** An event `on` takes by name: one the map lets a client receive, or a reserved one. */
@@ -95,7 +115,10 @@ export type PatternEnvelope<M extends EventMapOf<M>, P extends string> =
   IsUntyped<M> extends true
     ? WireEnvelope<any>
     : {
-        [K in PatternEvent<M, P>]: WireEnvelope<ListenData<M, K>> & { readonly event: K };
+        [K in PatternEvent<M, P>]: WireEnvelope<ListenData<M, K>> & {
+          /** One of the events the pattern covers. */
+          readonly event: K;
+        };
       }[PatternEvent<M, P>];
 
 /** The data a pattern listener gets: any of the covered events' data. */
@@ -110,6 +133,8 @@ export type PatternData<M extends EventMapOf<M>, P extends string> =
  * list keeps working; that use is deprecated: read `events`.
  */
 export interface SubscriptionAck extends Array<string> {
+  /** Names and patterns held. */
   readonly events: string[];
+  /** Names excluded from a pattern. */
   readonly excluded: string[];
 }

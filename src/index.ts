@@ -28,6 +28,13 @@ export {
   nodeOf,
 } from './core/broker.js';
 export { ConnectionRef } from './core/cluster.js';
+export {
+  OTHER_EVENT,
+  type CaromObserver,
+  type DeliverySkip,
+  type DropReason,
+  type ObservedApp,
+} from './core/observer.js';
 export type { Context } from './core/context.js';
 export { Handler } from './core/handler.js';
 export { Sender, TimedSender } from './core/sender.js';

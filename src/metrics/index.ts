@@ -33,8 +33,10 @@ export const DEFAULT_BUCKETS: readonly number[] = [
 ];
 
 /** prom-client, loaded once, when the first metrics are made. */
-const loadPromClient = optionalPeer<PromClient>('carom/metrics', 'prom-client', () =>
-  import('prom-client'),
+const loadPromClient = optionalPeer<PromClient>(
+  'carom/metrics',
+  'prom-client',
+  () => import('prom-client'),
 );
 
 /**

@@ -72,14 +72,14 @@ export class CaromMetrics implements CaromObserver {
       'code',
     ]);
     this.inbound = counter(
-      'envelopes_inboundtotal',
+      'envelopes_received_total',
       'Envelopes read from clients, by event (names no handler or declaration gives count as "(other)").',
       ['event'],
     );
-    this.outbound = counter('frames_outboundtotal', 'Event frames written to connections, by event.', [
+    this.outbound = counter('frames_sent_total', 'Event frames written to connections, by event.', [
       'event',
     ]);
-    this.errors = counter('errors_outboundtotal', 'Error envelopes sent, by error code.', ['code']);
+    this.errors = counter('errors_sent_total', 'Error envelopes sent, by error code.', ['code']);
     this.drops = counter(
       'envelopes_dropped_total',
       'Envelopes not handled, by reason: stale, rate_limited, queue_full, shutting_down.',
@@ -259,7 +259,11 @@ export class CaromMetrics implements CaromObserver {
 }
 
 /** Sets a counter to totals the app keeps itself, read at scrape time. */
-function setCounts(metric: Counter, counts: Readonly<Record<string, number>>, label?: string): void {
+function setCounts(
+  metric: Counter,
+  counts: Readonly<Record<string, number>>,
+  label?: string,
+): void {
   metric.reset();
   for (const [key, value] of Object.entries(counts)) {
     if (label === undefined) metric.inc(value);

@@ -33,6 +33,7 @@ export {
   type CaromObserver,
   type DeliverySkip,
   type DropReason,
+  type HandlerCall,
   type ObservedApp,
 } from './core/observer.js';
 export type { Context } from './core/context.js';

@@ -38,6 +38,9 @@ export interface ObservedApp {
   eventLabel(event: string): string;
 }
 
+/** A handler as an observer runs it: bound to its instance, given its payload and context. */
+export type HandlerCall = (payload: unknown, ctx: Context) => unknown;
+
 /** The label of every event no handler or declaration of the app names. */
 export const OTHER_EVENT = '(other)';
 
@@ -65,12 +68,7 @@ export interface CaromObserver {
    * returns: an observer that traces runs it inside the envelope's span, so
    * that what the handler publishes is linked to it.
    */
-  invoke(
-    envelope: InboundEnvelope,
-    handler: (payload: unknown, ctx: Context) => unknown,
-    payload: unknown,
-    ctx: Context,
-  ): unknown;
+  invoke(envelope: InboundEnvelope, handler: HandlerCall, payload: unknown, ctx: Context): unknown;
   /**
    * An envelope was answered: `code` undefined for success (an ack, or nothing
    * when it had no id), otherwise the error code. Also called for envelopes
@@ -108,12 +106,7 @@ class Observers implements CaromObserver {
   handling(connectionId: string, envelope: InboundEnvelope): void {
     for (const o of this.all) o.handling(connectionId, envelope);
   }
-  invoke(
-    envelope: InboundEnvelope,
-    handler: (payload: unknown, ctx: Context) => unknown,
-    payload: unknown,
-    ctx: Context,
-  ): unknown {
+  invoke(envelope: InboundEnvelope, handler: HandlerCall, payload: unknown, ctx: Context): unknown {
     return this.invokeFrom(0, envelope, handler, payload, ctx);
   }
   answered(envelope: object, code: string | undefined): void {
@@ -133,7 +126,7 @@ class Observers implements CaromObserver {
   private invokeFrom(
     i: number,
     envelope: InboundEnvelope,
-    handler: (payload: unknown, ctx: Context) => unknown,
+    handler: HandlerCall,
     payload: unknown,
     ctx: Context,
   ): unknown {

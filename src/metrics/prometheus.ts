@@ -6,6 +6,7 @@ import {
   type CaromObserver,
   type DeliverySkip,
   type DropReason,
+  type HandlerCall,
   type ObservedApp,
 } from '../core/observer.js';
 import { appError } from '../core/errors.js';
@@ -97,62 +98,64 @@ export class CaromMetrics implements CaromObserver {
       buckets: [...parts.buckets],
       registers,
     });
-    new prom.Gauge({
-      name: `${prefix}connections`,
-      help: 'Open connections.',
-      registers,
-      collect(this: Gauge) {
-        const app = observed();
-        if (app !== undefined) this.set(app.stats().connections);
-      },
-    });
-    new prom.Gauge({
-      name: `${prefix}inbound_pending`,
-      help: 'Envelopes queued or being handled, over all connections.',
-      registers,
-      collect(this: Gauge) {
-        const app = observed();
-        if (app !== undefined) this.set(app.stats().pending);
-      },
-    });
-    new prom.Gauge({
-      name: `${prefix}buffered_bytes`,
-      help: 'Bytes written to sockets and not yet sent, over all connections.',
-      registers,
-      collect(this: Gauge) {
-        const app = observed();
-        if (app !== undefined) this.set(app.bufferedBytes());
-      },
-    });
-    new prom.Counter({
-      name: `${prefix}slow_consumer_closes_total`,
-      help: 'Connections closed (1013) because they did not read what was sent to them.',
-      registers,
-      collect(this: Counter) {
-        const app = observed();
-        if (app !== undefined) setCounts(this, { '': app.slowConsumers() });
-      },
-    });
-    new prom.Counter({
-      name: `${prefix}handshakes_refused_total`,
-      help: 'WebSocket handshakes refused, by reason.',
-      labelNames: ['reason'],
-      registers,
-      collect(this: Counter) {
-        const app = observed();
-        if (app !== undefined) setCounts(this, app.refusals(), 'reason');
-      },
-    });
-    new prom.Counter({
-      name: `${prefix}broker_messages_total`,
-      help: 'Broker traffic since start, by kind: relayed, received, lost (during outages), and what the broker adds.',
-      labelNames: ['kind'],
-      registers,
-      collect(this: Counter) {
-        const app = observed();
-        if (app !== undefined) setCounts(this, numbersOf(app.brokerStats()), 'kind');
-      },
-    });
+    const gauge = (name: string, help: string, read: (app: ObservedApp) => number): void => {
+      new prom.Gauge({
+        name: prefix + name,
+        help,
+        registers,
+        collect(this: Gauge) {
+          const app = observed();
+          if (app !== undefined) this.set(read(app));
+        },
+      });
+    };
+    // Totals the app keeps itself, copied into a counter when the registry is read.
+    const totals = (
+      name: string,
+      help: string,
+      label: string,
+      read: (app: ObservedApp) => Readonly<Record<string, number>>,
+    ): void => {
+      new prom.Counter({
+        name: prefix + name,
+        help,
+        labelNames: label === '' ? [] : [label],
+        registers,
+        collect(this: Counter) {
+          const app = observed();
+          if (app !== undefined) setCounts(this, read(app), label);
+        },
+      });
+    };
+    gauge('connections', 'Open connections.', (app) => app.stats().connections);
+    gauge(
+      'inbound_pending',
+      'Envelopes queued or being handled, over all connections.',
+      (app) => app.stats().pending,
+    );
+    gauge(
+      'buffered_bytes',
+      'Bytes written to sockets and not yet sent, over all connections.',
+      (app) => app.bufferedBytes(),
+    );
+    totals(
+      'slow_consumer_closes_total',
+      'Connections closed (1013) because they did not read what was sent to them.',
+      '',
+      (app) => ({ '': app.slowConsumers() }),
+    );
+    totals(
+      'handshakes_refused_total',
+      'WebSocket handshakes refused, by reason.',
+      'reason',
+      (app) => app.refusals(),
+    );
+    totals(
+      'broker_messages_total',
+      'Broker traffic since start, by kind: relayed, received, lost (during outages), and what the broker adds.',
+      'kind',
+      (app) => numbersOf(app.brokerStats()),
+    );
   }
 
   /** The registry's metrics in Prometheus's text format (the registry's other metrics too). */
@@ -212,7 +215,7 @@ export class CaromMetrics implements CaromObserver {
 
   invoke(
     _envelope: InboundEnvelope,
-    handler: (payload: unknown, ctx: Context) => unknown,
+    handler: HandlerCall,
     payload: unknown,
     ctx: Context,
   ): unknown {

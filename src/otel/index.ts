@@ -22,8 +22,10 @@ export interface TracingOptions {
 }
 
 /** The API, loaded once, when the first tracing is made. */
-const loadApi = optionalPeer<OtelApi>('carom/otel', '@opentelemetry/api', () =>
-  import('@opentelemetry/api'),
+const loadApi = optionalPeer<OtelApi>(
+  'carom/otel',
+  '@opentelemetry/api',
+  () => import('@opentelemetry/api'),
 );
 
 /** Makes the tracing of one app (pass it in its `observers` option). */

@@ -7,6 +7,7 @@ import {
   type CaromObserver,
   type DeliverySkip,
   type DropReason,
+  type HandlerCall,
   type ObservedApp,
 } from '../core/observer.js';
 
@@ -54,12 +55,7 @@ export class CaromTracing implements CaromObserver {
     this.spans.set(envelope, span);
   }
 
-  invoke(
-    envelope: InboundEnvelope,
-    handler: (payload: unknown, ctx: Context) => unknown,
-    payload: unknown,
-    ctx: Context,
-  ): unknown {
+  invoke(envelope: InboundEnvelope, handler: HandlerCall, payload: unknown, ctx: Context): unknown {
     const span = this.spans.get(envelope);
     if (span === undefined) return handler(payload, ctx);
     const { context, trace } = this.api;

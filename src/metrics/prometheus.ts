@@ -262,14 +262,10 @@ export class CaromMetrics implements CaromObserver {
 }
 
 /** Sets a counter to totals the app keeps itself, read at scrape time. */
-function setCounts(
-  metric: Counter,
-  counts: Readonly<Record<string, number>>,
-  label?: string,
-): void {
+function setCounts(metric: Counter, counts: Readonly<Record<string, number>>, label: string): void {
   metric.reset();
   for (const [key, value] of Object.entries(counts)) {
-    if (label === undefined) metric.inc(value);
+    if (label === '') metric.inc(value);
     else metric.inc({ [label]: key }, value);
   }
 }

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, afterEach, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { Carom, Handler, On, Sender, Topic } from '../../src/index.js';
+import { Carom, Handler, Injectable, On, Sender, Topic } from '../../src/index.js';
 import { BrokerHub } from '../../src/testing/index.js';
 import { caromMetrics, metricsHandler, type CaromMetrics } from '../../src/metrics/index.js';
 import { connect, terminateAll, upgradeStatus, type Client } from './helpers.js';
@@ -34,6 +34,25 @@ class PostHandler extends Handler<{ n: number }, string> {
 class FailHandler extends Handler {
   handle(): never {
     throw new Error('boom');
+  }
+}
+
+/** Holds the `slow` handler until the test lets it go. */
+@Injectable()
+class Gate {
+  release: () => void = () => undefined;
+  readonly opened = new Promise<void>((resolve) => (this.release = resolve));
+}
+
+@On('slow', { dto: false })
+class SlowHandler extends Handler {
+  constructor(private readonly gate: Gate) {
+    super();
+  }
+
+  async handle(): Promise<string> {
+    await this.gate.opened;
+    return 'done';
   }
 }
 
@@ -186,6 +205,56 @@ describe('carom/metrics', () => {
 
     assert.equal((await scrape(`${base}/other`)).status, 404);
     assert.equal((await fetch(`${base}/metrics`, { method: 'POST' })).status, 405);
+  });
+
+  it("shows a connection's queued envelopes, a full queue, the bytes waiting for a reader that stopped, and its close", async () => {
+    const metrics = await caromMetrics({ registry: new Registry() });
+    const app = new Carom({
+      handlers: [SlowHandler],
+      providers: [Gate],
+      topics: ['big'],
+      observers: [metrics],
+      maxInFlight: 1,
+      maxQueued: 2,
+      maxBufferedBytes: 256 * 1024,
+      logLevel: 'silent',
+    });
+    apps.push(app);
+    const { port } = await app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `ws://127.0.0.1:${port}/ws`;
+
+    const waiting = await connect(url);
+    for (let id = 1; id <= 4; id++) waiting.send({ event: 'slow', data: null, id });
+    const full = await waiting.next((e) => e.event === 'error');
+    assert.equal(full.data.code, 'RATE_LIMITED');
+    let values = await metrics.values();
+    assert.equal(values.carom_inbound_pending, 3, 'one being handled, two queued');
+    assert.equal(values['carom_envelopes_dropped_total{reason="queue_full"}'], 1);
+    app.get(Gate).release();
+    for (let i = 0; i < 3; i++) await waiting.next((e) => e.event === 'ack');
+    values = await metrics.values();
+    assert.equal(values.carom_inbound_pending, 0);
+    assert.equal(values['carom_handler_duration_seconds_count{event="slow",outcome="ok"}'], 3);
+
+    const slow = await connect(url);
+    slow.send({ event: 'subscribe', data: { events: ['big'] }, id: 1 });
+    await slow.next((e) => e.event === 'ack');
+    // Its socket stops reading: the kernel's buffers fill, then the server's, then it is cut.
+    (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const body = 'x'.repeat(64 * 1024);
+    let mostWaiting = 0;
+    for (let i = 0; i < 2000 && app.subscribers('big').length === 1; i++) {
+      app.publish('big', { seq: i, body });
+      if (i % 8 === 7) {
+        await new Promise((r) => setImmediate(r));
+        mostWaiting = Math.max(mostWaiting, (await metrics.values()).carom_buffered_bytes ?? 0);
+      }
+    }
+    assert.equal(app.subscribers('big').length, 0, 'the slow client was cut');
+    assert.ok(mostWaiting > 0, 'bytes were seen waiting before the cut');
+    values = await metrics.values();
+    assert.equal(values.carom_slow_consumer_closes_total, 1);
+    assert.equal(values['carom_connections_closed_total{code="1013"}'], 1);
   });
 
   it('counts what the broker relays to the other nodes and receives from them', async () => {

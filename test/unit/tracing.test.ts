@@ -33,6 +33,7 @@ class GreetHandler extends Handler<{ name: string }, string> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.greetings.send({ text: `hello ${data.name}` });
     (ctx.connection as Connection).send('greeting', { text: 'just you' });
+    this.greetings.sendTo(ctx.connection, { text: 'you again' });
     return 'greeted';
   }
 }
@@ -95,7 +96,7 @@ describe('carom/otel', () => {
     assert.equal(handled.status.code, SpanStatusCode.UNSET);
 
     const publishes = exporter.getFinishedSpans().filter((s) => s.name === 'greeting publish');
-    assert.equal(publishes.length, 2, 'the publish and the direct send');
+    assert.equal(publishes.length, 3, 'the publish, the send and the sendTo');
     const ids = handled.spanContext();
     for (const publish of publishes) {
       assert.equal(publish.kind, SpanKind.PRODUCER);
@@ -112,7 +113,7 @@ describe('carom/otel', () => {
     }
     assert.deepEqual(
       publishes.map((p) => p.attributes['carom.recipients']),
-      [1, 1],
+      [1, 1, 1],
     );
     // The subscription was handled too, and caused no publish.
     assert.equal(spanNamed('subscribe process').attributes['carom.outcome'], 'ok');
@@ -154,11 +155,11 @@ describe('carom/otel', () => {
     await client.request('greet', { name: 'Bo' });
     const handled = spanNamed('greet process');
     const publishes = exporter.getFinishedSpans().filter((s) => s.name === 'greeting publish');
-    assert.equal(publishes.length, 2);
+    assert.equal(publishes.length, 3);
     for (const p of publishes)
       assert.equal(p.parentSpanContext?.spanId, handled.spanContext().spanId);
     const values = await metrics.values();
-    assert.equal(values['carom_frames_sent_total{event="greeting"}'], 2);
+    assert.equal(values['carom_frames_sent_total{event="greeting"}'], 3);
     assert.equal(values['carom_handler_duration_seconds_count{event="greet",outcome="ok"}'], 1);
   });
 });

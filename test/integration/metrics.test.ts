@@ -275,10 +275,13 @@ describe('carom/metrics', () => {
     await Promise.all(nodes.map((n) => n.ready()));
     nodes[0]!.publish('news', { n: 1 });
     nodes[0]!.publish('news', { n: 2 });
+    // A command for a connection of a node that is not there cannot be relayed: lost.
+    nodes[0]!.to('gone:c1').close(1000, 'bye');
     await hub.settled();
     const [one, two] = await Promise.all(made.map((m) => m.values()));
     assert.equal(one!['n0_broker_messages_total{kind="relayed"}'], 2);
     assert.equal(two!['n1_broker_messages_total{kind="received"}'], 2);
+    assert.equal(one!['n0_broker_messages_total{kind="lost"}'], 1);
     // Published with no subscriber here: counted under the event, with no frame written.
     assert.equal(one!['n0_frames_sent_total{event="news"}'], 0);
   });

@@ -97,6 +97,8 @@ export interface ReadyMessage {
   type: 'ready';
   port: number;
   path: string;
+  /** The Unix socket the server listens on instead of TCP (the slow-readers scenario). */
+  unixPath?: string;
 }
 
 /** Wall-clock time in milliseconds with sub-millisecond resolution, comparable across processes. */

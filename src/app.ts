@@ -10,6 +10,8 @@ import { AppAcceptor, registerAcceptor } from './core/acceptor.js';
 import { LocalBroker, type Broker, type BrokerStats, type PresenceEntry } from './core/broker.js';
 import { Presence } from './core/presence.js';
 import { Channels } from './core/channels.js';
+import { Backlog } from './core/backlog.js';
+import { DeliveryPolicies, type DeliveryStats } from './core/delivery.js';
 import { ClusterNode, ConnectionRef } from './core/cluster.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Connection } from './core/connection.js';
@@ -96,6 +98,7 @@ export class Carom {
   private readonly container = new Container();
   private readonly topics: Topics;
   private readonly index = new Subscriptions<Session>();
+  private readonly policies = new DeliveryPolicies();
   private readonly publisher: Publisher;
   private readonly sessions: Sessions;
   private readonly dispatcher: Dispatcher;
@@ -120,14 +123,23 @@ export class Carom {
     this.maxPayload = o.maxPayload;
     this.path = o.path;
     this.topics = new Topics(o.allowUndeclared);
-    for (const t of o.topics) {
+    for (const entry of o.topics) {
+      const t = typeof entry === 'string' ? entry : entry.name;
       if (t.endsWith('.*')) this.topics.declareFamily(t);
       else this.topics.declare(t, { kind: 'option', by: 'the topics option' });
+      if (typeof entry !== 'string') this.policies.set(t, entry, `the topics option's '${t}'`);
     }
     const timestamps = new TimestampWriter(o.timestampFormat);
     this.broker = o.broker ?? new LocalBroker();
     const observer = observerOf(o.observers);
-    this.publisher = new Publisher(this.index, this.clock, timestamps, this.broker);
+    const backlog = new Backlog(
+      { backlogBytes: o.backlogBytes, maxWaiting: o.maxWaitingKeys },
+      this.logger,
+    );
+    this.publisher = new Publisher(this.index, this.clock, timestamps, this.broker, {
+      policies: this.policies,
+      backlog,
+    });
     this.publisher.observer = observer;
     this.stale = new StaleFilter(o.staleness);
     this.scheduler = new Scheduler(this.clock, this.logger, this.broker.leases);
@@ -150,6 +162,7 @@ export class Carom {
         this.cluster.route(connectionId, { kind: 'send', frame: frame.text }),
       index: this.index,
       scheduler: this.scheduler,
+      policies: this.policies,
     };
     for (const cls of senderClasses) bindSender(cls, senderParts);
     // Built now, not on first use, so a provider that cannot be made fails here.
@@ -208,6 +221,7 @@ export class Carom {
       this.sessions.all,
       o.maxChannels,
       this.broker,
+      this.policies,
     );
     if (o.presence.length > 0) {
       const store = this.broker.presence;
@@ -255,6 +269,7 @@ export class Carom {
       observedApp({
         stats: () => this.stats(),
         broker: this.broker,
+        deliveryStats: () => this.deliveryStats(),
         transport: this.transport,
         handlers: registry.handlers,
         topics: this.topics,
@@ -423,6 +438,22 @@ export class Carom {
    */
   get<T extends object>(cls: Class<T>): T {
     return this.container.lookup(cls);
+  }
+
+  /**
+   * What the delivery policies did: connections backlogged now, messages
+   * waiting for them, and per topic with a `latest` or `drop` policy the
+   * messages conflated, dropped and deferred since the app started.
+   */
+  deliveryStats(): DeliveryStats {
+    let backlogged = 0;
+    let waiting = 0;
+    for (const s of this.sessions.all) {
+      if (s.outbound === undefined) continue;
+      backlogged++;
+      waiting += s.outbound.size;
+    }
+    return { backlogged, waiting, topics: this.policies.counts() };
   }
 
   /** What the app holds now; every figure drops back when connections close. */

@@ -14,6 +14,14 @@ export type {
   SubscribeGuard,
 } from './core/options.js';
 export { DEFAULTS } from './core/options.js';
+export type { TopicDeclaration } from './core/options.js';
+export type {
+  DeliveryMode,
+  DeliveryKey,
+  DeliveryOptions,
+  DeliveryCounts,
+  DeliveryStats,
+} from './core/delivery.js';
 export { Connection } from './core/connection.js';
 export {
   LocalBroker,
@@ -31,7 +39,6 @@ export { ConnectionRef } from './core/cluster.js';
 export {
   OTHER_EVENT,
   type CaromObserver,
-  type DeliverySkip,
   type DropReason,
   type HandlerCall,
   type ObservedApp,

@@ -11,7 +11,7 @@ export {
 } from './backoff.js';
 export { ClientErrorCode, CloseCode } from './codes.js';
 export { RequestError, type ServerError } from './errors.js';
-export { CHANNEL_CREATED, CHANNEL_DELETED, WELCOME } from './names.js';
+export { CHANNEL_CREATED, CHANNEL_DELETED, PRESENCE, WELCOME } from './names.js';
 export type { ClientOptions } from './options.js';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';
 export type { ClientState, CloseInfo } from './state.js';
@@ -26,4 +26,14 @@ export type {
   SendData,
   AckData,
   ReceiveData,
+  ReservedEvents,
+  PresenceNotice,
+  PresenceMember,
+  ListenableEvent,
+  ListenData,
+  ListenPattern,
+  PatternEvent,
+  PatternEnvelope,
+  PatternData,
+  SubscriptionAck,
 } from './types.js';

@@ -9,4 +9,6 @@ export interface CloseInfo {
   readonly reason: string;
   /** True when the client will try again. */
   readonly willReconnect: boolean;
+  /** The HTTP status of a refused upgrade, where the WebSocket shows it (Node's `ws`). */
+  readonly status?: number;
 }

@@ -1,3 +1,5 @@
+import type { WireEnvelope } from '../protocol/wire.js';
+
 /**
  * The typed event map shared by clients and servers. One entry per event:
  * `send` is what a client sends (a handler's payload), `ack` what the handler
@@ -57,3 +59,89 @@ export type ReceiveData<M extends EventMapOf<M>, K extends keyof M> = M[K] exten
 
 /** A map that accepts any event, for untyped use. */
 export type AnyEvents = Record<string, { send: any; ack: any; receive: any }>;
+
+/** A member of a topic, as a `carom.presence` notice names it. */
+export interface PresenceMember {
+  readonly connectionId: string;
+  /** The node the connection is on; `''` on a lone server. */
+  readonly node: string;
+  /** What the server's `authenticate` returned for the connection (`null` when not JSON). */
+  readonly user?: unknown;
+}
+
+/** The data of `carom.presence`: one connection joined or left `topic`. */
+export type PresenceNotice =
+  | { readonly topic: string; readonly joined: PresenceMember }
+  | { readonly topic: string; readonly left: PresenceMember };
+
+/**
+ * The events a carom server sends on its own behalf that reach `on`
+ * listeners, whatever the application's map says: channel notices go to every
+ * connection, presence notices to a tracked topic's subscribers.
+ * (`carom.welcome`, `ack` and `error` are the client's own business.)
+ */
+export interface ReservedEvents {
+  'carom.channel.created': { receive: { readonly name: string } };
+  'carom.channel.deleted': { receive: { readonly name: string } };
+  'carom.presence': { receive: PresenceNotice };
+}
+
+/** An event `on` takes by name: one the map lets a client receive, or a reserved one. */
+export type ListenableEvent<M extends EventMapOf<M>> = ReceivableEvent<M> | keyof ReservedEvents;
+
+/** The data a listener of `K` gets. */
+export type ListenData<M extends EventMapOf<M>, K> = K extends keyof ReservedEvents
+  ? ReservedEvents[K]['receive']
+  : K extends keyof M
+    ? ReceiveData<M, K>
+    : never;
+
+/** `a` and `a.b` for `a.b.c`: the dot prefixes of a name, as the protocol's pattern walk sees them. */
+type DotPrefixes<S, Before extends string = ''> = S extends `${infer Head}.${infer Tail}`
+  ? `${Before}${Head}` | DotPrefixes<Tail, `${Before}${Head}.`>
+  : never;
+
+/** True when the map is untyped (`AnyEvents`, or any map with a string index). */
+type IsUntyped<M extends EventMapOf<M>> = string extends ReceivableEvent<M> ? true : false;
+
+/**
+ * A pattern `on` takes: `*`, or `prefix.*` for a dot prefix of some event the
+ * client can receive (any `prefix.*` when the map is untyped). A pattern that
+ * covers no event of the map does not compile.
+ */
+export type ListenPattern<M extends EventMapOf<M>> =
+  IsUntyped<M> extends true ? '*' | `${string}.*` : '*' | `${DotPrefixes<ListenableEvent<M>>}.*`;
+
+/** The events a pattern covers, by the protocol's rule (`a.*` covers `a.b` and `a.b.c`). */
+export type PatternEvent<M extends EventMapOf<M>, P extends string> = P extends '*'
+  ? ListenableEvent<M>
+  : P extends `${infer Prefix}.*`
+    ? Extract<ListenableEvent<M>, `${Prefix}.${string}`>
+    : never;
+
+/**
+ * The envelope a pattern listener gets: a union over the events the pattern
+ * covers, so that checking `envelope.event` narrows `envelope.data`.
+ */
+export type PatternEnvelope<M extends EventMapOf<M>, P extends string> =
+  IsUntyped<M> extends true
+    ? WireEnvelope<any>
+    : {
+        [K in PatternEvent<M, P>]: WireEnvelope<ListenData<M, K>> & { readonly event: K };
+      }[PatternEvent<M, P>];
+
+/** The data a pattern listener gets: any of the covered events' data. */
+export type PatternData<M extends EventMapOf<M>, P extends string> =
+  IsUntyped<M> extends true ? any : ListenData<M, PatternEvent<M, P>>;
+
+/**
+ * What the ack of `subscribe` and `unsubscribe` says the connection holds
+ * after the change: the names and patterns (`events`), and the names excluded
+ * from a pattern (`excluded`, `[]` when none). It is also the list of
+ * `events` itself, which is what 0.1 resolved with, so code that used the
+ * list keeps working; that use is deprecated: read `events`.
+ */
+export interface SubscriptionAck extends Array<string> {
+  readonly events: string[];
+  readonly excluded: string[];
+}

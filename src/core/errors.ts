@@ -134,6 +134,10 @@ export const CAROM_ERRORS = {
     message: (pattern: string) =>
       `topic family '${pattern}' must be a prefix pattern such as 'room.*'`,
   },
+  CAROM_ERR_BAD_DELIVERY: {
+    type: configuration,
+    message: (where: string, problem: string) => `${where}: ${problem}`,
+  },
   CAROM_ERR_BAD_PERIOD: {
     type: configuration,
     message: (event: string, sender: string) =>

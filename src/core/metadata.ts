@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { DeliveryOptions } from './delivery.js';
 import type { DtoClass } from './validation.js';
 
 /**
@@ -17,8 +18,8 @@ export interface OnOptions {
   readonly dto?: DtoClass | false;
 }
 
-/** Options of `@Topic`. */
-export interface TopicOptions {
+/** Options of `@Topic`; `delivery` and `key` say what a backlogged connection gets (see {@link DeliveryOptions}). */
+export interface TopicOptions extends DeliveryOptions {
   /** For a `TimedSender`: publish every this many milliseconds. */
   readonly everyMs?: number;
   /**

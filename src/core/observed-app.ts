@@ -7,6 +7,7 @@ import {
   WELCOME,
 } from '../protocol/names.js';
 import type { Broker } from './broker.js';
+import type { DeliveryStats } from './delivery.js';
 import { OTHER_EVENT, type ObservedApp } from './observer.js';
 import type { HandlerEntry } from './registry.js';
 import type { Topics } from './topics.js';
@@ -22,6 +23,7 @@ export interface TransportFigures {
 export interface ObservedParts {
   readonly stats: () => { readonly connections: number; readonly pending: number };
   readonly broker: Broker;
+  readonly deliveryStats: () => DeliveryStats;
   readonly transport: TransportFigures;
   readonly handlers: ReadonlyMap<string, readonly HandlerEntry[]>;
   readonly topics: Topics;
@@ -42,6 +44,7 @@ export function observedApp(parts: ObservedParts): ObservedApp {
   return {
     stats: parts.stats,
     brokerStats: () => broker.stats(),
+    deliveryStats: parts.deliveryStats,
     refusals: () => transport.refusals,
     slowConsumers: () => transport.cut.slowConsumers,
     bufferedBytes: () => transport.bufferedBytes(),

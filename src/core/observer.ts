@@ -1,6 +1,7 @@
 import type { InboundEnvelope } from '../protocol/envelope.js';
 import type { BrokerStats } from './broker.js';
 import type { Context } from './context.js';
+import type { DeliveryStats } from './delivery.js';
 
 /**
  * Why an envelope a client sent was not handled: `stale` (older than one already
@@ -8,12 +9,6 @@ import type { Context } from './context.js';
  * (`maxQueued` envelopes already waiting), `shutting_down` (the app is closing).
  */
 export type DropReason = 'stale' | 'rate_limited' | 'queue_full' | 'shutting_down';
-
-/**
- * How a delivery policy changed what a subscriber receives: `conflated` (an older
- * value replaced by a newer one before it was written), `dropped` (not written).
- */
-export type DeliverySkip = 'conflated' | 'dropped';
 
 /**
  * What an observer may read of the app when it is asked for figures (a
@@ -28,6 +23,8 @@ export interface ObservedApp {
   refusals(): Readonly<Record<string, number>>;
   /** Connections closed because they did not read what was sent to them (1013). */
   slowConsumers(): number;
+  /** What the delivery policies (`latest`, `drop`) did, by topic, and the backlog now. */
+  deliveryStats(): DeliveryStats;
   /** Bytes written to sockets and not yet taken by the kernel, over all connections, now. */
   bufferedBytes(): number;
   /**
@@ -80,8 +77,6 @@ export interface CaromObserver {
   errorSent(code: string): void;
   /** `frames` frames of `event` were written (a publish, a relay, a direct send). */
   sent(event: string, frames: number): void;
-  /** A delivery policy skipped `count` frames of `event` for a subscriber. */
-  skipped(event: string, how: DeliverySkip, count: number): void;
 }
 
 /** One observer that passes every call on to several, in order. */
@@ -117,9 +112,6 @@ class Observers implements CaromObserver {
   }
   sent(event: string, frames: number): void {
     for (const o of this.all) o.sent(event, frames);
-  }
-  skipped(event: string, how: DeliverySkip, count: number): void {
-    for (const o of this.all) o.skipped(event, how, count);
   }
 
   /** Each observer wraps the next one's call, so a tracer's context holds for all of them. */

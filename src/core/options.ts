@@ -4,6 +4,7 @@ import type { Broker } from './broker.js';
 import type { CaromObserver } from './observer.js';
 import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
+import type { DeliveryOptions } from './delivery.js';
 import type { Context } from './context.js';
 import type { ErrorClass } from './guard.js';
 import { LOG_LEVELS, type CaromLogger, type LogLevel } from './logger.js';
@@ -61,8 +62,11 @@ export interface CaromOptions {
    * `{ provide: SomeClass, useValue }` to stand in for a class.
    */
   readonly providers?: ReadonlyArray<Class | object | ValueProvider>;
-  /** Extra declared names: exact names, or families such as `room.*` (every name under `room.`). */
-  readonly topics?: readonly string[];
+  /**
+   * Extra declared names: exact names, or families such as `room.*` (every name
+   * under `room.`); `{ name, delivery, key }` declares one with a delivery policy.
+   */
+  readonly topics?: ReadonlyArray<string | TopicDeclaration>;
   /**
    * Topics whose subscribers are tracked across the nodes: exact names,
    * families (`room.*`) or `*`. `app.presence(topic)` lists who holds an exact
@@ -85,6 +89,18 @@ export interface CaromOptions {
    * 1013 as too slow (a client that stopped reading). Default 16 MiB; 0 is no limit.
    */
   readonly maxBufferedBytes?: number;
+  /**
+   * Bytes waiting to be sent to a connection past which it is backlogged: it
+   * then gets only the newest message of `latest` events and skips `drop`
+   * events until its socket drains. Below `maxBufferedBytes`; default 1 MiB
+   * (half of `maxBufferedBytes` when that is smaller).
+   */
+  readonly backlogBytes?: number;
+  /**
+   * Distinct events and keys of `latest` events that may wait for one
+   * backlogged connection; past it the connection is closed with 1013. Default 10 000.
+   */
+  readonly maxWaitingKeys?: number;
   /** Longest accepted event name. Default 200. */
   readonly maxEventLength?: number;
   /** Envelopes of one connection handled at once. Default 1 (strict arrival order). */
@@ -179,6 +195,12 @@ export interface CaromOptions {
   readonly unvalidatedHandlers?: 'warn' | 'error';
 }
 
+/** An entry of the `topics` option that declares a delivery policy with its name. */
+export interface TopicDeclaration extends DeliveryOptions {
+  /** An exact name, or a family (`ticker.*`): the policy covers channels made under it too. */
+  readonly name: string;
+}
+
 /** Reads a client's address from its handshake request. */
 export type ClientAddress = (request: HandshakeRequest) => string | undefined;
 
@@ -209,6 +231,8 @@ export const DEFAULTS = {
   allowUndeclared: false,
   maxPayload: 1024 * 1024,
   maxBufferedBytes: 16 * 1024 * 1024,
+  backlogBytes: 1024 * 1024,
+  maxWaitingKeys: 10_000,
   maxEventLength: 200,
   maxInFlight: 1,
   maxQueued: 1024,
@@ -311,7 +335,6 @@ const OBSERVER = withMethods('', [
   'answered',
   'errorSent',
   'sent',
-  'skipped',
 ]);
 
 /**
@@ -322,7 +345,10 @@ const OPTION_RULES: { readonly [K in keyof CaromOptions]-?: Rule } = {
   handlers: listOf('an array of classes or instances', anyItem),
   senders: listOf('an array of classes or instances', anyItem),
   providers: listOf('an array of classes, instances or { provide, useValue }', anyItem),
-  topics: listOf('an array of event names and families', (t) => typeof t === 'string'),
+  topics: listOf(
+    'an array of event names and families, or { name, delivery, key }',
+    (t) => typeof t === 'string' || (isObject(t) && typeof t.name === 'string'),
+  ),
   allowUndeclared: { expected: 'true or false', test: (value) => typeof value === 'boolean' },
   presence: listOf(
     'an array of topic names, families (room.*) or *',
@@ -335,6 +361,8 @@ const OPTION_RULES: { readonly [K in keyof CaromOptions]-?: Rule } = {
     expected: '0 (no limit) or a positive integer',
     test: (value) => Number.isInteger(value) && (value as number) >= 0,
   },
+  backlogBytes: positiveInteger,
+  maxWaitingKeys: positiveInteger,
   maxEventLength: positiveInteger,
   maxInFlight: positiveInteger,
   maxQueued: positiveInteger,
@@ -446,5 +474,30 @@ export function resolveOptions(options: CaromOptions): ResolvedOptions {
     ...FILLED,
     ...(given as Partial<ResolvedOptions>),
     rateLimit: o.rateLimit === false ? undefined : (o.rateLimit ?? DEFAULTS.rateLimit),
+    backlogBytes: backlogBytesOf(o),
   };
+}
+
+/**
+ * The backlog threshold: given, it must be below `maxBufferedBytes` (a
+ * connection must be backlogged before it is cut off); left out, the default
+ * or half of a smaller `maxBufferedBytes`.
+ */
+function backlogBytesOf(o: CaromOptions): number {
+  const limit = o.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes;
+  const given = o.backlogBytes ?? undefined;
+  if (given === undefined) {
+    return limit > 0
+      ? Math.min(DEFAULTS.backlogBytes, Math.max(1, Math.floor(limit / 2)))
+      : DEFAULTS.backlogBytes;
+  }
+  if (limit > 0 && given >= limit) {
+    throw appError(
+      'CAROM_ERR_BAD_OPTION',
+      'backlogBytes',
+      `below maxBufferedBytes (${limit})`,
+      given,
+    );
+  }
+  return given;
 }

@@ -1,7 +1,9 @@
 import { encodeEvent, toJson } from '../protocol/envelope.js';
 import { Frame } from '../protocol/frame.js';
 import type { TimestampWriter } from '../protocol/timestamp.js';
+import { RELAYED, type Backlog } from './backlog.js';
 import type { Broker } from './broker.js';
+import type { DeliveryPolicies } from './delivery.js';
 import type { Clock } from './clock.js';
 import { appErrorCausedBy } from './errors.js';
 import type { CaromObserver } from './observer.js';
@@ -25,6 +27,8 @@ export class Publisher {
     private readonly clock: Clock,
     private readonly timestamps: TimestampWriter,
     private readonly broker: Broker,
+    /** Events delivered `latest` or `drop`, and their write path; absent or empty, none are. */
+    private readonly delivery?: { readonly policies: DeliveryPolicies; readonly backlog: Backlog },
   ) {
     this.relaying = broker.nodeId !== '';
   }
@@ -51,7 +55,7 @@ export class Publisher {
     if (recipients.length === 0 && !this.relaying) return 0;
     const frame = this.frame(event, data, eventJson);
     if (this.relaying) this.broker.publish(event, frame);
-    return this.write(recipients, frame);
+    return this.writeEvent(event, data, recipients, frame);
   }
 
   /** Sends `event` to this node's subscribers only (a timed sender that runs on every node). */
@@ -60,7 +64,7 @@ export class Publisher {
     const obs = this.observer;
     if (obs !== undefined) obs.sent(event, recipients.length);
     if (recipients.length === 0) return 0;
-    return this.write(recipients, this.frame(event, data, eventJson));
+    return this.writeEvent(event, data, recipients, this.frame(event, data, eventJson));
   }
 
   /**
@@ -80,6 +84,22 @@ export class Publisher {
     const recipients = this.index.recipients(event);
     const obs = this.observer;
     if (obs !== undefined) obs.sent(event, recipients.length);
+    return this.writeEvent(event, RELAYED, recipients, frame);
+  }
+
+  /** Writes an event's frame by its delivery policy: plainly, unless it has one. */
+  private writeEvent(
+    event: string,
+    data: unknown,
+    recipients: readonly Session[],
+    frame: Frame,
+  ): number {
+    const delivery = this.delivery;
+    if (delivery !== undefined && delivery.policies.size !== 0 && recipients.length !== 0) {
+      const policy = delivery.policies.of(event);
+      if (policy !== undefined)
+        return delivery.backlog.write(recipients, frame, policy, event, data);
+    }
     return this.write(recipients, frame);
   }
 

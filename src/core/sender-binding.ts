@@ -1,6 +1,7 @@
 import { appError } from './errors.js';
 import type { Frame } from '../protocol/frame.js';
 import type { Connection } from './connection.js';
+import type { DeliveryPolicies } from './delivery.js';
 import type { Class, Container } from './container.js';
 import { readTopic } from './metadata.js';
 import type { Publisher } from './publisher.js';
@@ -21,6 +22,8 @@ export interface SenderParts {
   readonly sendToId: (connectionId: string, frame: Frame) => void;
   readonly index: Subscriptions<Session>;
   readonly scheduler: Scheduler;
+  /** Where the topic's delivery policy goes, when it has one. */
+  readonly policies?: DeliveryPolicies;
 }
 
 /**
@@ -44,6 +47,7 @@ export function bindSender(cls: Class, parts: SenderParts): void {
     throw appError('CAROM_ERR_SENDER_IN_OTHER_APP', cls.name);
   }
   parts.topics.declare(topic.event, { kind: 'sender', by: cls.name });
+  parts.policies?.set(topic.event, topic.options, `@Topic('${topic.event}') on ${cls.name}`);
   const { event } = topic;
   // Serialized once per sender: every publish splices the same JSON name into its frame.
   const eventJson = JSON.stringify(event);

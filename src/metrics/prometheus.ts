@@ -4,7 +4,6 @@ import type { Context } from '../core/context.js';
 import {
   OTHER_EVENT,
   type CaromObserver,
-  type DeliverySkip,
   type DropReason,
   type HandlerCall,
   type ObservedApp,
@@ -53,7 +52,6 @@ export class CaromMetrics implements CaromObserver {
   private readonly outbound: Counter;
   private readonly errors: Counter;
   private readonly drops: Counter;
-  private readonly skips: Counter;
   private readonly duration: Histogram;
   private readonly codes = new BoundedLabels(MAX_ERROR_CODES);
   /** Event name to its label, for names a handler or declaration gives (bounded: see `labelOf`). */
@@ -85,11 +83,6 @@ export class CaromMetrics implements CaromObserver {
       'envelopes_dropped_total',
       'Envelopes not handled, by reason: stale, rate_limited, queue_full, shutting_down.',
       ['reason'],
-    );
-    this.skips = counter(
-      'deliveries_skipped_total',
-      'Frames a delivery policy did not write, by event and how (conflated, dropped).',
-      ['event', 'how'],
     );
     this.duration = new prom.Histogram({
       name: `${prefix}handler_duration_seconds`,
@@ -150,6 +143,33 @@ export class CaromMetrics implements CaromObserver {
       'reason',
       (app) => app.refusals(),
     );
+    gauge(
+      'delivery_backlogged_connections',
+      'Connections with messages waiting for their socket to drain (delivery policies), now.',
+      (app) => app.deliveryStats().backlogged,
+    );
+    gauge(
+      'delivery_waiting',
+      'Messages waiting for backlogged connections, now.',
+      (app) => app.deliveryStats().waiting,
+    );
+    new prom.Counter({
+      name: `${prefix}deliveries_total`,
+      help: 'What the delivery policies did, by topic: conflated, dropped, deferred, key_failure.',
+      labelNames: ['topic', 'outcome'],
+      registers,
+      collect(this: Counter) {
+        const app = observed();
+        if (app === undefined) return;
+        this.reset();
+        for (const [topic, c] of Object.entries(app.deliveryStats().topics)) {
+          this.inc({ topic, outcome: 'conflated' }, c.conflated);
+          this.inc({ topic, outcome: 'dropped' }, c.dropped);
+          this.inc({ topic, outcome: 'deferred' }, c.deferred);
+          this.inc({ topic, outcome: 'key_failure' }, c.keyFailures);
+        }
+      },
+    });
     totals(
       'broker_messages_total',
       'Broker traffic since start, by kind: relayed, received, lost (during outages), and what the broker adds.',
@@ -239,10 +259,6 @@ export class CaromMetrics implements CaromObserver {
 
   sent(event: string, frames: number): void {
     this.outbound.inc({ event: this.labelOf(event) }, frames);
-  }
-
-  skipped(event: string, how: DeliverySkip, count: number): void {
-    this.skips.inc({ event: this.labelOf(event), how }, count);
   }
 
   /**

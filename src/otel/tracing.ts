@@ -5,7 +5,6 @@ import { appError } from '../core/errors.js';
 import {
   OTHER_EVENT,
   type CaromObserver,
-  type DeliverySkip,
   type DropReason,
   type HandlerCall,
   type ObservedApp,
@@ -100,7 +99,6 @@ export class CaromTracing implements CaromObserver {
   received(_event: string): void {}
   dropped(_reason: DropReason): void {}
   errorSent(_code: string): void {}
-  skipped(_event: string, _how: DeliverySkip, _count: number): void {}
 
   private labelOf(event: string): string {
     return this.app === undefined ? OTHER_EVENT : this.app.eventLabel(event);

@@ -15,6 +15,12 @@ export interface WireEnvelope<Data = unknown> {
   readonly data: Data;
   readonly timestamp: string;
   readonly id?: WireId;
+  /**
+   * Extension, to clients of the `carom` subprotocol: on a published envelope of
+   * a `latest` event, how many older values (of its key) were replaced before
+   * it while the connection was backlogged. Absent when none were.
+   */
+  readonly skipped?: number;
 }
 
 /** The `data` of an `error` envelope. */

@@ -48,6 +48,8 @@ interface NetSocketLike {
   cork(): void;
   uncork(): void;
   readonly writableLength: number;
+  readonly writableNeedDrain: boolean;
+  once(event: 'drain', listener: () => void): unknown;
 }
 
 /** Send options for every frame: text, made once rather than per send. */
@@ -67,6 +69,11 @@ class WsPeer implements Peer {
   private readonly uncork = (): void => {
     this.corked = false;
     this.net?.uncork();
+  };
+  private drainAwaited = false;
+  private readonly drained = (): void => {
+    this.drainAwaited = false;
+    this.listener?.onDrain?.();
   };
 
   constructor(
@@ -94,6 +101,19 @@ class WsPeer implements Peer {
       process.nextTick(this.uncork);
     }
     this.socket.send(frame.bytes, TEXT_FRAME);
+  }
+
+  get bufferedBytes(): number {
+    return this.net ? this.net.writableLength : this.socket.bufferedAmount;
+  }
+
+  awaitDrain(): void {
+    if (this.drainAwaited || this.socket.readyState !== 1) return;
+    this.drainAwaited = true;
+    // 'drain' comes only after a write the socket could not take whole; below its
+    // high-water mark there is nothing to wait for but the next turn.
+    if (this.net?.writableNeedDrain === true) this.net.once('drain', this.drained);
+    else setImmediate(this.drained);
   }
 
   close(code: number, reason: string): void {

@@ -485,7 +485,7 @@ console.log(JSON.stringify(out));`;
           client: 'function',
           testing: 'function',
           transport: 'function',
-          subscribed: ['news'],
+          subscribed: { events: ['news'], excluded: [] },
         });
       } finally {
         await rm(packDir, { recursive: true, force: true });

@@ -42,6 +42,10 @@ const SAMPLES: { readonly [C in AppErrorCode]: Parameters<(typeof CAROM_ERRORS)[
   CAROM_ERR_ALREADY_DECLARED: ['SecondSender', 'dup', 'FirstSender'],
   CAROM_ERR_BAD_TOPIC_FAMILY: ['room*'],
   CAROM_ERR_BAD_PERIOD: ['clock', 'ClockSender'],
+  CAROM_ERR_BAD_DELIVERY: [
+    "@Topic('price') on PriceSender",
+    "delivery must be 'all', 'latest' or 'drop'",
+  ],
   CAROM_ERR_NOT_A_HANDLER: ['NotAHandler'],
   CAROM_ERR_NOT_A_METHOD: ['@On', 'Broken.handle'],
   CAROM_ERR_BAD_DTO: ['note', 'NoteHandler'],

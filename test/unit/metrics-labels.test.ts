@@ -1,13 +1,22 @@
 /**
  * The labels of carom/metrics stay bounded whatever clients send: event names
  * (property-based, over any string), close codes and error codes; and the
- * delivery-policy counter the write path reports to.
+ * delivery policies' counters, read when the registry is.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Registry } from 'prom-client';
-import { Carom, Handler, On, OTHER_EVENT, type ObservedApp } from '../../src/index.js';
+import {
+  Carom,
+  Handler,
+  On,
+  OTHER_EVENT,
+  Sender,
+  Topic,
+  type ObservedApp,
+} from '../../src/index.js';
+import { createTestApp, settle } from '../../src/testing/index.js';
 import { caromMetrics } from '../../src/metrics/index.js';
 import { BoundedLabels, closeCodeLabel, OTHER_LABEL } from '../../src/metrics/labels.js';
 
@@ -15,6 +24,9 @@ import { BoundedLabels, closeCodeLabel, OTHER_LABEL } from '../../src/metrics/la
 class ChatHandler extends Handler {
   handle(): void {}
 }
+
+@Topic('price', { delivery: 'latest', key: (d: { sym: string }) => d.sym })
+class PriceSender extends Sender<{ sym: string; seq: number; pad: string }> {}
 
 /** The app a metrics instance was bound to, caught on its way in. */
 async function boundApp(): Promise<ObservedApp> {
@@ -90,15 +102,36 @@ describe('metrics labels', () => {
     );
   });
 
-  it('counts the frames a delivery policy skipped, by event and how', async () => {
+  it('reads what the delivery policies did, by topic, and the backlog, when scraped', async () => {
     const metrics = await caromMetrics({ registry: new Registry() });
-    new Carom({ topics: ['ticks'], observers: [metrics], logLevel: 'silent' });
-    metrics.skipped('ticks', 'conflated', 3);
-    metrics.skipped('ticks', 'dropped', 1);
-    metrics.skipped('made-up', 'dropped', 2);
-    const values = await metrics.values();
-    assert.equal(values['carom_deliveries_skipped_total{event="ticks",how="conflated"}'], 3);
-    assert.equal(values['carom_deliveries_skipped_total{event="ticks",how="dropped"}'], 1);
-    assert.equal(values['carom_deliveries_skipped_total{event="(other)",how="dropped"}'], 2);
+    const t = await createTestApp({
+      senders: [PriceSender],
+      observers: [metrics],
+      backlogBytes: 4096,
+      logLevel: 'fatal',
+    });
+    try {
+      const fast = await t.connect();
+      const slow = await t.connect();
+      for (const c of [fast, slow]) await c.subscribe('price');
+      slow.socket.pause();
+      const pad = 'x'.repeat(100);
+      for (let seq = 0; seq < 1000; seq++) {
+        t.app.publish('price', { sym: `S${seq % 5}`, seq, pad });
+        if (seq % 100 === 99) await settle(1);
+      }
+      const stats = t.app.deliveryStats();
+      const values = await metrics.values();
+      assert.ok(stats.topics.price!.conflated > 0, 'the paused reader had values conflated');
+      assert.equal(
+        values['carom_deliveries_total{topic="price",outcome="conflated"}'],
+        stats.topics.price!.conflated,
+      );
+      assert.equal(values['carom_deliveries_total{topic="price",outcome="dropped"}'], 0);
+      assert.equal(values.carom_delivery_backlogged_connections, 1);
+      assert.equal(values.carom_delivery_waiting, 5);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -1,10 +1,11 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode, ErrorCode } from './protocol/errors.js';
 import { appError, CaromError } from './core/errors.js';
 import type { Frame } from './protocol/frame.js';
 import { TimestampWriter } from './protocol/timestamp.js';
 import { createHttpServer } from './transport/http-server.js';
+import { CLIENT_MODULE_PATH } from './transport/client-module.js';
 import { WsTransport } from './transport/ws-server.js';
 import { AppAcceptor, registerAcceptor } from './core/acceptor.js';
 import { LocalBroker, type Broker, type BrokerStats, type PresenceEntry } from './core/broker.js';
@@ -35,6 +36,9 @@ import { guardLogger } from './core/guard.js';
 import { Replies } from './core/replies.js';
 import { observerOf } from './core/observer.js';
 import { observedApp } from './core/observed-app.js';
+import { readTopic } from './core/metadata.js';
+import type { AppModel } from './asyncapi/model.js';
+import type { AsyncApiDocument, AsyncApiOptions } from './asyncapi/document.js';
 
 /** Where `listen` binds. */
 export interface ListenOptions {
@@ -42,6 +46,13 @@ export interface ListenOptions {
   readonly port?: number;
   /** Interface to bind. Default: all interfaces. */
   readonly host?: string;
+  /**
+   * Serve the app's AsyncAPI document ({@link Carom.asyncapi}) at this path,
+   * such as `/asyncapi.json`. Default: not served.
+   */
+  readonly asyncapiPath?: string;
+  /** What the served document says that the app cannot know (title, version, host). */
+  readonly asyncapi?: AsyncApiOptions;
 }
 
 /** How `app.close` shuts down. */
@@ -57,10 +68,15 @@ export interface CloseOptions {
 
 /** The app's own counters: what it holds now. */
 export interface CaromStats {
+  /** Open connections. */
   readonly connections: number;
+  /** Subscriptions held, over all connections. */
   readonly subscriptions: {
+    /** Exact names. */
     readonly exact: number;
+    /** Patterns: `*` and `prefix.*`. */
     readonly patterns: number;
+    /** Exact names carved out of patterns. */
     readonly exclusions: number;
   };
   /** Staleness watermarks: per-connection ones summed, plus the global ones. */
@@ -108,6 +124,8 @@ export class Carom {
   private readonly transport: WsTransport;
   private readonly broker: Broker;
   private readonly cluster: ClusterNode;
+  private readonly registry = new Registry();
+  private readonly senderClasses: readonly Class[];
   private brokerStarted: Promise<void> | undefined;
   private presenceTracker: Presence | undefined;
   private ownServer: Server | undefined;
@@ -165,9 +183,10 @@ export class Carom {
       policies: this.policies,
     };
     for (const cls of senderClasses) bindSender(cls, senderParts);
+    this.senderClasses = senderClasses;
     // Built now, not on first use, so a provider that cannot be made fails here.
     for (const cls of providerClasses) this.container.get(cls);
-    const registry = new Registry();
+    const registry = this.registry;
     for (const cls of handlerClasses) {
       if (registry.add(this.container.get(cls)) === 0) {
         throw appError('CAROM_ERR_NOT_A_HANDLER', cls.name);
@@ -282,7 +301,22 @@ export class Carom {
    * browser client at `/carom/client.js`, and starts the timed senders. Resolves with the bound address (`port: 0` picks one).
    */
   async listen(options: ListenOptions = {}): Promise<AddressInfo> {
-    const server = createHttpServer(this.options);
+    let routes: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+    if (options.asyncapiPath !== undefined) {
+      // A path the server answers already would hide the document or the WebSocket path's 426.
+      if (options.asyncapiPath === this.path || options.asyncapiPath === CLIENT_MODULE_PATH) {
+        throw appError(
+          'CAROM_ERR_BAD_ARGUMENT',
+          'listen',
+          'asyncapiPath',
+          `a path other than ${this.path} and ${CLIENT_MODULE_PATH}`,
+          options.asyncapiPath,
+        );
+      }
+      const { asyncApiRoute } = await import('./asyncapi/route.js');
+      routes = asyncApiRoute(this, { ...options.asyncapi, path: options.asyncapiPath });
+    }
+    const server = createHttpServer({ ...this.options, routes });
     this.attach(server);
     this.ownServer = server;
     await this.ready();
@@ -360,6 +394,63 @@ export class Carom {
       return Promise.reject(appError('CAROM_ERR_PRESENCE_NOT_TRACKED', topic));
     }
     return tracker.list(topic);
+  }
+
+  /**
+   * The AsyncAPI 3.0 document of the app: every event a client may send, with
+   * the schema of its DTO and of its ack where `@On` names one (`ack`); every
+   * event it publishes (senders, the `topics` option's names and families,
+   * the channels declared now); carom's reserved events; the error envelope
+   * with its codes; the WebSocket server, its path and its security schemes.
+   * Schemas come from class-validator's metadata through
+   * class-validator-jsonschema, an optional peer dependency loaded on the
+   * first call (without it, this rejects with
+   * `CAROM_ERR_ASYNCAPI_CONVERTER_MISSING`).
+   */
+  async asyncapi(options: AsyncApiOptions = {}): Promise<AsyncApiDocument> {
+    const { asyncApiDocument } = await import('./asyncapi/document.js');
+    return asyncApiDocument(this.model(), options);
+  }
+
+  /** What the AsyncAPI document reads of the app, as plain data. */
+  private model(): AppModel {
+    const o = this.options;
+    const handlers = new Map(
+      [...this.registry.handlers].map(([event, entries]) => [
+        event,
+        entries.map(({ name, dto, ack }) => ({ name, dto, ack })),
+      ]),
+    );
+    const senders = this.senderClasses.map((cls) => {
+      const topic = readTopic(cls)!;
+      const { everyMs, dto } = topic.options;
+      return { event: topic.event, by: cls.name, everyMs, dto };
+    });
+    const topicNames = o.topics.map((t) => (typeof t === 'string' ? t : t.name));
+    const address = this.ownServer?.address();
+    let listening: string | undefined;
+    if (address !== null && typeof address === 'object') {
+      const host =
+        address.address === '::' || address.address === '0.0.0.0' ? 'localhost' : address.address;
+      listening = `${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    }
+    return {
+      handlers,
+      senders,
+      optionTopics: topicNames.filter((t) => !t.endsWith('.*')),
+      families: topicNames.filter((t) => t.endsWith('.*')),
+      channels: this.channels.list(),
+      presenceNotices: o.presenceNotices ? o.presence : [],
+      path: o.path,
+      authenticates: o.authenticate !== undefined,
+      allowUndeclared: o.allowUndeclared,
+      unknownProperties: o.unknownProperties,
+      maxEventLength: o.maxEventLength,
+      maxSubscriptions: o.maxSubscriptions,
+      maxPayload: o.maxPayload,
+      maxDepth: o.maxDepth,
+      listening,
+    };
   }
 
   /** What the broker relayed to the other nodes, received from them, and lost. */

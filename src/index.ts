@@ -42,6 +42,7 @@ export {
   type DropReason,
   type HandlerCall,
   type ObservedApp,
+  type ObservedStats,
 } from './core/observer.js';
 export type { Context } from './core/context.js';
 export { Handler } from './core/handler.js';
@@ -70,7 +71,10 @@ export {
   type ErrorEntry,
 } from './core/errors.js';
 export { ErrorCode, CloseCode } from './protocol/errors.js';
-export type { EnvelopeId } from './protocol/envelope.js';
+export type { EnvelopeId, InboundEnvelope } from './protocol/envelope.js';
+export type { WireEnvelope, WireErrorData, WireId, WireSubscriptionAck } from './protocol/wire.js';
+export type { Channels } from './core/channels.js';
+export type { DtoClass } from './core/validation.js';
 export { CHANNEL_CREATED, CHANNEL_DELETED } from './protocol/names.js';
 export type { TimestampFormat } from './protocol/timestamp.js';
 export type { HandshakeRequest } from './core/seam.js';
@@ -82,3 +86,5 @@ export {
 } from './transport/handshake.js';
 export { tokenProtocol, CAROM_PROTOCOL } from './transport/subprotocol.js';
 export { serveClientModule, CLIENT_MODULE_PATH } from './transport/client-module.js';
+export { asyncApiRoute, type AsyncApiRouteOptions, type DescribedApp } from './asyncapi/route.js';
+export type { AsyncApiDocument, AsyncApiOptions } from './asyncapi/document.js';

@@ -15,7 +15,8 @@ export { CHANNEL_CREATED, CHANNEL_DELETED, PRESENCE, WELCOME } from './names.js'
 export type { ClientOptions } from './options.js';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';
 export type { ClientState, CloseInfo } from './state.js';
-export type { TokenSource } from './token.js';
+export type { TokenSource, TokenPlace } from './token.js';
+export type { Listener } from './listeners.js';
 export type {
   EventMap,
   EventMapOf,
@@ -28,6 +29,7 @@ export type {
   ReceiveData,
   ReservedEvents,
   PresenceNotice,
+  ChannelNotice,
   PresenceMember,
   ListenableEvent,
   ListenData,

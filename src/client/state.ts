@@ -5,7 +5,9 @@ export type ClientState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
 /** Why the client closed or is reconnecting. */
 export interface CloseInfo {
+  /** The close code. */
   readonly code: number;
+  /** The close frame's reason. */
   readonly reason: string;
   /** True when the client will try again. */
   readonly willReconnect: boolean;

@@ -30,38 +30,37 @@ export interface EventSpec {
   readonly receive?: unknown;
 }
 
+// The shapes below are written with Record rather than `{ send: ... }` literals, which
+// the API reference would list as undocumented members; they mean the same.
+
 /** Events a client may send. */
 export type SendableEvent<M extends EventMapOf<M>> = {
-  [K in keyof M & string]: M[K] extends { send: unknown } ? K : never;
+  [K in keyof M & string]: M[K] extends Record<'send', unknown> ? K : never;
 }[keyof M & string];
 
 /** Events a client may receive. */
 export type ReceivableEvent<M extends EventMapOf<M>> = {
-  [K in keyof M & string]: M[K] extends { receive: unknown } ? K : never;
+  [K in keyof M & string]: M[K] extends Record<'receive', unknown> ? K : never;
 }[keyof M & string];
 
 /** The payload a client sends for `K` (a handler's `T`). */
-export type SendData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends { send: infer T }
-  ? T
-  : never;
+export type SendData<M extends EventMapOf<M>, K extends keyof M> =
+  M[K] extends Record<'send', infer T> ? T : never;
 
 /** The ack's data for `K` (a handler's `R`). */
-export type AckData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends { ack: infer T }
-  ? T
-  : null;
+export type AckData<M extends EventMapOf<M>, K extends keyof M> =
+  M[K] extends Record<'ack', infer T> ? T : null;
 
 /** The payload published under `K` (a sender's `T`). */
-export type ReceiveData<M extends EventMapOf<M>, K extends keyof M> = M[K] extends {
-  receive: infer T;
-}
-  ? T
-  : never;
+export type ReceiveData<M extends EventMapOf<M>, K extends keyof M> =
+  M[K] extends Record<'receive', infer T> ? T : never;
 
 /** A map that accepts any event, for untyped use. */
-export type AnyEvents = Record<string, { send: any; ack: any; receive: any }>;
+export type AnyEvents = Record<string, Record<'send' | 'ack' | 'receive', any>>;
 
 /** A member of a topic, as a `carom.presence` notice names it. */
 export interface PresenceMember {
+  /** The connection's id. */
   readonly connectionId: string;
   /** The node the connection is on; `''` on a lone server. */
   readonly node: string;
@@ -71,8 +70,24 @@ export interface PresenceMember {
 
 /** The data of `carom.presence`: one connection joined or left `topic`. */
 export type PresenceNotice =
-  | { readonly topic: string; readonly joined: PresenceMember }
-  | { readonly topic: string; readonly left: PresenceMember };
+  | {
+      /** The tracked topic. */
+      readonly topic: string;
+      /** Who joined it. */
+      readonly joined: PresenceMember;
+    }
+  | {
+      /** The tracked topic. */
+      readonly topic: string;
+      /** Who left it. */
+      readonly left: PresenceMember;
+    };
+
+/** The data of `carom.channel.created` and `carom.channel.deleted`. */
+export interface ChannelNotice {
+  /** The channel's name. */
+  readonly name: string;
+}
 
 /**
  * The events a carom server sends on its own behalf that reach `on`
@@ -81,9 +96,12 @@ export type PresenceNotice =
  * (`carom.welcome`, `ack` and `error` are the client's own business.)
  */
 export interface ReservedEvents {
-  'carom.channel.created': { receive: { readonly name: string } };
-  'carom.channel.deleted': { receive: { readonly name: string } };
-  'carom.presence': { receive: PresenceNotice };
+  /** A channel was declared: to every connection. */
+  'carom.channel.created': Record<'receive', ChannelNotice>;
+  /** A channel was removed: to every connection. */
+  'carom.channel.deleted': Record<'receive', ChannelNotice>;
+  /** A connection joined or left a tracked topic: to the topic's subscribers. */
+  'carom.presence': Record<'receive', PresenceNotice>;
 }
 
 /** An event `on` takes by name: one the map lets a client receive, or a reserved one. */
@@ -127,7 +145,10 @@ export type PatternEnvelope<M extends EventMapOf<M>, P extends string> =
   IsUntyped<M> extends true
     ? WireEnvelope<any>
     : {
-        [K in PatternEvent<M, P>]: WireEnvelope<ListenData<M, K>> & { readonly event: K };
+        [K in PatternEvent<M, P>]: WireEnvelope<ListenData<M, K>> & {
+          /** One of the events the pattern covers. */
+          readonly event: K;
+        };
       }[PatternEvent<M, P>];
 
 /** The data a pattern listener gets: any of the covered events' data. */
@@ -142,6 +163,8 @@ export type PatternData<M extends EventMapOf<M>, P extends string> =
  * list keeps working; that use is deprecated: read `events`.
  */
 export interface SubscriptionAck extends Array<string> {
+  /** Names and patterns held. */
   readonly events: string[];
+  /** Names excluded from a pattern. */
   readonly excluded: string[];
 }

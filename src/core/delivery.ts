@@ -28,6 +28,7 @@ export interface DeliveryOptions {
 
 /** The counters of one topic with a `latest` or `drop` policy, since the app started. */
 export interface DeliveryCounts {
+  /** The policy the topic was declared with. */
   readonly delivery: DeliveryMode;
   /** Messages replaced by a newer one while waiting for a backlogged connection (never sent to it). */
   readonly conflated: number;

@@ -16,6 +16,11 @@ export interface OnOptions {
    * parameter. `false` says the handler takes payloads unvalidated on purpose.
    */
   readonly dto?: DtoClass | false;
+  /**
+   * The class of the ack's data, for `app.asyncapi()`: the document describes
+   * the ack with its schema. Not checked at run time.
+   */
+  readonly ack?: DtoClass;
 }
 
 /** Options of `@Topic`; `delivery` and `key` say what a backlogged connection gets (see {@link DeliveryOptions}). */
@@ -29,6 +34,11 @@ export interface TopicOptions extends DeliveryOptions {
    * holder stops, another node takes over within two periods and a second.
    */
   readonly onOneNode?: boolean;
+  /**
+   * The class of the data this topic carries, for `app.asyncapi()`: the
+   * document describes the event with its schema. Not checked when publishing.
+   */
+  readonly dto?: DtoClass;
 }
 
 /** One `@On` found on a class (`method` is `handle`) or on a method of a controller. */

@@ -8,7 +8,7 @@ import {
 } from '../protocol/names.js';
 import type { Broker } from './broker.js';
 import type { DeliveryStats } from './delivery.js';
-import { OTHER_EVENT, type ObservedApp } from './observer.js';
+import { OTHER_EVENT, type ObservedApp, type ObservedStats } from './observer.js';
 import type { HandlerEntry } from './registry.js';
 import type { Topics } from './topics.js';
 
@@ -21,7 +21,7 @@ export interface TransportFigures {
 
 /** What the app hands {@link observedApp}. */
 export interface ObservedParts {
-  readonly stats: () => { readonly connections: number; readonly pending: number };
+  readonly stats: () => ObservedStats;
   readonly broker: Broker;
   readonly deliveryStats: () => DeliveryStats;
   readonly transport: TransportFigures;

@@ -10,13 +10,21 @@ import type { DeliveryStats } from './delivery.js';
  */
 export type DropReason = 'stale' | 'rate_limited' | 'queue_full' | 'shutting_down';
 
+/** What {@link ObservedApp.stats} returns: the part of `app.stats()` an observer reads. */
+export interface ObservedStats {
+  /** Open connections. */
+  readonly connections: number;
+  /** Envelopes queued or being handled, over all connections. */
+  readonly pending: number;
+}
+
 /**
  * What an observer may read of the app when it is asked for figures (a
  * Prometheus scrape), rather than counting them on every message.
  */
 export interface ObservedApp {
   /** Open connections and envelopes queued or being handled, now. */
-  stats(): { readonly connections: number; readonly pending: number };
+  stats(): ObservedStats;
   /** What the broker relayed, received and lost since the app started. */
   brokerStats(): BrokerStats;
   /** Handshakes refused so far, by reason (the transport's table). */

@@ -28,7 +28,9 @@ export type MessageGuard = (ctx: Context) => boolean | Promise<boolean>;
 
 /** A per-connection rate limit: at most `messages` envelopes per `perMs` milliseconds. */
 export interface RateLimit {
+  /** Envelopes a connection may send per period (the bucket's size). */
   readonly messages: number;
+  /** The period, in milliseconds. */
   readonly perMs: number;
 }
 
@@ -169,7 +171,7 @@ export interface CaromOptions {
   /**
    * The client's address, as limits and `connection.remoteAddress` see it.
    * Default: the socket's peer address. Behind a proxy, read the header it sets
-   * (see {@link forwardedAddress}).
+   * (see `forwardedAddress`).
    */
   readonly clientAddress?: ClientAddress;
   /** Channels that may exist at once; `channels.create` past it throws `LIMIT_EXCEEDED`. Default 10 000. */
@@ -228,29 +230,57 @@ type OptionalOption =
 
 /** The defaults, as the README lists them. */
 export const DEFAULTS = {
+  /** {@link CaromOptions.allowUndeclared} */
   allowUndeclared: false,
+  /** {@link CaromOptions.maxPayload}: 1 MiB. */
   maxPayload: 1024 * 1024,
+  /** {@link CaromOptions.maxBufferedBytes}: 16 MiB. */
   maxBufferedBytes: 16 * 1024 * 1024,
+  /** {@link CaromOptions.backlogBytes}: 1 MiB. */
   backlogBytes: 1024 * 1024,
+  /** {@link CaromOptions.maxWaitingKeys} */
   maxWaitingKeys: 10_000,
+  /** {@link CaromOptions.maxEventLength} */
   maxEventLength: 200,
+  /** {@link CaromOptions.maxInFlight} */
   maxInFlight: 1,
+  /** {@link CaromOptions.maxQueued} */
   maxQueued: 1024,
+  /** {@link CaromOptions.timestampFormat} */
   timestampFormat: 'utc',
+  /** {@link CaromOptions.unknownProperties} */
   unknownProperties: 'strip',
+  /** {@link CaromOptions.path} */
   path: '/ws',
+  /** {@link CaromOptions.heartbeatMs} */
   heartbeatMs: 30_000,
+  /** {@link CaromOptions.logLevel} */
   logLevel: 'info',
+  /** {@link CaromOptions.maxDepth} */
   maxDepth: 32,
+  /** {@link CaromOptions.maxValidatedValues} */
   maxValidatedValues: 10_000,
+  /** {@link CaromOptions.maxSubscriptions} */
   maxSubscriptions: 1000,
+  /** {@link CaromOptions.maxClockSkewMs} */
   maxClockSkewMs: 60_000,
+  /** {@link CaromOptions.maxConnections} */
   maxConnections: 10_000,
+  /** {@link CaromOptions.maxConnectionsPerAddress} */
   maxConnectionsPerAddress: 1000,
+  /** {@link CaromOptions.maxChannels} */
   maxChannels: 10_000,
+  /** {@link CaromOptions.handshakeTimeoutMs} */
   handshakeTimeoutMs: 10_000,
+  /** {@link CaromOptions.unvalidatedHandlers} */
   unvalidatedHandlers: 'warn',
-  rateLimit: { messages: 1000, perMs: 1000 },
+  /** {@link CaromOptions.rateLimit}: 1000 envelopes a second. */
+  rateLimit: {
+    /** {@link RateLimit.messages} */
+    messages: 1000,
+    /** {@link RateLimit.perMs} */
+    perMs: 1000,
+  },
 } as const;
 
 /**

@@ -20,6 +20,8 @@ export interface HandlerEntry {
   readonly invoke: (data: unknown, ctx: Context) => unknown;
   /** The payload's DTO, when there is one. */
   readonly dto: DtoClass | undefined;
+  /** The class of the ack's data, when `@On` names it (`ack`). */
+  readonly ack: DtoClass | undefined;
 }
 
 /** A connect or disconnect hook, bound to its instance. */
@@ -90,7 +92,11 @@ export class Registry {
       const { name, fn } = bindMethod(instance, meta.method, `@On('${meta.event}') handler`);
       const { dto, unvalidated } = dtoOf(instance, meta, name, fn);
       if (unvalidated) this.unvalidated.push(`${name} ('${meta.event}')`);
-      const entry: HandlerEntry = { name, invoke: fn, dto };
+      const ack = meta.options.ack;
+      if (ack !== undefined && !isApplicationClass(ack)) {
+        throw appError('CAROM_ERR_BAD_ACK', meta.event, name);
+      }
+      const entry: HandlerEntry = { name, invoke: fn, dto, ack };
       const list = this.handlers.get(meta.event);
       if (list) list.push(entry);
       else this.handlers.set(meta.event, [entry]);

@@ -60,14 +60,33 @@ export interface PeerListener {
 
 /** The minimum of an HTTP upgrade request that `authenticate` reads. */
 export interface HandshakeRequest {
+  /** The request's path and query string. */
   readonly url?: string | undefined;
+  /** Its headers, names in lower case. */
   readonly headers: Record<string, string | string[] | undefined>;
-  readonly socket?: { readonly remoteAddress?: string | undefined } | undefined;
+  /** The socket it came on. */
+  readonly socket?:
+    | {
+        /** The peer's address. */
+        readonly remoteAddress?: string | undefined;
+      }
+    | undefined;
 }
 
 /** The outcome of authentication at the handshake. */
 export type Admission =
-  { readonly ok: true; readonly user: unknown } | { readonly ok: false; readonly reason: string };
+  | {
+      /** Accepted. */
+      readonly ok: true;
+      /** What `authenticate` returned: the connection's `user`. */
+      readonly user: unknown;
+    }
+  | {
+      /** Refused. */
+      readonly ok: false;
+      /** Why, for the 1008 close frame. */
+      readonly reason: string;
+    };
 
 /** The core as a transport sees it. */
 export interface PeerAcceptor {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { checkDelivery } from '../core/delivery.js';
 import { appError } from '../core/errors.js';
+import { isApplicationClass } from '../core/container.js';
 import { isReserved } from '../protocol/names.js';
 import { TOPIC, type TopicMetadata, type TopicOptions } from '../core/metadata.js';
 
@@ -21,6 +22,9 @@ export function Topic(event: string, options: TopicOptions = {}): ClassDecorator
       throw appError('CAROM_ERR_BAD_PERIOD', event, target.name);
     }
     checkDelivery(where, options);
+    if (options.dto !== undefined && !isApplicationClass(options.dto)) {
+      throw appError('CAROM_ERR_BAD_TOPIC_DTO', event, target.name);
+    }
     Reflect.defineMetadata(TOPIC, { event, options } satisfies TopicMetadata, target);
   };
 }

@@ -14,7 +14,7 @@ import type { Registry } from 'prom-client';
 import { optionalPeer } from '../core/optional-peer.js';
 import { CaromMetrics, type PromClient } from './prometheus.js';
 
-export { CaromMetrics } from './prometheus.js';
+export { CaromMetrics, type PrometheusParts, type PromClient } from './prometheus.js';
 export { OTHER_LABEL } from './labels.js';
 
 /** How `caromMetrics` builds its metrics. */

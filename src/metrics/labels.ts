@@ -1,4 +1,4 @@
-/** The label of every value past a {@link BoundedLabels}' limit. */
+/** The label of the values past a bound: close codes outside the standard's, error codes past the 64th. */
 export const OTHER_LABEL = '(other)';
 
 /**

@@ -16,7 +16,9 @@ export type PromClient = typeof import('prom-client');
 
 /** What {@link CaromMetrics} is built with. */
 export interface PrometheusParts {
+  /** prom-client itself, as `caromMetrics` loaded it. */
   readonly prom: PromClient;
+  /** The registry the metrics go in. */
   readonly registry: Registry;
   /** Begins every metric's name. */
   readonly prefix: string;

@@ -10,7 +10,9 @@ import { TestClient } from './test-client.js';
 
 /** One line a test app's logger received. */
 export interface LogLine {
+  /** The logger method called. */
   readonly level: 'debug' | 'info' | 'warn' | 'error';
+  /** What it was called with. */
   readonly args: unknown[];
 }
 
@@ -58,6 +60,7 @@ export class TestApp {
   // The same seam any transport uses: the kit is a transport over in-memory sockets.
   private readonly acceptor: PeerAcceptor;
 
+  /** @internal `createTestApp(options)` makes it. */
   constructor(
     /** The app itself. */
     readonly app: Carom,

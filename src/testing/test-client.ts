@@ -40,7 +40,9 @@ export interface SendOptions {
 
 /** What `push` returns: the request's id, and its event, which types the reply. */
 export interface PushRef<K extends string = string> {
+  /** The id the request was sent with. */
   readonly id: EnvelopeId;
+  /** The event it was sent as. */
   readonly event: K;
 }
 

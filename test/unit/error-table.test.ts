@@ -35,6 +35,10 @@ const make = testApps();
 const SAMPLES: { readonly [C in AppErrorCode]: Parameters<(typeof CAROM_ERRORS)[C]['message']> } = {
   CAROM_ERR_CONFIGURATION: ['made by hand'],
   CAROM_ERR_USAGE: ['used by hand'],
+  CAROM_ERR_BAD_TOPIC_DTO: ['tick', 'TickSender'],
+  CAROM_ERR_BAD_ACK: ['chat', 'ChatHandler.handle'],
+  CAROM_ERR_ASYNCAPI_CONVERTER_MISSING: [],
+  CAROM_ERR_ASYNCAPI_NAME_CLASH: ['Address'],
   CAROM_ERR_BAD_OPTION: ['maxPayload', 'a positive integer', 0],
   CAROM_ERR_EMPTY_EVENT_NAME: ['@On', 'EmptyHandler'],
   CAROM_ERR_NOT_EXACT_NAME: ['@On on Starry', 'room.*'],

@@ -205,7 +205,8 @@ app.listen({ port: 0, host: '127.0.0.1' }).then(async (address) => {
       client: typeof client.connect,
       testing: typeof testing.createTestApp,
       transport: typeof transport.acceptorOf,
-      subscribed,
+      subscribed: { events: subscribed.events, excluded: subscribed.excluded },
+      listed: [...subscribed],
     }),
   );
 });
@@ -486,6 +487,7 @@ console.log(JSON.stringify(out));`;
           testing: 'function',
           transport: 'function',
           subscribed: { events: ['news'], excluded: [] },
+          listed: ['news'],
         });
       } finally {
         await rm(packDir, { recursive: true, force: true });

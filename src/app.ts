@@ -37,6 +37,8 @@ import { Replies } from './core/replies.js';
 import { Asks } from './core/asks.js';
 import { scopeOf, type PublishOptions } from './core/publish-options.js';
 import type { AnyEvents, EventMapOf, PublishableEvent, PublishData } from './protocol/event-map.js';
+import { observerOf } from './core/observer.js';
+import { observedApp } from './core/observed-app.js';
 import { readTopic } from './core/metadata.js';
 import type { AppModel } from './asyncapi/model.js';
 import type { AsyncApiDocument, AsyncApiOptions } from './asyncapi/document.js';
@@ -154,6 +156,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
     }
     const timestamps = new TimestampWriter(o.timestampFormat);
     this.broker = o.broker ?? new LocalBroker();
+    const observer = observerOf(o.observers);
     const backlog = new Backlog(
       { backlogBytes: o.backlogBytes, maxWaiting: o.maxWaitingKeys },
       this.logger,
@@ -162,6 +165,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       policies: this.policies,
       backlog,
     });
+    this.publisher.observer = observer;
     this.stale = new StaleFilter(o.staleness);
     this.scheduler = new Scheduler(this.clock, this.logger, this.broker.leases);
     const requests = new SubscriptionRequests(this.index, this.topics, o.canSubscribe, {
@@ -206,6 +210,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       timestamps,
       logger: this.logger,
       exposeErrors: o.exposeErrors,
+      observer,
     });
     this.asks = new Asks(this.clock, this.publisher, replies, {
       maxPending: o.maxPendingAsks,
@@ -227,6 +232,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       rateLimit: o.rateLimit,
       canHandle: o.canHandle,
       asks: this.asks,
+      observer,
     });
     this.sessions = new Sessions({
       dispatcher: this.dispatcher,
@@ -238,6 +244,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       disconnectHooks: registry.disconnectHooks,
       logger: this.logger,
       idPrefix: this.broker.nodeId === '' ? '' : `${this.broker.nodeId}:`,
+      observer,
     });
     this.channels = new Channels(
       this.topics,
@@ -290,6 +297,16 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       handshakeTimeoutMs: o.handshakeTimeoutMs,
       logger: this.logger,
     });
+    observer?.bind(
+      observedApp({
+        stats: () => this.stats(),
+        broker: this.broker,
+        deliveryStats: () => this.deliveryStats(),
+        transport: this.transport,
+        handlers: registry.handlers,
+        topics: this.topics,
+      }),
+    );
   }
 
   /**

@@ -36,6 +36,14 @@ export {
   nodeOf,
 } from './core/broker.js';
 export { ConnectionRef } from './core/cluster.js';
+export {
+  OTHER_EVENT,
+  type CaromObserver,
+  type DropReason,
+  type HandlerCall,
+  type ObservedApp,
+  type ObservedStats,
+} from './core/observer.js';
 export type { Context } from './core/context.js';
 export { Handler } from './core/handler.js';
 export { Sender, TimedSender } from './core/sender.js';
@@ -63,7 +71,7 @@ export {
   type ErrorEntry,
 } from './core/errors.js';
 export { ErrorCode, CloseCode } from './protocol/errors.js';
-export type { EnvelopeId } from './protocol/envelope.js';
+export type { EnvelopeId, InboundEnvelope } from './protocol/envelope.js';
 export type { WireEnvelope, WireErrorData, WireId, WireSubscriptionAck } from './protocol/wire.js';
 export type { Channels } from './core/channels.js';
 export type { DtoClass } from './core/validation.js';

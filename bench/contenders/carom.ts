@@ -15,6 +15,7 @@ import {
   Sender,
   TimedSender,
   Topic,
+  type CaromObserver,
   type CaromOptions,
   type Context,
   type DeliveryMode,
@@ -138,9 +139,18 @@ async function brokerOf(env: NodeJS.ProcessEnv): Promise<{ broker?: RedisBroker 
   return { broker: redisBroker({ url, prefix: env.BENCH_REDIS_PREFIX ?? 'carom-bench' }) };
 }
 
-export async function createServer(options: ServerOptions): Promise<BenchServer> {
+export function createServer(options: ServerOptions): Promise<BenchServer> {
+  return caromServer(options, []);
+}
+
+/** carom's server, with the observers given (none for `carom`, metrics and tracing for `carom-observed`). */
+export async function caromServer(
+  options: ServerOptions,
+  observers: readonly CaromObserver[],
+): Promise<BenchServer> {
   const slow = slowReadersOptions(process.env);
   const app = new Carom({
+    observers,
     ...(await brokerOf(process.env)),
     ...slow.limits,
     handlers: [EchoHandler, EchoDtoHandler],

@@ -13,6 +13,7 @@ import type { Context } from './context.js';
 import { outcomeOf, whenSettled } from './guard.js';
 import { InboundQueue, type InboundLimits, type InboundRunner } from './inbound-queue.js';
 import type { CaromLogger } from './logger.js';
+import type { CaromObserver } from './observer.js';
 import type { MessageGuard, RateLimit } from './options.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { HandlerEntry, Registry } from './registry.js';
@@ -40,6 +41,8 @@ export interface DispatcherParts {
   readonly canHandle: MessageGuard | undefined;
   /** Requests the server made of clients: their answers skip the queue (a handler may await one). */
   readonly asks: Asks;
+  /** Metrics and traces; undefined when nothing observes, and then no call is made. */
+  readonly observer?: CaromObserver | undefined;
 }
 
 const SHUTTING_DOWN = new CaromError(
@@ -90,6 +93,7 @@ export class Dispatcher implements InboundRunner<Session> {
   private readonly limiter: RateLimiter | undefined;
   private readonly queueFull: CaromError;
   private readonly replies: Replies;
+  private readonly obs: CaromObserver | undefined;
 
   constructor(private readonly parts: DispatcherParts) {
     this.decodeLimits = { maxEventLength: parts.maxEventLength, maxDepth: parts.maxDepth };
@@ -100,6 +104,7 @@ export class Dispatcher implements InboundRunner<Session> {
       `${parts.maxQueued} envelopes are already waiting on this connection; slow down`,
     );
     this.replies = parts.replies;
+    this.obs = parts.observer;
   }
 
   /** Gives a new connection its inbound queue and, when the rate limit is on, a full bucket. */
@@ -116,6 +121,7 @@ export class Dispatcher implements InboundRunner<Session> {
       const known = limiter.worthDecoding(text)
         ? decodeEnvelope(text, this.decodeLimits)
         : undefined;
+      if (this.obs !== undefined) this.obs.dropped('rate_limited');
       this.replies.error(session, limiter.refusal, known);
       return;
     }
@@ -124,17 +130,23 @@ export class Dispatcher implements InboundRunner<Session> {
       this.replies.error(session, envelope.error, envelope);
       return;
     }
+    const obs = this.obs;
+    if (obs !== undefined) obs.received(envelope.event);
     if (envelope.event === ANSWER) {
       this.parts.asks.answer(session, envelope);
       return;
     }
     const inbound = session.inbound;
     if (inbound.draining) {
+      if (obs !== undefined) obs.dropped('shutting_down');
       this.replies.error(session, SHUTTING_DOWN, envelope);
       return;
     }
     // A bounded wait: a client flooding a slow handler is told, not buffered without end.
-    if (!inbound.add(envelope)) this.replies.error(session, this.queueFull, envelope);
+    if (!inbound.add(envelope)) {
+      if (obs !== undefined) obs.dropped('queue_full');
+      this.replies.error(session, this.queueFull, envelope);
+    }
   }
 
   /** A binary frame: the protocol carries JSON text only. */
@@ -145,8 +157,10 @@ export class Dispatcher implements InboundRunner<Session> {
 
   /** Answers every envelope still waiting on a connection with `error` and forgets them (shutdown). */
   refuseQueued(session: Session, error: CaromError): void {
-    for (const envelope of session.inbound.takeWaiting())
+    for (const envelope of session.inbound.takeWaiting()) {
+      if (this.obs !== undefined) this.obs.dropped('shutting_down');
       this.replies.error(session, error, envelope);
+    }
   }
 
   /**
@@ -155,6 +169,7 @@ export class Dispatcher implements InboundRunner<Session> {
    */
   run(session: Session, envelope: InboundEnvelope): boolean {
     const { event } = envelope;
+    if (this.obs !== undefined) this.obs.handling(session.connection.id, envelope);
     // Read once: both the clock-skew check and the staleness gate judge against it.
     const now = this.parts.clock.now();
     if (this.isFromTheFuture(session, envelope, now)) return true;
@@ -207,12 +222,16 @@ export class Dispatcher implements InboundRunner<Session> {
   private isStale(session: Session, envelope: InboundEnvelope, now: number): boolean {
     const { event, timestamp, id } = envelope;
     if (!this.parts.stale.isStale(session, event, timestamp, now)) return false;
+    const obs = this.obs;
+    if (obs !== undefined) obs.dropped('stale');
     if (id !== undefined) {
       const error = new CaromError(
         ErrorCode.STALE,
         `dropped: older than the newest '${event}' envelope already handled`,
       );
       this.replies.error(session, error, envelope);
+    } else if (obs !== undefined) {
+      obs.answered(envelope, ErrorCode.STALE);
     }
     return true;
   }
@@ -341,8 +360,13 @@ export class Dispatcher implements InboundRunner<Session> {
     payload: unknown,
   ): boolean {
     let result: unknown;
+    const obs = this.obs;
     try {
-      result = entry.invoke(payload, this.context(session, envelope));
+      const ctx = this.context(session, envelope);
+      result =
+        obs === undefined
+          ? entry.invoke(payload, ctx)
+          : obs.invoke(envelope, entry.invoke, payload, ctx);
     } catch (err) {
       this.replies.failure(session, envelope, entry, err);
       return true;
@@ -387,7 +411,11 @@ export class Dispatcher implements InboundRunner<Session> {
       let failure: { entry: HandlerEntry; err: unknown } | undefined;
       for (let i = 0; i < entries.length; i++) {
         try {
-          const value = await entries[i]!.invoke(payloads[i], ctx);
+          const obs = this.obs;
+          const invoke = entries[i]!.invoke;
+          const value = await (obs === undefined
+            ? invoke(payloads[i], ctx)
+            : obs.invoke(envelope, invoke, payloads[i], ctx));
           if (reply === undefined) reply = value;
         } catch (err) {
           failure ??= { entry: entries[i]!, err };

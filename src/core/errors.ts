@@ -306,6 +306,15 @@ const ERROR_TABLE = {
     message: () =>
       'the presence option needs a broker that keeps presence across nodes, and this one does not',
   },
+  CAROM_ERR_OBSERVER_BOUND: {
+    type: usage,
+    message: () => 'this observer already watches another app: make one per app',
+  },
+  CAROM_ERR_PEER_MISSING: {
+    type: configuration,
+    message: (entry: string, pkg: string, why: string) =>
+      `${entry} needs the package ${pkg}, which could not be loaded (npm install ${pkg}): ${why}`,
+  },
   CAROM_ERR_PRESENCE_NOT_TRACKED: {
     type: usage,
     message: (topic: string) =>

@@ -1,6 +1,7 @@
 import type { Class, ValueProvider } from './container.js';
 import { patternProblem } from '../protocol/names.js';
 import type { Broker } from './broker.js';
+import type { CaromObserver } from './observer.js';
 import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
 import type { DeliveryOptions } from './delivery.js';
@@ -145,6 +146,12 @@ export interface CaromOptions {
    * behave as one server.
    */
   readonly broker?: Broker;
+  /**
+   * What watches the app for metrics and traces: `caromMetrics()` from
+   * `carom/metrics`, `caromTracing()` from `carom/otel`. Default none, and then
+   * the app makes no call for them at all.
+   */
+  readonly observers?: readonly CaromObserver[];
   /** Deepest nesting of arrays and objects in an envelope's `data`; deeper is `BAD_ENVELOPE`. Default 32. */
   readonly maxDepth?: number;
   /**
@@ -298,6 +305,7 @@ const FILLED: Required<Omit<CaromOptions, OptionalOption>> = {
   exposeErrors: [],
   presence: [],
   presenceNotices: false,
+  observers: [],
 };
 
 /** What one option must be: the phrase its error shows, and the test of a given value. */
@@ -352,6 +360,20 @@ const positiveNumber: Rule = {
   test: (value) => isNumber(value) && value > 0 && Number.isFinite(value),
 };
 const anyItem = (): boolean => true;
+
+/** Every method of `CaromObserver`. */
+const OBSERVER = withMethods('', [
+  'bind',
+  'opened',
+  'closed',
+  'received',
+  'dropped',
+  'handling',
+  'invoke',
+  'answered',
+  'errorSent',
+  'sent',
+]);
 
 /**
  * The rule of every option. Typed by `CaromOptions`' keys, so an option added
@@ -416,6 +438,9 @@ const OPTION_RULES: { readonly [K in keyof CaromOptions]-?: Rule } = {
     'stats',
     'close',
   ]),
+  observers: listOf('an array of observers (caromMetrics(), caromTracing())', (o) =>
+    OBSERVER.test(o),
+  ),
   clock: withMethods('an object with now, setTimeout and clearTimeout methods', [
     'now',
     'setTimeout',

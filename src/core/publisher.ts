@@ -6,6 +6,7 @@ import type { Broker, RelayScope } from './broker.js';
 import type { DeliveryPolicies } from './delivery.js';
 import type { Clock } from './clock.js';
 import { appErrorCausedBy } from './errors.js';
+import type { CaromObserver } from './observer.js';
 import type { Session } from './session.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -18,6 +19,8 @@ import type { Subscriptions } from './subscriptions.js';
 export class Publisher {
   /** False for a lone node: then a publish nobody here hears is not even serialized. */
   private readonly relaying: boolean;
+  /** Metrics and traces; set by the app when something observes. */
+  observer: CaromObserver | undefined = undefined;
 
   constructor(
     private readonly index: Subscriptions<Session>,
@@ -47,6 +50,8 @@ export class Publisher {
    */
   publish(event: string, data: unknown, eventJson?: string): number {
     const recipients = this.index.recipients(event);
+    const obs = this.observer;
+    if (obs !== undefined) obs.sent(event, recipients.length);
     if (recipients.length === 0 && !this.relaying) return 0;
     const frame = this.frame(event, data, eventJson);
     if (this.relaying) this.broker.publish(event, frame);
@@ -61,16 +66,18 @@ export class Publisher {
    */
   publishScoped(event: string, data: unknown, scope: RelayScope, eventJson?: string): number {
     if (scope.topics === undefined && !this.relaying && this.index.recipients(event).length === 0) {
-      return 0;
+      return this.observed(event, 0);
     }
     const frame = this.frame(event, data, eventJson);
     if (this.relaying) this.broker.publish(event, frame, scope);
-    return this.writeScoped(event, data, frame, scope);
+    return this.observed(event, this.writeScoped(event, data, frame, scope));
   }
 
   /** Sends `event` to this node's subscribers only (a timed sender that runs on every node). */
   publishHere(event: string, data: unknown, eventJson?: string): number {
     const recipients = this.index.recipients(event);
+    const obs = this.observer;
+    if (obs !== undefined) obs.sent(event, recipients.length);
     if (recipients.length === 0) return 0;
     return this.writeEvent(event, data, recipients, this.frame(event, data, eventJson));
   }
@@ -81,15 +88,27 @@ export class Publisher {
    */
   publishFrame(topic: string, frame: Frame): number {
     if (this.relaying) this.broker.publish(topic, frame);
-    return this.write(this.index.recipients(topic), frame);
+    const recipients = this.index.recipients(topic);
+    const obs = this.observer;
+    if (obs !== undefined) obs.sent(topic, recipients.length);
+    return this.write(recipients, frame);
   }
 
   /** Writes a frame another node published to this node's subscribers of `event`, or to its scope's. */
   deliver(event: string, frame: Frame, scope?: RelayScope): number {
-    if (scope === undefined) {
-      return this.writeEvent(event, RELAYED, this.index.recipients(event), frame);
-    }
-    return this.writeScoped(event, RELAYED, frame, scope);
+    if (scope !== undefined)
+      return this.observed(event, this.writeScoped(event, RELAYED, frame, scope));
+    const recipients = this.index.recipients(event);
+    const obs = this.observer;
+    if (obs !== undefined) obs.sent(event, recipients.length);
+    return this.writeEvent(event, RELAYED, recipients, frame);
+  }
+
+  /** Tells the observer, when there is one, how many connections an event went to. */
+  private observed(event: string, sent: number): number {
+    const obs = this.observer;
+    if (obs !== undefined) obs.sent(event, sent);
+    return sent;
   }
 
   /** Writes a scoped publish's frame to this node's connections in its scope. */
@@ -152,6 +171,8 @@ export class Publisher {
     const frame = this.frame(event, data);
     let sent = 0;
     for (const s of sessions) if (s.write(frame)) sent++;
+    const obs = this.observer;
+    if (obs !== undefined) obs.sent(event, sent);
     return sent;
   }
 }

@@ -73,13 +73,18 @@ export function bindSender(cls: Class, parts: SenderParts): void {
         : publisher.publish(event, data, eventJson);
     },
     sendTo: (connection, data) => {
+      const obs = publisher.observer;
       if (typeof connection === 'string') {
         parts.sendToId(connection, publisher.frame(event, data, eventJson));
+        // Counted where it is sent from: the connection may be on another node.
+        if (obs !== undefined) obs.sent(event, 1);
         return true;
       }
       const session = sessionOf(connection);
       if (!session) throw appError('CAROM_ERR_FOREIGN_CONNECTION', `${cls.name}.sendTo`);
-      return session.write(publisher.frame(event, data, eventJson));
+      const wrote = session.write(publisher.frame(event, data, eventJson));
+      if (wrote && obs !== undefined) obs.sent(event, 1);
+      return wrote;
     },
     subscriberCount: () => index.recipients(event).length,
   };

@@ -81,6 +81,7 @@ class WsPeer implements Peer {
     readonly remoteAddress: string | undefined,
     readonly protocol: string,
     private readonly maxBuffered: number,
+    private readonly cut: SlowConsumerCount,
   ) {
     // `ws` keeps the net.Socket here; it is not in its types.
     this.net = (socket as unknown as { _socket?: NetSocketLike })._socket;
@@ -128,6 +129,7 @@ class WsPeer implements Peer {
    * socket if the close handshake never completes.
    */
   private tooSlow(): void {
+    this.cut.slowConsumers++;
     this.close(CloseCode.TRY_AGAIN_LATER, 'too slow: the send buffer is full');
     this.reportClose(CloseCode.TRY_AGAIN_LATER);
   }
@@ -138,6 +140,12 @@ class WsPeer implements Peer {
     this.closeReported = true;
     this.listener?.onClose(code);
   }
+}
+
+/** Shared by a transport's peers: the one figure a peer writes for the transport. */
+export interface SlowConsumerCount {
+  /** Connections closed (1013) because they did not read what was sent to them. */
+  slowConsumers: number;
 }
 
 const MAX_REASON_BYTES = 123;
@@ -197,6 +205,8 @@ export class WsTransport {
   };
   /** Handshakes whose client hung up before they were answered. */
   hungUp = 0;
+  /** Connections closed (1013) because they did not read what was sent to them. */
+  readonly cut: SlowConsumerCount = { slowConsumers: 0 };
   private readonly wss: WebSocketServer;
   private readonly peers = new Set<WsPeer>();
   private readonly pending = new Set<PendingHandshake>();
@@ -234,6 +244,13 @@ export class WsTransport {
   /** Sockets held against `maxConnections`: open WebSockets and handshakes in progress. */
   get sockets(): number {
     return this.counts.open;
+  }
+
+  /** Bytes written to the open sockets and not yet sent, over all of them (read on demand). */
+  bufferedBytes(): number {
+    let bytes = 0;
+    for (const peer of this.peers) bytes += peer.socket.bufferedAmount;
+    return bytes;
   }
 
   /** Handshakes waiting for an answer (`authenticate` running). */
@@ -429,7 +446,7 @@ export class WsTransport {
   }
 
   private connect(ws: WebSocket, address: string, user: unknown): void {
-    const peer = new WsPeer(ws, address, ws.protocol, this.options.maxBufferedBytes);
+    const peer = new WsPeer(ws, address, ws.protocol, this.options.maxBufferedBytes, this.cut);
     let listener: PeerListener;
     try {
       listener = this.acceptor.accept(peer, user);

@@ -80,6 +80,8 @@ const SAMPLES: { readonly [C in AppErrorCode]: Parameters<(typeof CAROM_ERRORS)[
   CAROM_ERR_ONE_NODE_WITHOUT_TIMED_SENDER: ['Ticker'],
   CAROM_ERR_NO_LEASE_STORE: ['Ticker'],
   CAROM_ERR_NO_PRESENCE_STORE: [],
+  CAROM_ERR_OBSERVER_BOUND: [],
+  CAROM_ERR_PEER_MISSING: ['carom/metrics', 'prom-client', 'Cannot find package'],
   CAROM_ERR_PRESENCE_NOT_TRACKED: ['lobby'],
   CAROM_ERR_NOT_STARTED: [],
   CAROM_ERR_APP_CLOSED: [],

@@ -46,6 +46,7 @@ const BAD: { readonly [K in keyof CaromOptions]-?: readonly unknown[] } = {
   logLevel: ['loud', 3],
   clock: [Date.now, { now: () => 0 }],
   broker: ['redis://localhost', { start: () => Promise.resolve() }],
+  observers: [{}, [{ bind() {} }], 'prometheus'],
   maxDepth: [1.5, 0],
   maxValidatedValues: [0],
   maxSubscriptions: [-1],

@@ -17,6 +17,7 @@ export const ErrorCode = {
   HANDLER_ERROR: 'HANDLER_ERROR',
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   UNAVAILABLE: 'UNAVAILABLE',
+  HANDLER_TIMEOUT: 'HANDLER_TIMEOUT',
 } as const;
 
 /** One of the protocol's error codes. */

@@ -77,6 +77,10 @@ const SAMPLES: { readonly [C in AppErrorCode]: Parameters<(typeof CAROM_ERRORS)[
   CAROM_ERR_APP_CLOSED: [],
   CAROM_ERR_ALREADY_ATTACHED: [],
   CAROM_ERR_GET_UNREGISTERED: ['Stranger'],
+  CAROM_ERR_BAD_APP_CODE: ['bid too low'],
+  CAROM_ERR_NEXT_TWICE: ['timing', 'Bids.handle'],
+  CAROM_ERR_NEXT_LATE: ['timing', 'Bids.handle'],
+  CAROM_ERR_START_HOOK_FAILED: ['Database'],
   CAROM_ERR_BAD_ARGUMENT: ['close', 'graceMs', '0 or a positive number', -1],
   CAROM_ERR_BAD_CLIENT_ADDRESS: ['number'],
 };

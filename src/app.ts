@@ -150,7 +150,11 @@ export class Carom {
     for (const cls of senderClasses) bindSender(cls, senderParts);
     // Built now, not on first use, so a provider that cannot be made fails here.
     for (const cls of providerClasses) this.container.get(cls);
-    const registry = new Registry();
+    const registry = new Registry({
+      interceptors: o.interceptors,
+      handlerTimeoutMs: o.handlerTimeoutMs,
+      logger: this.logger,
+    });
     for (const cls of handlerClasses) {
       if (registry.add(this.container.get(cls)) === 0) {
         throw appError('CAROM_ERR_NOT_A_HANDLER', cls.name);
@@ -183,6 +187,7 @@ export class Carom {
       maxQueued: o.maxQueued,
       rateLimit: o.rateLimit,
       canHandle: o.canHandle,
+      handlerTimeoutMs: o.handlerTimeoutMs,
     });
     this.sessions = new Sessions({
       dispatcher: this.dispatcher,

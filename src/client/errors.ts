@@ -30,13 +30,7 @@ export class RequestError extends Error {
    */
   readonly appCode: string | undefined;
 
-  constructor(
-    code: string,
-    message: string,
-    event?: string,
-    details?: unknown,
-    appCode?: string,
-  ) {
+  constructor(code: string, message: string, event?: string, details?: unknown, appCode?: string) {
     super(message);
     this.name = 'RequestError';
     this.code = code;

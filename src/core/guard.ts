@@ -107,7 +107,11 @@ export function errorFor(
     // An appCode is read as warily as the rest: one that is not a string of the
     // checked shape (a subclass may skip the constructor's check) fails closed.
     const appCode = readField(e, 'appCode');
-    if (code !== undefined && KNOWN_CODES.has(code) && (appCode === undefined || isAppCode(appCode))) {
+    if (
+      code !== undefined &&
+      KNOWN_CODES.has(code) &&
+      (appCode === undefined || isAppCode(appCode))
+    ) {
       const details = readField(e, 'details');
       const error: ErrorReply =
         appCode === undefined

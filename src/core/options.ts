@@ -10,6 +10,7 @@ import type { TimestampFormat } from '../protocol/timestamp.js';
 import type { HandshakeRequest } from './seam.js';
 import { appError } from './errors.js';
 import { normalizeOrigin } from './origin.js';
+import type { Interceptor } from './interceptors.js';
 
 /**
  * Decides who connects. Return the user (anything but `false`, `null` or
@@ -170,6 +171,25 @@ export interface CaromOptions {
    * `@On(event, { dto: false })` says a handler takes unvalidated payloads on purpose.
    */
   readonly unvalidatedHandlers?: 'warn' | 'error';
+  /**
+   * Functions that wrap every handler, the first outermost (timing, logging,
+   * tracing); a handler's own `@On(event, { interceptors })` run inside them.
+   * See {@link Interceptor}. Default: none, and then handlers are called directly.
+   */
+  readonly interceptors?: readonly Interceptor[];
+  /**
+   * Longest time in ms a handler (with its guards, async validation and
+   * interceptors) may take before the client is answered `HANDLER_TIMEOUT` and
+   * the connection's next envelope starts; `@On(event, { timeoutMs })` sets
+   * one handler's. What it settles to later is dropped and logged. Default
+   * 30 000; 0 is none.
+   */
+  readonly handlerTimeoutMs?: number;
+  /**
+   * Longest time in ms one provider's `onStart()` or `onClose()` may take; past
+   * it a start fails and a close moves on to the next provider. Default 10 000.
+   */
+  readonly lifecycleTimeoutMs?: number;
 }
 
 /** Reads a client's address from its handshake request. */
@@ -219,6 +239,8 @@ export const DEFAULTS = {
   maxChannels: 10_000,
   handshakeTimeoutMs: 10_000,
   unvalidatedHandlers: 'warn',
+  handlerTimeoutMs: 30_000,
+  lifecycleTimeoutMs: 10_000,
   rateLimit: { messages: 1000, perMs: 1000 },
 } as const;
 
@@ -236,6 +258,7 @@ const FILLED: Required<Omit<CaromOptions, OptionalOption>> = {
   exposeErrors: [],
   presence: [],
   presenceNotices: false,
+  interceptors: [],
 };
 
 /** What one option must be: the phrase its error shows, and the test of a given value. */
@@ -245,7 +268,12 @@ interface Rule {
 }
 
 /** The longest delay Node's timers take: a longer one fires at once, with a warning. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** True for a timeout option: 0 (none) or a whole number of ms a timer can take. */
+export function isTimeout(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_TIMER_MS;
+}
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
 const isNumber = (value: unknown): value is number => typeof value === 'number';
@@ -378,6 +406,15 @@ const OPTION_RULES: { readonly [K in keyof CaromOptions]-?: Rule } = {
         value.every((o) => typeof o === 'string' && normalizeOrigin(o) !== undefined)),
   },
   unvalidatedHandlers: oneOf(['warn', 'error']),
+  interceptors: listOf('an array of functions (ctx, next, handler)', isFunction),
+  handlerTimeoutMs: {
+    expected: `0 (none) or a whole number of milliseconds up to ${MAX_TIMER_MS}`,
+    test: isTimeout,
+  },
+  lifecycleTimeoutMs: {
+    expected: `a positive whole number of milliseconds up to ${MAX_TIMER_MS}`,
+    test: (value) => isTimeout(value) && value > 0,
+  },
 };
 
 const STALENESS_RULES: { readonly [K in keyof StalenessOptions]-?: Rule } = {

@@ -31,6 +31,9 @@ import { Topics } from './core/topics.js';
 import { PayloadValidator } from './core/validation.js';
 import { guardLogger } from './core/guard.js';
 import { Replies } from './core/replies.js';
+import { Lifecycle } from './core/lifecycle.js';
+
+const ignore = (): void => undefined;
 
 /** Where `listen` binds. */
 export interface ListenOptions {
@@ -103,6 +106,7 @@ export class Carom {
   private readonly transport: WsTransport;
   private readonly broker: Broker;
   private readonly cluster: ClusterNode;
+  private readonly life: Lifecycle;
   private brokerStarted: Promise<void> | undefined;
   private presenceTracker: Presence | undefined;
   private ownServer: Server | undefined;
@@ -238,6 +242,13 @@ export class Carom {
       sessions: this.sessions,
     });
     registerAcceptor(this, this.acceptor);
+    // Last, once every object is made: their order is the order they were made in.
+    this.life = new Lifecycle(
+      this.container.made().filter((made) => made !== this),
+      this.clock,
+      this.logger,
+      o.lifecycleTimeoutMs,
+    );
     this.transport = new WsTransport(this.acceptor, {
       path: o.path,
       heartbeatMs: o.heartbeatMs,
@@ -285,8 +296,9 @@ export class Carom {
   }
 
   /**
-   * Starts the timed senders and the broker without a server (the testing kit
-   * does this). `listen` waits for the broker; here, {@link ready} does.
+   * Starts the broker, the providers (each `onStart()`, in dependency order)
+   * and then the timed senders, without a server (the testing kit does this).
+   * `listen` waits for them; here, {@link ready} does.
    */
   start(): this {
     if (this.closing) throw appError('CAROM_ERR_APP_CLOSED');
@@ -294,22 +306,30 @@ export class Carom {
       this.started = true;
       // A broker that throws instead of rejecting is read the same way: ready() rejects
       // with it, and it is logged here so that an app nobody awaits still says why.
-      this.brokerStarted = Promise.resolve()
+      const broker = Promise.resolve()
         .then(() => this.broker.start(this.cluster))
         .catch((err: unknown) => {
           this.logger.error('the broker failed to start: this node relays nothing', err);
           throw err;
         });
-      this.brokerStarted.catch(() => undefined);
-      this.scheduler.start();
+      // Providers start beside the broker (onStart, in dependency order); timed
+      // senders tick once they all have.
+      const providers = this.life.start();
+      providers.then(() => {
+        if (!this.closing) this.scheduler.start();
+      }, ignore);
+      this.brokerStarted = Promise.all([broker, providers]).then(ignore);
+      this.brokerStarted.catch(ignore);
     }
     return this;
   }
 
   /**
    * Resolves once the app has started and its broker relays to the other
-   * nodes (at once for a lone node); rejects when the broker could not start
-   * (a mistake in how it was configured). `listen` waits for it itself.
+   * nodes (at once for a lone node) and every `onStart()` has succeeded;
+   * rejects when the broker could not start (a mistake in how it was
+   * configured) or an `onStart()` failed (`CAROM_ERR_START_HOOK_FAILED`).
+   * `listen` waits for it itself.
    */
   ready(): Promise<void> {
     return this.brokerStarted ?? Promise.reject(appError('CAROM_ERR_NOT_STARTED'));
@@ -345,7 +365,8 @@ export class Carom {
    * Shuts down: stops accepting connections, drains the open ones for
    * `graceMs` (see {@link CloseOptions}), answers whatever is still queued with
    * `UNAVAILABLE`, closes the rest with 1001, stops the timers and, when
-   * `listen` made the server, closes it. The process can then exit by itself.
+   * `listen` made the server, closes it; then runs each started object's
+   * `onClose()`, in the reverse of the start order. The process can then exit by itself.
    * Later calls return the same promise.
    */
   close(options: CloseOptions = {}): Promise<void> {
@@ -371,6 +392,7 @@ export class Carom {
       this.dispatcher.refuseQueued(session, gone);
       session.close(CloseCode.GOING_AWAY, 'server shutting down');
     }
+    this.dispatcher.stop();
     this.transport.close(CloseCode.GOING_AWAY, 'server shutting down');
     await this.transport.drained(2000);
     const server = this.ownServer;
@@ -378,6 +400,7 @@ export class Carom {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+    await this.life.close();
     try {
       await this.broker.close();
     } catch (err) {

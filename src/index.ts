@@ -53,7 +53,11 @@ export {
   CAROM_ERRORS,
   type AppErrorCode,
   type ErrorEntry,
+  type ClientErrorOptions,
 } from './core/errors.js';
+export type { Interceptor } from './core/interceptors.js';
+export type { OnStart, OnClose } from './core/lifecycle.js';
+export { MAX_APP_CODE_LENGTH } from './core/app-code.js';
 export { ErrorCode, CloseCode } from './protocol/errors.js';
 export type { EnvelopeId } from './protocol/envelope.js';
 export { CHANNEL_CREATED, CHANNEL_DELETED } from './protocol/names.js';

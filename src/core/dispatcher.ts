@@ -491,6 +491,11 @@ export class Dispatcher implements InboundRunner<Session> {
     }
   }
 
+  /** The app closed: disarms the handler timeouts still armed. */
+  stop(): void {
+    this.deadlines.stop();
+  }
+
   /** Replies never throw, so only a bug in carom itself can reach here; it is logged, never raised. */
   private lastResort(err: unknown): void {
     this.parts.logger.error('carom failed while handling an envelope', err);

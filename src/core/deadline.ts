@@ -62,7 +62,7 @@ export class Deadlines {
 /** What `raceClock` does when time runs out, and with a result that comes after. */
 export interface RaceEnd {
   /** The reason the returned promise rejects with. */
-  readonly timedOut: () => unknown;
+  readonly timedOut: () => Error;
   /** Told what `promise` settled to after the time ran out (`how`: resolved or failed). */
   readonly late: (how: 'resolved' | 'failed', value: unknown) => void;
   /** Where the armed timer is kept until it fires or is cleared. */

@@ -83,27 +83,17 @@ export class Lifecycle {
     }
   }
 
-  /** Calls the hook when the object has one; resolves when it settled, within the timeout. */
-  private run(object: object, hook: 'onStart' | 'onClose'): Promise<unknown> {
-    let fn: unknown;
-    try {
-      fn = (object as Record<string, unknown>)[hook];
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-    if (typeof fn !== 'function') return Promise.resolve();
-    let result: unknown;
-    try {
-      result = (fn as () => unknown).call(object);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
-    const outcome = outcomeOf(result);
-    if (outcome.kind === 'value') return Promise.resolve();
-    if (outcome.kind === 'failed') return Promise.reject(outcome.error as Error);
+  /** Calls the hook when the object has one; settles when it did, within the timeout. */
+  private async run(object: object, hook: 'onStart' | 'onClose'): Promise<void> {
+    // In an async function, a throwing getter or hook becomes this promise's rejection.
+    const fn = (object as Record<string, unknown>)[hook];
+    if (typeof fn !== 'function') return;
+    const outcome = outcomeOf((fn as () => unknown).call(object));
+    if (outcome.kind === 'value') return;
+    if (outcome.kind === 'failed') throw outcome.error;
     const ms = this.timeoutMs;
     const what = `${nameOf(object)}.${hook}()`;
-    return raceClock(outcome.promise, ms, this.clock, {
+    await raceClock(outcome.promise, ms, this.clock, {
       timedOut: () => new Error(`${what} did not settle within ${ms} ms`),
       late: (how, value) =>
         this.logger.warn(`${what} ${how} after its ${ms} ms timeout: ${describe(value)}`),

@@ -161,7 +161,7 @@ export const CAROM_ERRORS = {
   CAROM_ERR_BAD_PERIOD: {
     type: configuration,
     message: (event: string, sender: string) =>
-      `@Topic('${event}') on ${sender}: everyMs must be > 0`,
+      `${sender} publishing '${event}': everyMs must be a number of milliseconds > 0 and below 2^31`,
   },
 
   // Handlers and senders.
@@ -213,7 +213,8 @@ export const CAROM_ERRORS = {
   CAROM_ERR_TIMED_SENDER_WITHOUT_PERIOD: {
     type: configuration,
     message: (name: string, event: string) =>
-      `${name} is a TimedSender: give it a period with @Topic('${event}', { everyMs: ... })`,
+      `${name} is a TimedSender: give it a period with @Topic('${event}', { everyMs: ... }) ` +
+      'or set this.everyMs in its constructor',
   },
   CAROM_ERR_PERIOD_WITHOUT_TIMED_SENDER: {
     type: configuration,

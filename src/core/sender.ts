@@ -92,7 +92,7 @@ export abstract class Sender<T = unknown> {
 export abstract class TimedSender<T = unknown> extends Sender<T> {
   /**
    * The period in ms, when the instance sets it (in its constructor, from
-   * injected configuration, or as a getter); it wins over `@Topic`'s `everyMs`.
+   * injected configuration, or as a field); it wins over `@Topic`'s `everyMs`.
    * Read once, when the app is built.
    */
   everyMs?: number;

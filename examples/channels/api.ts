@@ -11,7 +11,9 @@
  * | `DELETE /api/channels/NAME`           | 204                                       | 404 `not_found` |
  * | `POST /api/channels/NAME/messages` (any JSON) | 202 `{"channel", "received"}`: how many subscribers it was sent to | 404 `not_found`; 400 `bad_json` |
  *
- * Also: 401 `unauthorized` (with `WWW-Authenticate: Bearer`), 404 `not_found`
+ * Also: 401 `unauthorized` when no bearer token came, 401 `invalid_token` when
+ * one came that is not the server's (both with `WWW-Authenticate: Bearer`, the
+ * second with `error="invalid_token"` as RFC 6750 has it), 404 `not_found`
  * for any other path, 405 `method_not_allowed` (with `Allow`), 413
  * `too_large` for a body over 64 KiB. The token is checked before anything
  * else, so an unauthorized client learns nothing about the channels.
@@ -63,11 +65,30 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
 }
 
-/** True when the request carries `Authorization: Bearer <token>` (compared in constant time). */
-function authorized(req: IncomingMessage, token: string): boolean {
+const REALM = 'Bearer realm="carom channels"';
+
+/**
+ * Refuses a request that does not carry `Authorization: Bearer <token>`
+ * (compared in constant time): `unauthorized` when it carries no bearer token
+ * at all, `invalid_token` when it carries another one. Telling the two apart
+ * says nothing about the token, and tells a user which mistake to fix.
+ */
+function checkToken(req: IncomingMessage, token: string): void {
   const header = req.headers.authorization ?? '';
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match !== null && timingSafeEqual(digest(match[1]!), digest(token));
+  if (match === null) {
+    throw new HttpError(401, 'unauthorized', 'no token: send Authorization: Bearer <token>', {
+      'www-authenticate': REALM,
+    });
+  }
+  if (!timingSafeEqual(digest(match[1]!), digest(token))) {
+    throw new HttpError(
+      401,
+      'invalid_token',
+      'wrong token: use the one the server printed at start (or its CHANNELS_TOKEN)',
+      { 'www-authenticate': `${REALM}, error="invalid_token"` },
+    );
+  }
 }
 
 /** Reads the whole body as JSON; `undefined` never comes back (an empty body is bad JSON). */
@@ -138,11 +159,7 @@ export function createChannelsApi(
   token: string,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   async function route(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
-    if (!authorized(req, token)) {
-      throw new HttpError(401, 'unauthorized', 'send Authorization: Bearer <token>', {
-        'www-authenticate': 'Bearer realm="carom channels"',
-      });
-    }
+    checkToken(req, token);
     const parts = path.slice(API_PREFIX.length).split('/');
     const method = req.method ?? 'GET';
 

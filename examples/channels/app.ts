@@ -22,16 +22,26 @@ export const CHANNEL_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** The ack of `channels.list`. */
 export interface ChannelList {
   channels: string[];
+  /**
+   * When this server process's app was made (ISO). Channels live in its
+   * memory: a page that sees this change after a reconnect knows the server
+   * restarted and the channels it knew are gone.
+   */
+  serverStarted: string;
 }
 
 /** Answers `channels.list` with every channel that exists now. */
 @Injectable()
 export class ChannelDirectory {
-  constructor(private readonly app: Carom) {}
+  private readonly started: string;
+
+  constructor(private readonly app: Carom) {
+    this.started = new Date(app.clock.now()).toISOString();
+  }
 
   @On('channels.list')
   list(): ChannelList {
-    return { channels: this.app.channels.list() };
+    return { channels: this.app.channels.list(), serverStarted: this.started };
   }
 }
 

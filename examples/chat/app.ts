@@ -57,6 +57,13 @@ export const NAME_PATTERN = /^[\p{L}\p{N}_-]{1,24}$/u;
 export const ROOM_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
 /** The longest message or whisper, in characters. */
 export const MAX_TEXT = 500;
+/**
+ * The largest frame the chat accepts (its `maxPayload`), in bytes: room for a
+ * message of MAX_TEXT characters of up to 4 UTF-8 bytes each, JSON-escaped,
+ * and its envelope. The page refuses larger text itself, rather than send a
+ * frame that makes the server close the connection with 1009.
+ */
+export const MAX_FRAME_BYTES = 16 * 1024;
 /** The topic of a room. */
 export const roomTopic = (room: string): string => `room.${room}`;
 /**
@@ -344,6 +351,7 @@ export function chatOptions(broker: Broker = new LocalBroker()): CaromOptions {
     presence: ['room.*', 'name.*'],
     authenticate: (): ChatUser => ({ name: undefined }),
     canSubscribe: () => false,
+    maxPayload: MAX_FRAME_BYTES,
     broker,
   };
 }

@@ -7,6 +7,11 @@ import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { start } from '../../examples/channels/server.js';
 import {
+  assertVisibleRings,
+  overflowing,
+  tabTo,
+  PHONE,
+  poll,
   texts,
   waitForAttribute,
   waitForCount,
@@ -21,7 +26,9 @@ import {
 const TOKEN = 'browser-test-token';
 
 describe('channels example in a browser', () => {
-  const example = useExample(() => start(0, '127.0.0.1', { token: TOKEN, print: () => undefined }));
+  const example = useExample((port) =>
+    start(port, '127.0.0.1', { token: TOKEN, print: () => undefined }),
+  );
 
   const base = () => example.url('');
 
@@ -54,8 +61,8 @@ describe('channels example in a browser', () => {
     return res.body.received as number;
   }
 
-  async function open(): Promise<OpenPage> {
-    const p = await example.pages.open(`${base()}/`);
+  async function open(viewport?: { width: number; height: number }): Promise<OpenPage> {
+    const p = await example.pages.open(`${base()}/`, viewport);
     await waitForOpen(p.page);
     return p;
   }
@@ -182,16 +189,27 @@ describe('channels example in a browser', () => {
     const other = await open();
     const result = p.page.locator('#api-result');
 
-    // Without the token the API refuses.
+    // Without the token the API refuses, and the page says the token is missing.
     await p.page.fill('#create-input', 'notes');
     await p.page.click('#create-button');
     await waitForAttribute(result, 'data-status', '401');
     assert.equal(await result.getAttribute('data-ok'), 'false');
+    assert.equal(await result.getAttribute('data-code'), 'unauthorized');
+    assert.match((await result.textContent()) ?? '', /→ 401 No token was sent: paste/);
+    assert.equal(example.running.app.channels.has('notes'), false);
+
+    // A wrong token is told apart: another message, another fix.
+    await p.page.fill('#token-input', `${TOKEN}-not`);
+    await p.page.click('#create-button');
+    await waitForAttribute(result, 'data-code', 'invalid_token');
+    assert.match((await result.textContent()) ?? '', /→ 401 The token is wrong/);
+    assert.equal(await p.page.getAttribute('#token-input', 'aria-invalid'), 'true');
     assert.equal(example.running.app.channels.has('notes'), false);
 
     await p.page.fill('#token-input', TOKEN);
     await p.page.click('#create-button');
     await waitForAttribute(result, 'data-status', '201');
+    assert.equal(await p.page.getAttribute('#token-input', 'aria-invalid'), 'false');
     assert.equal(await result.getAttribute('data-ok'), 'true');
     assert.equal(await p.page.inputValue('#create-input'), '');
     await waitForChannels(p.page, ['notes']);
@@ -221,5 +239,103 @@ describe('channels example in a browser', () => {
     await waitForChannels(other.page, []);
     assert.equal(await other.page.locator('#error').isHidden(), true);
     assertNoPageErrors(p, other);
+  });
+
+  /** Whether the single element of `locator` is wholly inside the window (not scrolled away). */
+  const inView = (locator: ReturnType<Page['locator']>) =>
+    locator.evaluate((e) => {
+      const box = (
+        e as unknown as { getBoundingClientRect(): { top: number; bottom: number } }
+      ).getBoundingClientRect();
+      const height = (globalThis as unknown as { innerHeight: number }).innerHeight;
+      return box.bottom > box.top && box.top >= 0 && box.bottom <= height;
+    });
+
+  /** Waits for the API answer `status`, shown right after `anchor` and in view. */
+  async function answeredUnder(page: Page, anchor: string, status: string): Promise<void> {
+    const result = page.locator('#api-result');
+    await waitForAttribute(result, 'data-status', status);
+    assert.equal(await page.locator(`${anchor} + #api-result`).count(), 1, `after ${anchor}`);
+    await poll(
+      'the answer in view',
+      () => inView(result),
+      (v) => v,
+    );
+  }
+
+  it('shows each answer next to what was used, in view, on a phone', async () => {
+    for (const name of ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8']) await create(name);
+    const p = await open(PHONE);
+    await waitForChannels(p.page, ['a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7', 'a8']);
+    assert.deepEqual(await overflowing(p.page), []);
+    assert.equal(await p.page.getAttribute('#state', 'role'), 'status');
+    assertVisibleRings(await tabTo(p.page, '#push-button', { steps: 40 }));
+    await p.page.fill('#token-input', TOKEN);
+
+    // A row's Delete, up in the list: the answer shows under the list, where the user looks.
+    await byTestId(p.page, 'delete-a2').click();
+    await answeredUnder(p.page, '#channels', '204');
+
+    // The create form, further down: the answer follows it there.
+    await p.page.fill('#create-input', 'a2');
+    await p.page.click('#create-button');
+    await answeredUnder(p.page, '#create-form', '201');
+
+    // Back up to delete again: the answer comes back up too.
+    await byTestId(p.page, 'delete-a8').scrollIntoViewIfNeeded();
+    await byTestId(p.page, 'delete-a8').click();
+    await answeredUnder(p.page, '#channels', '204');
+
+    await p.page.selectOption('#push-channel', 'a1');
+    await p.page.click('#push-button');
+    await answeredUnder(p.page, '#push-form', '202');
+    assert.deepEqual(await overflowing(p.page), []);
+    assertNoPageErrors(p);
+  });
+
+  it('says after a restart that channels live in memory, and which are gone', async () => {
+    await create('news');
+    await create('sport');
+    const p = await open();
+    await waitForChannels(p.page, ['news', 'sport']);
+    await subscribe(p.page, 'news');
+    const note = p.page.locator('#restart-note');
+    assert.equal(await note.isHidden(), true);
+
+    await example.stop();
+    await waitForAttribute(p.page.locator('#state'), 'data-state', 'reconnecting');
+    await example.resume();
+    await waitForOpen(p.page);
+    await note.waitFor({ state: 'visible' });
+    assert.equal(await note.getAttribute('data-lost'), '["news","sport"]');
+    assert.match(
+      (await p.page.textContent('#restart-text')) ?? '',
+      /^The server restarted \(at .*\)\. Channels live in the server's memory only, so a restart forgets them\. Channels news, sport are gone: create them again/,
+    );
+    await waitForChannels(p.page, []);
+    // The refused resubscription to `news` is not an error to show: the note says it all.
+    assert.equal(await p.page.locator('#error').isHidden(), true);
+
+    // A channel made on the new server works as usual; the note can be dismissed.
+    await create('news');
+    await waitForChannels(p.page, ['news']);
+    await subscribe(p.page, 'news');
+    assert.equal(await push('news', { again: true }), 1);
+    await p.page.click('#restart-dismiss');
+    await note.waitFor({ state: 'hidden' });
+
+    // A dropped connection to the same server (no restart) says nothing: news is still there.
+    const [connection] = example.running.app.subscribers('news');
+    connection!.close(4000, 'dropped by the test');
+    await waitForAttribute(p.page.locator('#state'), 'data-state', 'reconnecting');
+    await waitForOpen(p.page);
+    await waitForAttribute(row(p.page, 'news'), 'data-subscribed', 'true');
+    await poll(
+      'the page to subscribe again',
+      async () => example.running.app.subscribers('news').length,
+      (n) => n === 1,
+    );
+    assert.equal(await note.isHidden(), true);
+    assertNoPageErrors(p);
   });
 });

@@ -5,8 +5,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { MAX_FRAME_BYTES } from '../../examples/chat/app.js';
 import { start } from '../../examples/chat/server.js';
 import {
+  assertVisibleRings,
+  focusRing,
+  tabTo,
+  overflowing,
+  PHONE,
   poll,
   texts,
   waitForAttribute,
@@ -20,13 +26,15 @@ import {
 } from './browser.js';
 
 describe('chat example in a browser', () => {
-  const example = useExample(() => start(0, '127.0.0.1'));
+  const example = useExample((port) => start(port, '127.0.0.1'));
 
   const url = () => example.url();
 
+  type Viewport = { width: number; height: number };
+
   /** Opens the page and waits for its WebSocket. */
-  async function open(): Promise<OpenPage> {
-    const p = await example.pages.open(url());
+  async function open(viewport?: Viewport): Promise<OpenPage> {
+    const p = await example.pages.open(url(), viewport);
     await waitForOpen(p.page);
     return p;
   }
@@ -41,8 +49,8 @@ describe('chat example in a browser', () => {
   }
 
   /** Opens a page and joins `room` as `name`. */
-  async function user(name: string, room = 'lobby'): Promise<OpenPage> {
-    const p = await open();
+  async function user(name: string, room = 'lobby', viewport?: Viewport): Promise<OpenPage> {
+    const p = await open(viewport);
     await join(p, name, room);
     return p;
   }
@@ -292,5 +300,198 @@ describe('chat example in a browser', () => {
     const again = await user('cy');
     await waitForMembers(again.page, ['ada', 'cy']);
     assertNoPageErrors(ada, bob, again);
+  });
+
+  /** The texts of the room's system notes (`You joined`, `Reconnected.`), in order. */
+  const systemNotes = (page: Page) => texts(page.locator('#messages li[data-type="system"] .text'));
+
+  it('shows one banner while reconnecting, then one line, and rejoins', async () => {
+    const ada = await user('ada');
+    await ada.page.fill('#join-input', 'attic');
+    await ada.page.press('#join-input', 'Enter');
+    await waitForAttribute(ada.page.locator('#rooms li[data-room="attic"]'), 'data-active', 'true');
+    const banner = ada.page.locator('#connection-banner');
+    assert.equal(await banner.isHidden(), true);
+
+    await example.stop();
+    // Several attempts, each a `reconnecting` from the client: still one banner, no lines.
+    await poll(
+      'three reconnect attempts on the banner',
+      async () => Number(await banner.getAttribute('data-attempts', { timeout: 1000 })),
+      (n) => n >= 3,
+    );
+    assert.equal(await banner.isVisible(), true);
+    assert.match((await banner.textContent()) ?? '', /^Connection lost at .*; reconnecting/);
+    assert.equal(await ada.page.locator('#connection-banner').count(), 1);
+    assert.deepEqual(await systemNotes(ada.page), ['You joined #attic.']);
+    await ada.page.click('#room-tab-lobby');
+    assert.deepEqual(await systemNotes(ada.page), ['You joined #lobby.']);
+
+    await example.resume();
+    await waitForOpen(ada.page);
+    await banner.waitFor({ state: 'hidden' });
+    // One line for the whole outage, in every room; the rooms are joined again.
+    await waitForTexts(ada.page.locator('#messages li[data-type="system"] .text'), [
+      'You joined #lobby.',
+      'Reconnected.',
+    ]);
+    await waitForMembers(ada.page, ['ada']);
+    const bob = await user('bob', 'attic');
+    await waitForMembers(bob.page, ['ada', 'bob']);
+    await ada.page.click('#room-tab-attic');
+    assert.deepEqual(await systemNotes(ada.page), ['You joined #attic.', 'Reconnected.']);
+    await say(bob.page, 'welcome back');
+    await waitForMessages(ada.page, ['bob: welcome back']);
+    assertNoPageErrors(ada, bob);
+  });
+
+  it('keeps on every line the time it happened', async () => {
+    const bob = await user('bob');
+    const ada = await open();
+    // The page's clock stands still at t0 while ada joins two rooms and whispers.
+    const t0 = Date.now();
+    await ada.page.clock.setFixedTime(t0);
+    await join(ada, 'ada');
+    await ada.page.fill('#join-input', 'attic');
+    await ada.page.press('#join-input', 'Enter');
+    await waitForAttribute(ada.page.locator('#rooms li[data-room="attic"]'), 'data-active', 'true');
+    await say(ada.page, '/w bob psst');
+    await waitForCount(ada.page.locator('#messages li[data-type="whisper"]'), 1);
+
+    // Two hours later by the page's clock, a redraw (switching rooms) keeps every time.
+    await ada.page.clock.setFixedTime(t0 + 2 * 3600_000);
+    await ada.page.click('#room-tab-lobby');
+    await waitForAttribute(ada.page.locator('#rooms li[data-room="lobby"]'), 'data-active', 'true');
+    const lines = await ada.page
+      .locator('#messages li')
+      .evaluateAll((els) =>
+        els.map((e) => [
+          (e as PageElement).dataset.type,
+          (e as PageElement).dataset.at,
+          e.querySelector('.time')?.textContent ?? '',
+        ]),
+      );
+    assert.deepEqual(
+      lines.map(([type]) => type),
+      ['system', 'whisper'],
+    );
+    const shown = (at: number) =>
+      ada.page.evaluate(
+        `new Date(${at}).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })`,
+      ) as Promise<string>;
+    const then = await shown(t0);
+    assert.notEqual(then, await shown(t0 + 2 * 3600_000));
+    for (const [type, at, time] of lines) {
+      assert.equal(time, then, `${type} shows when it happened`);
+      assert.equal(Date.parse(at!), t0, `${type} keeps when it happened`);
+    }
+    // What came from the server keeps the server's time.
+    const incoming = bob.page.locator('#messages li[data-type="whisper"]');
+    await waitForCount(incoming, 1);
+    const at = Date.parse((await incoming.getAttribute('data-at')) ?? '');
+    assert.ok(Math.abs(at - Date.now()) < 60_000, 'the server stamped it now');
+    assertNoPageErrors(ada, bob);
+  });
+
+  it("refuses in the page what is over the server's frame limit, and stays connected", async () => {
+    const ada = await user('ada');
+    const bob = await user('bob');
+    // Twice the limit in ASCII, then in two-byte characters half as many: bytes count, not characters.
+    for (const text of [
+      'x'.repeat(2 * MAX_FRAME_BYTES),
+      'é'.repeat(MAX_FRAME_BYTES / 2),
+      `/w bob ${'y'.repeat(MAX_FRAME_BYTES)}`,
+    ]) {
+      await ada.page.fill('#message-input', text);
+      await ada.page.press('#message-input', 'Enter');
+      const message = await waitForError(ada.page, 'LOCAL', 'TOO_LARGE');
+      assert.match(message, /^That is too long to send: \d+ KiB, .* at most 16 KiB at once/);
+      assert.equal(await ada.page.inputValue('#message-input'), text, 'the text stays to fix');
+      assert.equal(await ada.page.getAttribute('#state', 'data-state'), 'open');
+      await ada.page.click('#error-dismiss');
+    }
+    // Just inside the page's estimate the server gets the frame and refuses the text itself:
+    // its own validation, not a closed connection.
+    const room = JSON.stringify({ event: 'message', data: { room: 'lobby', text: '' } }).length;
+    await ada.page.fill('#message-input', 'z'.repeat(MAX_FRAME_BYTES - 128 - room));
+    await ada.page.press('#message-input', 'Enter');
+    assert.match(await waitForError(ada.page, 'VALIDATION_FAILED'), /at most 500/);
+
+    await say(ada.page, 'still connected');
+    await waitForMessages(bob.page, ['ada: still connected']);
+    assert.equal(await ada.page.getAttribute('#state', 'data-state'), 'open');
+    assert.equal(await ada.page.locator('#connection-banner').isHidden(), true);
+    assertNoPageErrors(ada, bob);
+  });
+
+  it('fits a 390 px phone, signed in or not, with long names and words', async () => {
+    const visitor = await open(PHONE);
+    assert.deepEqual(await overflowing(visitor.page), [], 'the sign-in page');
+    const long = 'Abcdefghijklmnopqrstuvwx'; // 24 characters, the longest name
+    const room = 'a-room-with-the-longest-name-32c';
+    const ada = await user(long, room, PHONE);
+    const bob = await user('Zyxwvutsrqponmlkjihgfedc', room, PHONE);
+    await waitForMembers(ada.page, [long, 'Zyxwvutsrqponmlkjihgfedc']);
+    await say(bob.page, `a${'-very-long-word'.repeat(30)}`);
+    await say(ada.page, `/w Zyxwvutsrqponmlkjihgfedc ${'w'.repeat(400)}`);
+    await waitForCount(bob.page.locator('#messages li[data-type="whisper"]'), 1);
+    await waitForCount(ada.page.locator('#messages li[data-type="message"]'), 1);
+    await say(ada.page, '/nope'); // the error box too
+    await waitForError(ada.page, 'LOCAL');
+    for (const p of [ada, bob]) assert.deepEqual(await overflowing(p.page), []);
+    // Nothing else hides the message box or the member list off to the side.
+    for (const id of ['#message-input', '#send-button', '#members']) {
+      await ada.page.locator(id).scrollIntoViewIfNeeded();
+      assert.equal(await ada.page.locator(id).isVisible(), true, id);
+    }
+    assertNoPageErrors(visitor, ada, bob);
+  });
+
+  it('reaches the member list by keyboard, with visible focus rings and a live badge', async () => {
+    const ada = await user('ada');
+    await user('bob');
+    await waitForMembers(ada.page, ['ada', 'bob']);
+    assert.equal(await ada.page.getAttribute('#state', 'role'), 'status');
+
+    // From the message box, Tab walks forward until it lands on bob (bounded: 12 steps).
+    await ada.page.focus('#message-input');
+    const rings = [
+      await focusRing(ada.page),
+      ...(await tabTo(ada.page, '#members li[data-name="bob"]', { steps: 12 })),
+    ];
+    assertVisibleRings(rings);
+    await ada.page.keyboard.press('Enter');
+    assert.equal(await ada.page.inputValue('#message-input'), '/w bob ');
+    assert.equal(await ada.page.evaluate('document.activeElement.id'), 'message-input');
+    await ada.page.keyboard.type('by keyboard');
+    await ada.page.keyboard.press('Enter');
+    await waitForTexts(ada.page.locator('#messages li[data-type="whisper"] .text'), [
+      'by keyboard',
+    ]);
+
+    // Backwards from the message box to the room tabs, every ring on the way visible.
+    await ada.page.focus('#message-input');
+    assertVisibleRings(await tabTo(ada.page, '#rooms', { steps: 8, backwards: true }));
+    assertNoPageErrors(ada);
+  });
+
+  it("keeps the sign-in page's room list current", async () => {
+    const visitor = await open();
+    const lobby = visitor.page.locator('#lobby-rooms li');
+    assert.equal(await visitor.page.locator('#lobby-hint').isHidden(), true);
+
+    const ada = await user('ada', 'attic');
+    await waitForDataset(lobby, 'room', ['attic']);
+    const bob = await user('bob', 'attic');
+    await waitForAttribute(
+      visitor.page.locator('#lobby-rooms li[data-room="attic"]'),
+      'data-members',
+      '2',
+    );
+    await bob.page.click('#leave-button');
+    await ada.close();
+    await waitForCount(lobby, 0);
+    await visitor.page.locator('#lobby-hint').waitFor({ state: 'hidden' });
+    assertNoPageErrors(visitor, bob);
   });
 });

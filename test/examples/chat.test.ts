@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createTestApp, type TestApp, type TestClient } from '../../src/testing/index.js';
-import { ChatRooms, MAX_TEXT, chatOptions, type RoomEvent } from '../../examples/chat/app.js';
+import {
+  ChatRooms,
+  MAX_FRAME_BYTES,
+  MAX_TEXT,
+  chatOptions,
+  type RoomEvent,
+} from '../../examples/chat/app.js';
+import { publicDir } from '../../examples/serve.js';
 
 describe('chat example', () => {
   let t: TestApp;
@@ -455,6 +463,27 @@ describe('chat example', () => {
       const fresh = await t.connect();
       const reply = await fresh.request('join', { name: 'someone-else', room: 'x' });
       assert.equal(reply.event, 'ack');
+    });
+  });
+
+  describe('limits the page knows', () => {
+    /** A `const NAME = a * b ...;` of the page's script, multiplied out. */
+    const pageConstant = (html: string, name: string): number => {
+      const match = new RegExp(`const ${name} = ([\\d_ *]+);`).exec(html);
+      assert.ok(match, `the page defines ${name}`);
+      return match[1]!
+        .split('*')
+        .map((part) => Number(part.trim().replaceAll('_', '')))
+        .reduce((a, b) => a * b, 1);
+    };
+
+    it("are the server's: the text length and the frame size", async () => {
+      const html = await readFile(new URL('index.html', publicDir('chat')), 'utf8');
+      assert.equal(pageConstant(html, 'MAX_TEXT'), MAX_TEXT);
+      assert.equal(pageConstant(html, 'MAX_FRAME_BYTES'), MAX_FRAME_BYTES);
+      assert.equal(chatOptions().maxPayload, MAX_FRAME_BYTES);
+      // Room for the longest message in the widest JSON escape (\u00XX, 6 bytes a character).
+      assert.ok(MAX_TEXT * 6 + 512 < MAX_FRAME_BYTES);
     });
   });
 });

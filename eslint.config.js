@@ -92,6 +92,21 @@ export default tseslint.config(
     ['protocol', 'core', 'redis'],
     'carom/redis imports only src/protocol and src/core (the main entry never loads it or its client)',
   ),
+  layer(
+    'src/metrics/**/*.ts',
+    ['protocol', 'core', 'metrics'],
+    'carom/metrics imports only src/protocol and src/core (the main entry never loads it or prom-client)',
+  ),
+  layer(
+    'src/otel/**/*.ts',
+    ['protocol', 'core', 'otel'],
+    'carom/otel imports only src/protocol and src/core (the main entry never loads it or @opentelemetry/api)',
+  ),
+  layer(
+    'src/asyncapi/**/*.ts',
+    ['protocol', 'core', 'asyncapi'],
+    'the AsyncAPI document imports only src/protocol and src/core; the app hands it what it describes',
+  ),
   {
     // `carom/transport`'s entry types `acceptorOf(app: Carom)`: app.ts as a type, never a value.
     files: ['src/transport/index.ts'],

@@ -26,6 +26,11 @@ export interface ChildOptions {
   readonly cwd?: string;
   /** Added to this process's environment. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * The soft limit of open files to give it (`prlimit --nofile=N:`), for a
+   * child that holds thousands of sockets; it cannot exceed the hard limit.
+   */
+  readonly nofile?: number;
 }
 
 /** A child process driven over IPC. */
@@ -44,10 +49,14 @@ export class Child {
     options: ChildOptions = {},
   ) {
     const nodeArgv = [...(options.nodeArgs ?? []), script, ...args];
-    const [cmd, argv] =
+    let [cmd, argv] =
       options.core === undefined
         ? [process.execPath, nodeArgv]
         : ['taskset', ['-c', String(options.core), process.execPath, ...nodeArgv]];
+    if (options.nofile !== undefined) {
+      argv = [`--nofile=${options.nofile}:`, '--', cmd, ...argv];
+      cmd = 'prlimit';
+    }
     this.proc = spawn(cmd, argv, {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',

@@ -58,7 +58,18 @@ export interface EchoReply {
 }
 
 /** The contenders, in table order; raw ws is the baseline of every ratio. */
-export const CONTENDERS = ['raw-ws', 'carom', 'socketio'] as const;
+export const CONTENDERS = [
+  'raw-ws',
+  'carom',
+  'socketio',
+  'carom-metrics',
+  'carom-observed',
+] as const;
+/**
+ * The contenders a run has when `--contenders` is not given: `carom-observed`
+ * (carom with metrics and tracing on) only when asked for.
+ */
+export const DEFAULT_CONTENDERS: readonly ContenderName[] = ['raw-ws', 'carom', 'socketio'];
 export type ContenderName = (typeof CONTENDERS)[number];
 
 /** The protocol a contender's clients speak. */
@@ -86,6 +97,8 @@ export interface ReadyMessage {
   type: 'ready';
   port: number;
   path: string;
+  /** The Unix socket the server listens on instead of TCP (the slow-readers scenario). */
+  unixPath?: string;
 }
 
 /** Wall-clock time in milliseconds with sub-millisecond resolution, comparable across processes. */

@@ -56,6 +56,8 @@ let tally: Tally | undefined;
 let stray = 0;
 let replyErrors = 0;
 const clients: BenchClient[] = [];
+/** The slow-readers scenario's throttled clients: outside the tally, reported by `slowReport`. */
+const slowClients: SlowReader[] = [];
 
 /** Every fan-out message any client receives goes through here. */
 function onMessage(client: BenchClient, event: string, seq: number, at = NaN): void {
@@ -132,8 +134,13 @@ class EnvelopeClient implements BenchClient {
   constructor(
     url: string,
     readonly group: number,
+    localAddress: string | undefined,
   ) {
-    this.ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+    this.ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+      ...(localAddress === undefined ? {} : { localAddress }),
+    });
   }
 
   open(): Promise<void> {
@@ -204,6 +211,94 @@ class EnvelopeClient implements BenchClient {
   }
 }
 
+/**
+ * A reader that takes `rate` messages a second of the fan-out event on
+ * average: once it has read more than its share of the time since it started,
+ * it pauses its socket until the time catches up (checked every 10 ms), so the
+ * server sees it read slowly. A resumed socket reads a whole chunk (many
+ * messages) at once; the debt is what keeps the average. It checks that
+ * sequence numbers never go backwards, counts the gaps and the markers, and
+ * notes how it was closed.
+ */
+class SlowReader {
+  got = 0;
+  lastSeq = -1;
+  backwards = 0;
+  gaps = 0;
+  marked = 0;
+  closeCode = 0;
+  private since = performance.now();
+  private readonly timer: NodeJS.Timeout;
+  private readonly ws: WebSocket;
+
+  constructor(
+    url: string,
+    private readonly rate: number,
+  ) {
+    this.ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+    this.timer = setInterval(() => {
+      if (this.ws.isPaused && !this.ahead()) this.ws.resume();
+    }, 10);
+  }
+
+  /** True when it has read more than its rate allows so far. */
+  private ahead(): boolean {
+    return this.got > ((performance.now() - this.since) * this.rate) / 1000;
+  }
+
+  open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.ws.once('open', resolve);
+      this.ws.once('error', reject);
+      this.ws.on('error', () => undefined);
+      this.ws.on('close', (code) => {
+        this.closeCode = code;
+        clearInterval(this.timer);
+      });
+      this.ws.on('message', (data: Buffer) => this.receive(data.toString()));
+    });
+  }
+
+  subscribe(events: string[]): Promise<void> {
+    return new Promise((resolve) => {
+      this.ws.send(JSON.stringify({ event: 'subscribe', data: { events }, id: 1 }));
+      const onAck = (data: Buffer): void => {
+        if (data.toString().includes('"ack"')) {
+          this.ws.off('message', onAck);
+          resolve();
+        }
+      };
+      this.ws.on('message', onAck);
+    });
+  }
+
+  /** Forgets what arrived so far (a new round). */
+  reset(): void {
+    this.since = performance.now();
+    this.got = 0;
+    this.lastSeq = -1;
+    this.backwards = 0;
+    this.gaps = 0;
+    this.marked = 0;
+  }
+
+  private receive(text: string): void {
+    if (!text.startsWith(TICK_PREFIX)) return;
+    const seq = readInt(text, TICK_PREFIX.length);
+    this.got++;
+    if (seq <= this.lastSeq) this.backwards++;
+    else if (seq !== this.lastSeq + 1) this.gaps++;
+    this.lastSeq = Math.max(this.lastSeq, seq);
+    if (text.includes('"skipped":')) this.marked++;
+    if (!this.ws.isPaused && this.ahead()) this.ws.pause();
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.ws.terminate();
+  }
+}
+
 /** A socket.io-client socket over the WebSocket transport. */
 class SocketIoClient implements BenchClient {
   next = 0;
@@ -248,18 +343,20 @@ class SocketIoClient implements BenchClient {
   }
 }
 
-/** Rejects when `promise` has not settled within 15 s. */
-function within<T>(promise: Promise<T>, what: string): Promise<T> {
+/** Rejects when `promise` has not settled within `ms`. */
+function within<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} within 15 s`)), 15_000);
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**
  * Opens `count` clients, `concurrency` handshakes at a time, each subscribed
- * when asked, in `group` (0 unless given).
+ * when asked, in `group` (0 unless given), from `localAddress` when given (an
+ * address of 127.0.0.0/8: each has its own ~28k ephemeral ports); each client
+ * has `clientTimeoutMs` (15 s unless given) to open, and as long for its ack.
  */
 async function connect(cmd: Command): Promise<object> {
   const kind = cmd.kind as 'envelope' | 'socketio';
@@ -269,10 +366,17 @@ async function connect(cmd: Command): Promise<object> {
   const count = cmd.count as number;
   const concurrency = Math.max(1, Math.min(count, cmd.concurrency as number));
   const subscribe = cmd.subscribe as string[] | undefined;
+  const localAddress = cmd.localAddress as string | undefined;
+  const clientMs = (cmd.clientTimeoutMs as number | undefined) ?? CLIENT_MS;
+  const unixPath = cmd.unixPath as string | undefined;
   const url =
     kind === 'socketio'
       ? `http://127.0.0.1:${cmd.port as number}`
-      : `ws://127.0.0.1:${cmd.port as number}${cmd.path as string}`;
+      : unixPath !== undefined
+        ? `ws+unix://${unixPath}:${cmd.path as string}`
+        : `ws://127.0.0.1:${cmd.port as number}${cmd.path as string}`;
+  const slowRate = cmd.slowRate as number | undefined;
+  if (slowRate !== undefined) return connectSlow(url, count, slowRate, subscribe ?? []);
   const start = performance.now();
   let index = clients.length;
   const end = index + count;
@@ -281,12 +385,15 @@ async function connect(cmd: Command): Promise<object> {
   const worker = async (): Promise<void> => {
     for (let i = 0; i < count && index < end; i++) {
       const n = index++;
-      const client = kind === 'socketio' ? new SocketIoClient(url) : new EnvelopeClient(url, group);
+      const client =
+        kind === 'socketio'
+          ? new SocketIoClient(url)
+          : new EnvelopeClient(url, group, localAddress);
       clients.push(client);
-      await within(client.open(), `client ${n} did not open`);
+      await within(client.open(), `client ${n} did not open`, clientMs);
       opened++;
       if (subscribe) {
-        await within(client.subscribe(subscribe), `client ${n} got no subscribe ack`);
+        await within(client.subscribe(subscribe), `client ${n} got no subscribe ack`, clientMs);
         subscribed++;
       }
     }
@@ -302,6 +409,54 @@ async function connect(cmd: Command): Promise<object> {
   }
   const ms = performance.now() - start;
   return { ms, perSec: (count / ms) * 1000, clients: clients.length };
+}
+
+/** How long one client may take to open, or to be acked, unless the command says. */
+const CLIENT_MS = 15_000;
+
+/** Opens `count` slow readers taking `rate` messages a second (0: as fast as they can). */
+async function connectSlow(
+  url: string,
+  count: number,
+  rate: number,
+  subscribe: string[],
+): Promise<object> {
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const reader = new SlowReader(url, rate > 0 ? rate : 1e9);
+    slowClients.push(reader);
+    await within(reader.open(), `slow reader ${i} did not open`, CLIENT_MS);
+    await within(reader.subscribe(subscribe), `slow reader ${i} got no subscribe ack`, CLIENT_MS);
+  }
+  return { ms: performance.now() - start, clients: slowClients.length };
+}
+
+/** What the slow readers received since `reset`: sums, and how many were closed and how. */
+function slowReport(cmd: Command): object {
+  const report = {
+    readers: slowClients.length,
+    got: 0,
+    backwards: 0,
+    gaps: 0,
+    marked: 0,
+    closed1013: 0,
+    closedOther: 0,
+    newestSeqMin: Number.POSITIVE_INFINITY,
+    newestSeqMax: -1,
+  };
+  for (const r of slowClients) {
+    report.got += r.got;
+    report.backwards += r.backwards;
+    report.gaps += r.gaps;
+    report.marked += r.marked;
+    if (r.closeCode === 1013) report.closed1013++;
+    else if (r.closeCode !== 0) report.closedOther++;
+    report.newestSeqMin = Math.min(report.newestSeqMin, r.lastSeq);
+    report.newestSeqMax = Math.max(report.newestSeqMax, r.lastSeq);
+    if (cmd.reset === true) r.reset();
+  }
+  if (slowClients.length === 0) report.newestSeqMin = -1;
+  return report;
 }
 
 /**
@@ -482,6 +637,8 @@ function closeAll(): void {
     }
   }
   clients.length = 0;
+  for (const r of slowClients) r.close();
+  slowClients.length = 0;
 }
 
 serveCommands(
@@ -491,6 +648,7 @@ serveCommands(
     wait,
     closedLoop,
     openLoop,
+    slowReport,
     stats: () => ({ replyErrors, stray, clients: clients.length }),
     close: () => {
       closeAll();

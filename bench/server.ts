@@ -93,6 +93,7 @@ serveCommands(
       await collect();
       return { file: writeHeapSnapshot(cmd.file as string) };
     },
+    deliveryStats: () => ({ stats: server.deliveryStats?.() ?? null }),
     mem: async () => {
       await collect();
       const m = process.memoryUsage();
@@ -102,5 +103,10 @@ serveCommands(
   () => server.close(),
 );
 
-const ready: ReadyMessage = { type: 'ready', port: server.port, path: server.path };
+const ready: ReadyMessage = {
+  type: 'ready',
+  port: server.port,
+  path: server.path,
+  unixPath: server.unixPath,
+};
 process.send(ready);

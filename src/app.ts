@@ -1,15 +1,18 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloseCode, ErrorCode } from './protocol/errors.js';
 import { appError, CaromError } from './core/errors.js';
 import type { Frame } from './protocol/frame.js';
 import { TimestampWriter } from './protocol/timestamp.js';
 import { createHttpServer } from './transport/http-server.js';
+import { CLIENT_MODULE_PATH } from './transport/client-module.js';
 import { WsTransport } from './transport/ws-server.js';
 import { AppAcceptor, registerAcceptor } from './core/acceptor.js';
 import { LocalBroker, type Broker, type BrokerStats, type PresenceEntry } from './core/broker.js';
 import { Presence } from './core/presence.js';
 import { Channels } from './core/channels.js';
+import { Backlog } from './core/backlog.js';
+import { DeliveryPolicies, type DeliveryStats } from './core/delivery.js';
 import { ClusterNode, ConnectionRef } from './core/cluster.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Connection } from './core/connection.js';
@@ -32,6 +35,11 @@ import { PayloadValidator } from './core/validation.js';
 import { guardLogger } from './core/guard.js';
 import { Replies } from './core/replies.js';
 import { Lifecycle } from './core/lifecycle.js';
+import { observerOf } from './core/observer.js';
+import { observedApp } from './core/observed-app.js';
+import { readTopic } from './core/metadata.js';
+import type { AppModel } from './asyncapi/model.js';
+import type { AsyncApiDocument, AsyncApiOptions } from './asyncapi/document.js';
 
 const ignore = (): void => undefined;
 
@@ -41,6 +49,13 @@ export interface ListenOptions {
   readonly port?: number;
   /** Interface to bind. Default: all interfaces. */
   readonly host?: string;
+  /**
+   * Serve the app's AsyncAPI document ({@link Carom.asyncapi}) at this path,
+   * such as `/asyncapi.json`. Default: not served.
+   */
+  readonly asyncapiPath?: string;
+  /** What the served document says that the app cannot know (title, version, host). */
+  readonly asyncapi?: AsyncApiOptions;
 }
 
 /** How `app.close` shuts down. */
@@ -56,10 +71,15 @@ export interface CloseOptions {
 
 /** The app's own counters: what it holds now. */
 export interface CaromStats {
+  /** Open connections. */
   readonly connections: number;
+  /** Subscriptions held, over all connections. */
   readonly subscriptions: {
+    /** Exact names. */
     readonly exact: number;
+    /** Patterns: `*` and `prefix.*`. */
     readonly patterns: number;
+    /** Exact names carved out of patterns. */
     readonly exclusions: number;
   };
   /** Staleness watermarks: per-connection ones summed, plus the global ones. */
@@ -97,6 +117,7 @@ export class Carom {
   private readonly container = new Container();
   private readonly topics: Topics;
   private readonly index = new Subscriptions<Session>();
+  private readonly policies = new DeliveryPolicies();
   private readonly publisher: Publisher;
   private readonly sessions: Sessions;
   private readonly dispatcher: Dispatcher;
@@ -107,6 +128,8 @@ export class Carom {
   private readonly broker: Broker;
   private readonly cluster: ClusterNode;
   private readonly life: Lifecycle;
+  private readonly registry: Registry;
+  private readonly senderClasses: readonly Class[];
   private brokerStarted: Promise<void> | undefined;
   private presenceTracker: Presence | undefined;
   private ownServer: Server | undefined;
@@ -122,13 +145,24 @@ export class Carom {
     this.maxPayload = o.maxPayload;
     this.path = o.path;
     this.topics = new Topics(o.allowUndeclared);
-    for (const t of o.topics) {
+    for (const entry of o.topics) {
+      const t = typeof entry === 'string' ? entry : entry.name;
       if (t.endsWith('.*')) this.topics.declareFamily(t);
       else this.topics.declare(t, { kind: 'option', by: 'the topics option' });
+      if (typeof entry !== 'string') this.policies.set(t, entry, `the topics option's '${t}'`);
     }
     const timestamps = new TimestampWriter(o.timestampFormat);
     this.broker = o.broker ?? new LocalBroker();
-    this.publisher = new Publisher(this.index, this.clock, timestamps, this.broker);
+    const observer = observerOf(o.observers);
+    const backlog = new Backlog(
+      { backlogBytes: o.backlogBytes, maxWaiting: o.maxWaitingKeys },
+      this.logger,
+    );
+    this.publisher = new Publisher(this.index, this.clock, timestamps, this.broker, {
+      policies: this.policies,
+      backlog,
+    });
+    this.publisher.observer = observer;
     this.stale = new StaleFilter(o.staleness);
     this.scheduler = new Scheduler(this.clock, this.logger, this.broker.leases);
     const requests = new SubscriptionRequests(this.index, this.topics, o.canSubscribe, {
@@ -150,15 +184,18 @@ export class Carom {
         this.cluster.route(connectionId, { kind: 'send', frame: frame.text }),
       index: this.index,
       scheduler: this.scheduler,
+      policies: this.policies,
     };
     for (const cls of senderClasses) bindSender(cls, senderParts);
+    this.senderClasses = senderClasses;
     // Built now, not on first use, so a provider that cannot be made fails here.
     for (const cls of providerClasses) this.container.get(cls);
-    const registry = new Registry({
+    this.registry = new Registry({
       interceptors: o.interceptors,
       handlerTimeoutMs: o.handlerTimeoutMs,
       logger: this.logger,
     });
+    const registry = this.registry;
     for (const cls of handlerClasses) {
       if (registry.add(this.container.get(cls)) === 0) {
         throw appError('CAROM_ERR_NOT_A_HANDLER', cls.name);
@@ -175,6 +212,7 @@ export class Carom {
       timestamps,
       logger: this.logger,
       exposeErrors: o.exposeErrors,
+      observer,
     });
     this.dispatcher = new Dispatcher({
       registry,
@@ -192,6 +230,7 @@ export class Carom {
       rateLimit: o.rateLimit,
       canHandle: o.canHandle,
       handlerTimeoutMs: o.handlerTimeoutMs,
+      observer,
     });
     this.sessions = new Sessions({
       dispatcher: this.dispatcher,
@@ -202,6 +241,7 @@ export class Carom {
       disconnectHooks: registry.disconnectHooks,
       logger: this.logger,
       idPrefix: this.broker.nodeId === '' ? '' : `${this.broker.nodeId}:`,
+      observer,
     });
     this.channels = new Channels(
       this.topics,
@@ -210,6 +250,7 @@ export class Carom {
       this.sessions.all,
       o.maxChannels,
       this.broker,
+      this.policies,
     );
     if (o.presence.length > 0) {
       const store = this.broker.presence;
@@ -260,6 +301,16 @@ export class Carom {
       handshakeTimeoutMs: o.handshakeTimeoutMs,
       logger: this.logger,
     });
+    observer?.bind(
+      observedApp({
+        stats: () => this.stats(),
+        broker: this.broker,
+        deliveryStats: () => this.deliveryStats(),
+        transport: this.transport,
+        handlers: registry.handlers,
+        topics: this.topics,
+      }),
+    );
   }
 
   /**
@@ -267,7 +318,22 @@ export class Carom {
    * browser client at `/carom/client.js`, and starts the timed senders. Resolves with the bound address (`port: 0` picks one).
    */
   async listen(options: ListenOptions = {}): Promise<AddressInfo> {
-    const server = createHttpServer(this.options);
+    let routes: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined;
+    if (options.asyncapiPath !== undefined) {
+      // A path the server answers already would hide the document or the WebSocket path's 426.
+      if (options.asyncapiPath === this.path || options.asyncapiPath === CLIENT_MODULE_PATH) {
+        throw appError(
+          'CAROM_ERR_BAD_ARGUMENT',
+          'listen',
+          'asyncapiPath',
+          `a path other than ${this.path} and ${CLIENT_MODULE_PATH}`,
+          options.asyncapiPath,
+        );
+      }
+      const { asyncApiRoute } = await import('./asyncapi/route.js');
+      routes = asyncApiRoute(this, { ...options.asyncapi, path: options.asyncapiPath });
+    }
+    const server = createHttpServer({ ...this.options, routes });
     this.attach(server);
     this.ownServer = server;
     await this.ready();
@@ -356,6 +422,63 @@ export class Carom {
     return tracker.list(topic);
   }
 
+  /**
+   * The AsyncAPI 3.0 document of the app: every event a client may send, with
+   * the schema of its DTO and of its ack where `@On` names one (`ack`); every
+   * event it publishes (senders, the `topics` option's names and families,
+   * the channels declared now); carom's reserved events; the error envelope
+   * with its codes; the WebSocket server, its path and its security schemes.
+   * Schemas come from class-validator's metadata through
+   * class-validator-jsonschema, an optional peer dependency loaded on the
+   * first call (without it, this rejects with
+   * `CAROM_ERR_ASYNCAPI_CONVERTER_MISSING`).
+   */
+  async asyncapi(options: AsyncApiOptions = {}): Promise<AsyncApiDocument> {
+    const { asyncApiDocument } = await import('./asyncapi/document.js');
+    return asyncApiDocument(this.model(), options);
+  }
+
+  /** What the AsyncAPI document reads of the app, as plain data. */
+  private model(): AppModel {
+    const o = this.options;
+    const handlers = new Map(
+      [...this.registry.handlers].map(([event, entries]) => [
+        event,
+        entries.map(({ name, dto, ack }) => ({ name, dto, ack })),
+      ]),
+    );
+    const senders = this.senderClasses.map((cls) => {
+      const topic = readTopic(cls)!;
+      const { everyMs, dto } = topic.options;
+      return { event: topic.event, by: cls.name, everyMs, dto };
+    });
+    const topicNames = o.topics.map((t) => (typeof t === 'string' ? t : t.name));
+    const address = this.ownServer?.address();
+    let listening: string | undefined;
+    if (address !== null && typeof address === 'object') {
+      const host =
+        address.address === '::' || address.address === '0.0.0.0' ? 'localhost' : address.address;
+      listening = `${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    }
+    return {
+      handlers,
+      senders,
+      optionTopics: topicNames.filter((t) => !t.endsWith('.*')),
+      families: topicNames.filter((t) => t.endsWith('.*')),
+      channels: this.channels.list(),
+      presenceNotices: o.presenceNotices ? o.presence : [],
+      path: o.path,
+      authenticates: o.authenticate !== undefined,
+      allowUndeclared: o.allowUndeclared,
+      unknownProperties: o.unknownProperties,
+      maxEventLength: o.maxEventLength,
+      maxSubscriptions: o.maxSubscriptions,
+      maxPayload: o.maxPayload,
+      maxDepth: o.maxDepth,
+      listening,
+    };
+  }
+
   /** What the broker relayed to the other nodes, received from them, and lost. */
   brokerStats(): BrokerStats {
     return this.broker.stats();
@@ -435,6 +558,22 @@ export class Carom {
    */
   get<T extends object>(cls: Class<T>): T {
     return this.container.lookup(cls);
+  }
+
+  /**
+   * What the delivery policies did: connections backlogged now, messages
+   * waiting for them, and per topic with a `latest` or `drop` policy the
+   * messages conflated, dropped and deferred since the app started.
+   */
+  deliveryStats(): DeliveryStats {
+    let backlogged = 0;
+    let waiting = 0;
+    for (const s of this.sessions.all) {
+      if (s.outbound === undefined) continue;
+      backlogged++;
+      waiting += s.outbound.size;
+    }
+    return { backlogged, waiting, topics: this.policies.counts() };
   }
 
   /** What the app holds now; every figure drops back when connections close. */

@@ -14,6 +14,14 @@ export type {
   SubscribeGuard,
 } from './core/options.js';
 export { DEFAULTS } from './core/options.js';
+export type { TopicDeclaration } from './core/options.js';
+export type {
+  DeliveryMode,
+  DeliveryKey,
+  DeliveryOptions,
+  DeliveryCounts,
+  DeliveryStats,
+} from './core/delivery.js';
 export { Connection } from './core/connection.js';
 export {
   LocalBroker,
@@ -28,6 +36,14 @@ export {
   nodeOf,
 } from './core/broker.js';
 export { ConnectionRef } from './core/cluster.js';
+export {
+  OTHER_EVENT,
+  type CaromObserver,
+  type DropReason,
+  type HandlerCall,
+  type ObservedApp,
+  type ObservedStats,
+} from './core/observer.js';
 export type { Context } from './core/context.js';
 export { Handler } from './core/handler.js';
 export { Sender, TimedSender } from './core/sender.js';
@@ -59,7 +75,10 @@ export type { Interceptor } from './core/interceptors.js';
 export type { OnStart, OnClose } from './core/lifecycle.js';
 export { MAX_APP_CODE_LENGTH } from './core/app-code.js';
 export { ErrorCode, CloseCode } from './protocol/errors.js';
-export type { EnvelopeId } from './protocol/envelope.js';
+export type { EnvelopeId, InboundEnvelope } from './protocol/envelope.js';
+export type { WireEnvelope, WireErrorData, WireId, WireSubscriptionAck } from './protocol/wire.js';
+export type { Channels } from './core/channels.js';
+export type { DtoClass } from './core/validation.js';
 export { CHANNEL_CREATED, CHANNEL_DELETED } from './protocol/names.js';
 export type { TimestampFormat } from './protocol/timestamp.js';
 export type { HandshakeRequest } from './core/seam.js';
@@ -71,3 +90,5 @@ export {
 } from './transport/handshake.js';
 export { tokenProtocol, CAROM_PROTOCOL } from './transport/subprotocol.js';
 export { serveClientModule, CLIENT_MODULE_PATH } from './transport/client-module.js';
+export { asyncApiRoute, type AsyncApiRouteOptions, type DescribedApp } from './asyncapi/route.js';
+export type { AsyncApiDocument, AsyncApiOptions } from './asyncapi/document.js';

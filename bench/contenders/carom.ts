@@ -1,8 +1,12 @@
 /**
  * carom, used the way its README teaches: a decorated handler class per
  * request event (one with a class-validator DTO), a `Sender` for the fan-out
- * event and a `TimedSender` for the timed one, all passed to `new Carom`.
+ * event and a `TimedSender` for the timed one, all passed to `new Carom`. The
+ * slow-readers scenario picks the fan-out event's delivery policy and limits
+ * through `BENCH_*` variables (see `slowReadersOptions`).
  */
+import { createServer as createHttpServer } from 'node:http';
+import { rmSync } from 'node:fs';
 import {
   Carom,
   Handler,
@@ -11,7 +15,10 @@ import {
   Sender,
   TimedSender,
   Topic,
+  type CaromObserver,
+  type CaromOptions,
   type Context,
+  type DeliveryMode,
 } from '../../src/index.js';
 import {
   BODY,
@@ -31,6 +38,41 @@ import type { BenchServer, ServerOptions } from './types.js';
 /** Publishes the fan-out event. */
 @Topic(TICK)
 export class TickSender extends Sender<TickData> {}
+
+/** The fan-out event, conflated for backlogged connections. */
+@Topic(TICK, { delivery: 'latest' })
+export class LatestTickSender extends Sender<TickData> {}
+
+/** The fan-out event, skipped by backlogged connections. */
+@Topic(TICK, { delivery: 'drop' })
+export class DropTickSender extends Sender<TickData> {}
+
+const TICK_SENDERS: Readonly<Record<DeliveryMode, typeof TickSender>> = {
+  all: TickSender,
+  latest: LatestTickSender,
+  drop: DropTickSender,
+};
+
+/**
+ * The slow-readers scenario's settings: the tick's policy (`BENCH_DELIVERY`),
+ * `backlogBytes` and `maxBufferedBytes`, and the size of each tick's body.
+ */
+function slowReadersOptions(env: NodeJS.ProcessEnv): {
+  sender: typeof TickSender;
+  limits: CaromOptions;
+  body: string;
+} {
+  const mode = (env.BENCH_DELIVERY ?? 'all') as DeliveryMode;
+  const sender = TICK_SENDERS[mode];
+  if (sender === undefined) throw new Error(`BENCH_DELIVERY=${mode}: all, latest or drop`);
+  const limits: CaromOptions = {};
+  if (env.BENCH_BACKLOG_BYTES)
+    Object.assign(limits, { backlogBytes: Number(env.BENCH_BACKLOG_BYTES) });
+  if (env.BENCH_MAX_BUFFERED)
+    Object.assign(limits, { maxBufferedBytes: Number(env.BENCH_MAX_BUFFERED) });
+  const bodyBytes = Number(env.BENCH_BODY_BYTES) || 0;
+  return { sender, limits, body: bodyBytes > 0 ? 'b'.repeat(bodyBytes) : BODY };
+}
 
 /**
  * Publishes the timed fan-out event every period. It waits (an async
@@ -97,27 +139,64 @@ async function brokerOf(env: NodeJS.ProcessEnv): Promise<{ broker?: RedisBroker 
   return { broker: redisBroker({ url, prefix: env.BENCH_REDIS_PREFIX ?? 'carom-bench' }) };
 }
 
-export async function createServer(options: ServerOptions): Promise<BenchServer> {
+export function createServer(options: ServerOptions): Promise<BenchServer> {
+  return caromServer(options, []);
+}
+
+/** carom's server, with the observers given (none for `carom`, metrics and tracing for `carom-observed`). */
+export async function caromServer(
+  options: ServerOptions,
+  observers: readonly CaromObserver[],
+): Promise<BenchServer> {
+  const slow = slowReadersOptions(process.env);
   const app = new Carom({
+    observers,
     ...(await brokerOf(process.env)),
+    ...slow.limits,
     handlers: [EchoHandler, EchoDtoHandler],
-    senders: options.timed ? [TickSender, TockSender] : [TickSender],
+    senders: options.timed ? [slow.sender, TockSender] : [slow.sender],
     logLevel: 'warn',
     // The load comes from one address in bursts no real client sends; the raw contenders
     // have no such limits either, so carom's are lifted for a like-for-like measurement.
     maxConnections: 100_000,
     maxConnectionsPerAddress: 100_000,
     rateLimit: false,
+    // Nor a handshake timeout: thousands of handshakes queued on a loaded core (the scale
+    // scenario) may wait past the default 10 s, which a real server would rightly refuse.
+    handshakeTimeoutMs: 120_000,
   });
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  const ticks = app.get(TickSender);
+  const unixPath = process.env.BENCH_UNIX_PATH || undefined;
+  let port = 0;
+  let closeHttp = (): Promise<void> => Promise.resolve();
+  if (unixPath === undefined) {
+    port = (await app.listen({ port: 0, host: '127.0.0.1' })).port;
+  } else {
+    // A Unix socket holds ~100 KB for a reader that stops, where TCP on loopback holds
+    // ~4 MB: a slow reader's backlog then reaches the server within seconds.
+    rmSync(unixPath, { force: true });
+    const http = createHttpServer();
+    app.attach(http);
+    await app.ready();
+    await new Promise<void>((resolve) => http.listen(unixPath, resolve));
+    closeHttp = () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      });
+  }
+  const ticks = app.get(slow.sender);
+  const body = slow.body;
 
   return {
-    port: address.port,
+    port,
     path: '/ws',
-    publish: (seq, at) =>
-      ticks.send(at === undefined ? { seq, body: BODY } : { seq, at, body: BODY }),
+    unixPath,
+    publish: (seq, at) => ticks.send(at === undefined ? { seq, body } : { seq, at, body }),
     startTimed: (count) => app.get(TockSender).run(count),
-    close: () => app.close(),
+    deliveryStats: () => ({ ...app.deliveryStats(), connections: app.stats().connections }),
+    close: async () => {
+      await app.close();
+      await closeHttp();
+    },
   };
 }

@@ -4,6 +4,10 @@ export interface BenchServer {
   readonly port: number;
   /** The path clients connect to. */
   readonly path: string;
+  /** The Unix socket it listens on instead of TCP, when asked (`BENCH_UNIX_PATH`). */
+  readonly unixPath?: string;
+  /** carom's delivery counters (`app.deliveryStats()`), for the slow-readers scenario. */
+  deliveryStats?(): unknown;
   /**
    * Publishes one `tick` message with sequence number `seq` to every subscriber;
    * returns (or resolves to) how many connections it was sent to. `at`, when

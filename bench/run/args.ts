@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { eachFlag, UsageError } from '../argv.js';
-import { CONTENDERS, type ContenderName } from '../common.js';
+import { CONTENDERS, DEFAULT_CONTENDERS, type ContenderName } from '../common.js';
 import { SCENARIOS, type Mode, type Scenario } from './settings.js';
 
 /** What the command line asks for; paths are absolute. */
@@ -30,7 +30,7 @@ export function parseArgs(argv: readonly string[]): Args {
   const args: Args = {
     mode: 'full',
     scenarios: [],
-    contenders: [...CONTENDERS],
+    contenders: [...DEFAULT_CONTENDERS],
     reps: undefined,
     out: undefined,
     cpuProf: undefined,

@@ -43,6 +43,32 @@ const inboundMetrics = (prefix: 'plain' | 'dto', label: string): MetricSpec[] =>
   { key: `${prefix}P999Ms`, label: `${label}p99.9 latency`, format: fmtMs },
 ];
 
+/** The slow-readers figures of one setup (`baseline`, `all`, `latest`, `drop`). */
+const slowSetupMetrics = (setup: string): MetricSpec[] => [
+  { key: `${setup}FastPerSec`, label: `${setup}: fast deliveries/s`, format: fmtRate },
+  ...(setup === 'baseline'
+    ? []
+    : [{ key: `${setup}FastRatio`, label: `${setup}: ×baseline deliveries/s`, format: fmtRatio }]),
+  { key: `${setup}FastP50Ms`, label: `${setup}: fast p50 latency`, format: fmtMs },
+  { key: `${setup}FastP99Ms`, label: `${setup}: fast p99 latency`, format: fmtMs },
+  ...(setup === 'baseline'
+    ? []
+    : [{ key: `${setup}P99Ratio`, label: `${setup}: ×baseline p99 latency`, format: fmtRatio }]),
+  { key: `${setup}HeapBytes`, label: `${setup}: server heap`, format: fmtBytes },
+  { key: `${setup}RssBytes`, label: `${setup}: server RSS`, format: fmtBytes },
+  { key: `${setup}SlowGotPerReader`, label: `${setup}: slow reader got`, format: (v) => sig(v) },
+  {
+    key: `${setup}SlowClosed`,
+    label: `${setup}: slow readers closed (1013)`,
+    format: (v) => sig(v),
+  },
+  {
+    key: `${setup}SlowNewestSeq`,
+    label: `${setup}: slow readers' newest seq (min)`,
+    format: (v) => sig(v),
+  },
+];
+
 /** Each scenario's metrics, in table order. */
 export const METRICS: Readonly<Record<Scenario, readonly MetricSpec[]>> = {
   fanout: FANOUT_METRICS,
@@ -68,6 +94,17 @@ export const METRICS: Readonly<Record<Scenario, readonly MetricSpec[]>> = {
     { key: 'crossP99Ms', label: 'A->B p99 latency', format: fmtMs },
     { key: 'p99Ratio', label: '×one p99 latency', format: fmtRatio },
   ],
+  // Medians over the rounds for the times; mean and max over the nodes for the memory.
+  scale: [
+    { key: 'lastMs', label: 'publish to last receipt', format: fmtMs },
+    { key: 'localLastMs', label: 'to the last on the publishing node', format: fmtMs },
+    { key: 'remoteLastMs', label: 'to the last on the other nodes', format: fmtMs },
+    { key: 'rssPerConn', label: 'RSS/connection (mean of nodes)', format: fmtBytes },
+    { key: 'maxRssPerConn', label: 'RSS/connection (worst node)', format: fmtBytes },
+    { key: 'heapPerConn', label: 'heap/connection (mean of nodes)', format: fmtBytes },
+    { key: 'connectsPerSec', label: 'connects/s (all loads at once)', format: fmtRate },
+  ],
+  'slow-readers': ['baseline', 'all', 'latest', 'drop'].flatMap(slowSetupMetrics),
 };
 
 /** The line above each scenario's table. */
@@ -79,4 +116,8 @@ export const TITLES: Readonly<Record<Scenario, string>> = {
   idle: 'idle memory: subscribed connections doing nothing, after forced GC',
   'cross-node':
     'cross-node fan-out: carom on one node vs nodes A+B over Redis, publisher on A, N split',
+  scale:
+    'scale-out: N idle subscribed connections split over carom nodes on one Redis, one publish to all',
+  'slow-readers':
+    'slow readers: paced fan-out, some readers at a tenth of the rate, by delivery policy (carom only)',
 };

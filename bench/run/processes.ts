@@ -96,6 +96,8 @@ export interface ServerSpec {
   /** Start the contender with its timed publisher. */
   timed?: boolean;
   env?: Record<string, string>;
+  /** Its soft limit of open files, when it holds more sockets than the default allows. */
+  nofile?: number;
 }
 
 let profiles = 0;
@@ -116,14 +118,24 @@ export function startServer(
     core: ctx.pin ? 0 : undefined,
     nodeArgs,
     env: spec.env ?? {},
+    nofile: spec.nofile,
   });
 }
 
-/** Starts a load generator process, on core 1 when pinning (not yet ready). */
-export function startLoad(ctx: RunContext, contender: ContenderName): CommandChild {
-  return new CommandChild(`${contender} load`, 'load.js', [], {
+/**
+ * Starts a load generator process, on core 1 when pinning (not yet ready);
+ * `nofile` raises its soft limit of open files.
+ */
+export function startLoad(
+  ctx: RunContext,
+  contender: ContenderName,
+  nofile?: number,
+  name = `${contender} load`,
+): CommandChild {
+  return new CommandChild(name, 'load.js', [], {
     core: ctx.pin ? 1 : undefined,
     nodeArgs: ['--max-old-space-size=4096'],
+    nofile,
   });
 }
 

@@ -7,7 +7,15 @@
 export type Mode = 'full' | 'quick' | 'smoke';
 
 /** The scenarios, in the order they run and are printed. */
-export const SCENARIOS = ['fanout', 'fanout-timed', 'inbound', 'idle', 'cross-node'] as const;
+export const SCENARIOS = [
+  'fanout',
+  'fanout-timed',
+  'inbound',
+  'idle',
+  'cross-node',
+  'scale',
+  'slow-readers',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** Every size and duration of a run; written as is into the JSON's `settings`. */
@@ -35,6 +43,34 @@ export interface Settings {
     latencyMessages: number;
     pacedDeliveriesPerSec: number;
   };
+  /**
+   * Scale-out: `nodes` carom nodes over one Redis, each holding sizes/nodes
+   * idle subscribed connections, from load processes of at most `maxPerLoad`
+   * sockets each, `concurrency` handshakes at a time each; `rounds` single
+   * publishes from the first node to all.
+   */
+  scale: {
+    nodes: number;
+    sizes: number[];
+    maxPerLoad: number;
+    concurrency: number;
+    rounds: number;
+    settleMs: number;
+  };
+  /**
+   * Slow readers: `subscribers` in all, `slow` of them reading at a tenth of
+   * `rate` (messages a second, paced), `messages` of `bodyBytes` each; the
+   * server's `backlogBytes` and `maxBufferedBytes`.
+   */
+  slowReaders: {
+    subscribers: number;
+    slow: number;
+    rate: number;
+    messages: number;
+    bodyBytes: number;
+    backlogBytes: number;
+    maxBufferedBytes: number;
+  };
   connectConcurrency: number;
 }
 
@@ -60,6 +96,25 @@ export function settingsFor(mode: Mode): Settings {
       latencyMessages: 200,
       pacedDeliveriesPerSec: 50_000,
     },
+    // 25 handshakes at a time per load: four loads at 100 each kept some waiting past the
+    // server's handshake timeout on a loaded machine.
+    scale: {
+      nodes: 4,
+      sizes: [60_000],
+      maxPerLoad: 15_000,
+      concurrency: 25,
+      rounds: 3,
+      settleMs: 1000,
+    },
+    slowReaders: {
+      subscribers: 1000,
+      slow: 100,
+      rate: 20,
+      messages: 600,
+      bodyBytes: 1024,
+      backlogBytes: 8 * 1024,
+      maxBufferedBytes: 128 * 1024,
+    },
     connectConcurrency: 100,
   };
   if (mode === 'quick') {
@@ -71,6 +126,8 @@ export function settingsFor(mode: Mode): Settings {
       inbound: { ...base.inbound, warmupMs: 200, throughputMs: 800, latencyMs: 1200 },
       idle: { ...base.idle, sizes: [1000] },
       crossNode: { ...base.crossNode, sizes: [1000], deliveries: 300_000, latencyMessages: 100 },
+      scale: { ...base.scale, sizes: [8000] },
+      slowReaders: { ...base.slowReaders, messages: 300 },
     };
   }
   if (mode === 'smoke') {
@@ -89,6 +146,9 @@ export function settingsFor(mode: Mode): Settings {
       },
       idle: { sizes: [20], concurrency: 10, settleMs: 50 },
       crossNode: { ...base.crossNode, sizes: [10], deliveries: 2000, latencyMessages: 20 },
+      // Two loads per node even here, so that spreading over source addresses is exercised.
+      scale: { nodes: 2, sizes: [20], maxPerLoad: 5, concurrency: 5, rounds: 2, settleMs: 100 },
+      slowReaders: { ...base.slowReaders, subscribers: 20, slow: 2, rate: 100, messages: 100 },
       connectConcurrency: 10,
     };
   }
@@ -114,13 +174,23 @@ export function casesOf(settings: Settings, scenario: Scenario): Case[] {
       return settings.idle.sizes.map((n) => ({ label: `N=${n}`, n }));
     case 'cross-node':
       return settings.crossNode.sizes.map((n) => ({ label: `N=${n}`, n }));
+    case 'scale':
+      return settings.scale.sizes.map((n) => ({ label: `N=${n}`, n }));
+    case 'slow-readers': {
+      const s = settings.slowReaders;
+      return [{ label: `N=${s.subscribers} slow=${s.slow}`, n: s.subscribers }];
+    }
   }
 }
 
 /**
  * The contenders of `contenders` that run `scenario`: all of them, except for
- * cross-node, which compares carom with itself (one node against two).
+ * cross-node, which compares carom with itself (one node against two), and
+ * scale, which measures carom's own scale-out, and slow-readers, which compares carom's
+ * delivery policies.
  */
 export function contendersOf<C extends string>(scenario: Scenario, contenders: readonly C[]): C[] {
-  return scenario === 'cross-node' ? contenders.filter((c) => c === 'carom') : [...contenders];
+  return scenario === 'cross-node' || scenario === 'scale' || scenario === 'slow-readers'
+    ? contenders.filter((c) => c === 'carom')
+    : [...contenders];
 }

@@ -34,7 +34,7 @@
  *   `NAME_TAKEN`, `NAME_MISMATCH`, `NOT_JOINED`, `UNKNOWN_USER`, `SELF_WHISPER`.
  */
 import { Transform } from 'class-transformer';
-import { IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { IsArray, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
 import {
   Carom,
   ClientError,
@@ -148,12 +148,16 @@ export interface WhisperEvent {
   text: string;
 }
 
-/** The ack of `join`. */
-export interface Joined {
-  room: string;
-  name: string;
+/**
+ * The ack of `join`. A class, so that `@On('join', { ack: Joined })` can give
+ * the AsyncAPI document its schema (the decorators describe it; nothing
+ * checks an ack at run time).
+ */
+export class Joined {
+  @IsString() room!: string;
+  @IsString() name!: string;
   /** Everyone in the room, the joiner included, sorted. */
-  members: string[];
+  @IsArray() @IsString({ each: true }) members!: string[];
 }
 
 /** Why a request was refused, in `details.reason` of the error. */
@@ -181,7 +185,7 @@ export class ChatRooms {
     return nameIn(connection.user);
   }
 
-  @On('join')
+  @On('join', { ack: Joined })
   async join(msg: JoinRoom, ctx: Context): Promise<Joined> {
     const { connection } = ctx;
     const name = await this.claim(connection, msg.name);

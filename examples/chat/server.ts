@@ -1,4 +1,5 @@
 import { createChatApp } from './app.js';
+import { asyncApiRoute } from '../../src/index.js';
 import { publicDir, serveExample, type ExampleOptions, type RunningExample } from '../serve.js';
 
 /** Serves the chat example: the page at `/`, WebSockets at `/ws`; `broker` links it to other nodes. */
@@ -8,5 +9,11 @@ export function start(
   options: ExampleOptions = {},
 ): Promise<RunningExample> {
   const app = createChatApp(options.broker ? { broker: options.broker } : {});
-  return serveExample(app, publicDir('chat'), { port, host });
+  // Its AsyncAPI document, at /asyncapi.json.
+  const routes = asyncApiRoute(app, {
+    path: '/asyncapi.json',
+    title: 'the carom chat example',
+    version: '0.1.0',
+  });
+  return serveExample(app, publicDir('chat'), { port, host, routes });
 }

@@ -10,6 +10,10 @@
  *
  * `burn {ms}` keeps the CPU busy for that long (at most 500 ms), so the chart
  * has something to show.
+ *
+ * `stats` is delivered `latest`: a connection whose socket backs up (a frozen
+ * tab) gets the newest sample when it reads again, marked with how many older
+ * ones it skipped, instead of the whole backlog.
  */
 import { IsInt, Max, Min } from 'class-validator';
 import { Carom, Injectable, On, TimedSender, Topic, type CaromOptions } from '../../src/index.js';
@@ -59,8 +63,12 @@ export class ProcessProbe {
   }
 }
 
-/** Publishes `stats` every 500 ms while someone subscribes. */
-@Topic('stats', { everyMs: TICK_MS })
+/**
+ * Publishes `stats` every 500 ms while someone subscribes. Delivered `latest`:
+ * a tab that stops reading is not sent the samples it missed, only the newest
+ * one, at once, when it reads again.
+ */
+@Topic('stats', { everyMs: TICK_MS, delivery: 'latest' })
 export class StatsSender extends TimedSender<ProcessStats> {
   private lastCpu: NodeJS.CpuUsage;
   private lastAt: number;

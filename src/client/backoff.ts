@@ -52,9 +52,13 @@ export interface ReconnectOptions {
 
 /** The four numbers of the default policy. */
 export interface ExponentialBackoffOptions {
+  /** The first delay, in milliseconds. */
   readonly initialDelayMs?: number;
+  /** The longest delay, in milliseconds. */
   readonly maxDelayMs?: number;
+  /** How much each delay grows over the one before. */
   readonly factor?: number;
+  /** The share of each delay drawn at random (0 to 1), so that clients spread out. */
   readonly jitter?: number;
 }
 

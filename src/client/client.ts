@@ -12,10 +12,11 @@ import { Backoff } from './backoff.js';
 import { ClientErrorCode, CloseCode } from './codes.js';
 import { RequestError, messageOf, timeoutError, type ServerError } from './errors.js';
 import { decodeFrame, dataOfFrame, encodeFrame, isObject, preview } from './frame.js';
+import { isFinalStatus, UnopenedStreak, upgradeMessage, upgradeStatus } from './handshake.js';
 import { Heartbeat, isPingId } from './heartbeat.js';
 import type { Listener } from './listeners.js';
 import { Listeners } from './listeners.js';
-import { ACK, ERROR, SUBSCRIBE, UNSUBSCRIBE, WELCOME } from './names.js';
+import { ACK, CHANNEL_DELETED, ERROR, SUBSCRIBE, UNSUBSCRIBE, WELCOME } from './names.js';
 import { settingsOf, type ClientOptions, type ClientSettings } from './options.js';
 import { Outbox } from './outbox.js';
 import { Requests } from './requests.js';
@@ -27,16 +28,21 @@ import {
   type WebSocketLike,
 } from './socket.js';
 import type { ClientState, CloseInfo } from './state.js';
-import { HeldSubscriptions, eventsOf } from './subscriptions.js';
+import { HeldSubscriptions, ackOf } from './subscriptions.js';
 import { PROTOCOL, callToken, dialTarget } from './token.js';
 import type {
   AckData,
   AnyEvents,
   EventMapOf,
+  ListenableEvent,
+  ListenData,
+  ListenPattern,
+  PatternData,
+  PatternEnvelope,
   ReceivableEvent,
-  ReceiveData,
   SendableEvent,
   SendData,
+  SubscriptionAck,
 } from './types.js';
 
 /** An envelope as the server sends it. */
@@ -70,6 +76,9 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   private everOpened = false;
   private droppedCount = 0;
   private ctor: WebSocketConstructor | undefined;
+  private readonly unopened = new UnopenedStreak();
+  /** The HTTP status the current attempt's upgrade was refused with, when visible. */
+  private refusedStatus: number | undefined;
 
   constructor(
     private readonly url: string,
@@ -113,12 +122,18 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   }
 
   /**
-   * Calls `fn` with each published `event`. Returns a function that stops it.
-   * If `fn` throws, the other listeners still run and `onError` gets a `LISTENER_ERROR`.
+   * Calls `fn` with each published `event`, or each event a pattern covers
+   * (`*`, `room.*`: the subscription patterns' meaning). Returns a function
+   * that stops it. If `fn` throws, the other listeners still run and
+   * `onError` gets a `LISTENER_ERROR`.
    */
-  on<K extends ReceivableEvent<M>>(
+  on<K extends ListenableEvent<M>>(
     event: K,
-    fn: (data: ReceiveData<M, K>, envelope: ServerEnvelope<ReceiveData<M, K>>) => void,
+    fn: (data: ListenData<M, K>, envelope: ServerEnvelope<ListenData<M, K>>) => void,
+  ): () => void;
+  on<P extends ListenPattern<M>>(
+    pattern: P,
+    fn: (data: PatternData<M, P>, envelope: PatternEnvelope<M, P>) => void,
   ): () => void;
   on(event: string, fn: (data: any, envelope: any) => void): () => void {
     this.listeners.on(event, fn);
@@ -180,10 +195,13 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
 
   /**
    * Subscribes to events or patterns (`chat`, `room.*`, `*`) and resolves with
-   * the connection's subscriptions as the server's ack lists them. The client
-   * remembers them and subscribes again after a reconnect.
+   * the connection's subscriptions as the server's ack lists them: `events`
+   * and `excluded`. The client remembers them and subscribes again after a
+   * reconnect.
    */
-  async subscribe(events: Array<ReceivableEvent<M> | `${string}.*` | '*'>): Promise<string[]> {
+  async subscribe(
+    events: Array<ReceivableEvent<M> | `${string}.*` | '*'>,
+  ): Promise<SubscriptionAck> {
     this.held.add(events);
     let ack: unknown;
     try {
@@ -193,13 +211,18 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
       this.held.forgetRefused(err);
       throw err;
     }
-    return eventsOf(ack, SUBSCRIBE);
+    return ackOf(ack, SUBSCRIBE);
   }
 
-  /** Unsubscribes, with the protocol's rules for `*` and exclusions; resolves with what remains. */
-  async unsubscribe(events: Array<ReceivableEvent<M> | `${string}.*` | '*'>): Promise<string[]> {
+  /**
+   * Unsubscribes, with the protocol's rules for `*` and exclusions; resolves
+   * with what remains, as the ack lists it (`events` and `excluded`).
+   */
+  async unsubscribe(
+    events: Array<ReceivableEvent<M> | `${string}.*` | '*'>,
+  ): Promise<SubscriptionAck> {
     this.held.remove(events);
-    return eventsOf(await this.ask(UNSUBSCRIBE, { events }), UNSUBSCRIBE);
+    return ackOf(await this.ask(UNSUBSCRIBE, { events }), UNSUBSCRIBE);
   }
 
   /**
@@ -298,6 +321,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   /** One connect attempt: token, socket, then `open` (or the welcome), all within connectTimeoutMs. */
   private async open(): Promise<void> {
     const generation = ++this.generation;
+    this.unopened.attempt();
     const { connectTimeoutMs } = this.settings;
     if (connectTimeoutMs > 0) {
       this.connectTimer = setTimeout(() => {
@@ -338,15 +362,18 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
       return;
     }
     this.socket = socket;
+    this.refusedStatus = undefined;
     socket.onopen = () => {
       if (socket !== this.socket) return;
+      this.unopened.opened();
       // A carom server says when its connect hooks have settled; anything else is ready now.
       if (socket.protocol === PROTOCOL) this.awaitingWelcome = true;
       else this.opened(socket);
     };
     socket.onmessage = (e) => this.received(socket, e?.data);
-    socket.onerror = () => {
+    socket.onerror = (e) => {
       // A 'close' event always follows; that is where the client decides.
+      if (socket === this.socket) this.refusedStatus = upgradeStatus(e);
     };
     socket.onclose = (e) => {
       if (socket !== this.socket) return;
@@ -365,10 +392,33 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
     // before the queued emits go out. On the first open, subscribe() calls send their own.
     const restoring = this.everOpened;
     this.everOpened = true;
-    if (restoring) for (const frame of this.held.restoreFrames()) socket.send(frame);
+    if (restoring) this.restore(socket);
     for (const queued of this.outbox.take()) socket.send(queued.frame);
     this.heartbeat.start();
     this.setState('open');
+  }
+
+  /**
+   * Asks a fresh connection for what the client held, with ids: names the
+   * server refuses now (a channel deleted while the client was away is
+   * `UNKNOWN_EVENT`) are let go, so the next reconnect does not ask again,
+   * and the refusal goes to `onError`.
+   */
+  private restore(socket: WebSocketLike): void {
+    for (const { event, events } of this.held.restoreRequests()) {
+      this.requests
+        .send(socket, event, { events }, this.settings.requestTimeoutMs)
+        .catch((err: unknown) => {
+          if (!(err instanceof RequestError) || !isObject(err.details)) return;
+          this.held.forgetRefused(err);
+          this.listeners.report({
+            code: err.code,
+            message: `resubscribing after a reconnect: ${err.message}`,
+            event,
+            details: err.details,
+          });
+        });
+    }
   }
 
   /** The client gives up on the connection itself (connect or heartbeat timeout). */
@@ -410,6 +460,12 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
     this.awaitingWelcome = false;
     this.connectionIdNow = undefined;
     const refused = code === CloseCode.POLICY_VIOLATION;
+    const status = this.refusedStatus;
+    this.refusedStatus = undefined;
+    if (status !== undefined && isFinalStatus(status)) {
+      this.upgradeRefused(status);
+      return;
+    }
     const suffix = `(${code}${reason ? ` ${reason}` : ''})`;
     if (refused) {
       this.requests.rejectAll(
@@ -424,7 +480,17 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
       this.becameClosed(this.lastClose);
       return;
     }
-    const info: CloseInfo = { code, reason, willReconnect: true };
+    const info: CloseInfo =
+      status === undefined
+        ? { code, reason, willReconnect: true }
+        : { code, reason, willReconnect: true, status };
+    if (this.unopened.ended()) {
+      this.listeners.report({
+        code: ClientErrorCode.UNREACHABLE,
+        message: `${this.unopened.length} attempts in a row did not open: is the server up, the URL right? Still trying`,
+        details: { attempts: this.unopened.length, url: this.url },
+      });
+    }
     const retry = backoff.next(info, stable);
     if (retry.problem !== undefined) {
       this.listeners.report({
@@ -437,6 +503,24 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
       this.retryTimer = undefined;
       void this.open();
     }, retry.delayMs);
+  }
+
+  /** An upgrade refused with a status retrying cannot change: closed for good, and said why. */
+  private upgradeRefused(status: number): void {
+    const message = upgradeMessage(status);
+    this.requests.rejectAll(ClientErrorCode.UPGRADE_REFUSED, message);
+    this.listeners.report({
+      code: ClientErrorCode.UPGRADE_REFUSED,
+      message,
+      details: { status, url: this.url },
+    });
+    this.lastClose = {
+      code: CloseCode.ABNORMAL,
+      reason: `HTTP ${status}`,
+      willReconnect: false,
+      status,
+    };
+    this.becameClosed(this.lastClose);
   }
 
   private received(socket: WebSocketLike, raw: unknown): void {
@@ -469,7 +553,13 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
       this.reportError(envelope.data, raw);
       return;
     }
+    if (event === CHANNEL_DELETED) this.channelDeleted(envelope.data);
     this.listeners.deliver(envelope);
+  }
+
+  /** The server unsubscribed this connection from a deleted channel: do not restore it. */
+  private channelDeleted(data: unknown): void {
+    if (isObject(data) && typeof data.name === 'string') this.held.forgetDeleted(data.name);
   }
 
   /** An `error` envelope that answers no request goes to `onError`. */
@@ -491,6 +581,16 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
 
   private closedError(): RequestError {
     const last = this.lastClose;
+    if (last?.status !== undefined && !last.willReconnect) {
+      return new RequestError(
+        ClientErrorCode.UPGRADE_REFUSED,
+        upgradeMessage(last.status),
+        undefined,
+        {
+          status: last.status,
+        },
+      );
+    }
     if (last?.code === CloseCode.POLICY_VIOLATION) {
       return new RequestError(
         ClientErrorCode.REFUSED,

@@ -23,6 +23,19 @@ export const ClientErrorCode = {
   TOKEN_FAILED: 'TOKEN_FAILED',
   /** `onError`: the `reconnect.backoff` policy threw or gave no usable delay. */
   BACKOFF_FAILED: 'BACKOFF_FAILED',
+  /**
+   * The server answered the WebSocket upgrade with an HTTP error that retrying
+   * cannot change (404: wrong path; 403: origin not allowed); `details.status`
+   * is the status. Only where the WebSocket shows the status (`ws`, in Node).
+   * The client closes for good.
+   */
+  UPGRADE_REFUSED: 'UPGRADE_REFUSED',
+  /**
+   * `onError`: five attempts in a row ended before the socket opened (a server
+   * that is down, or a wrong URL where the status is not visible, as in
+   * browsers); `details.attempts` is the count. The client keeps retrying.
+   */
+  UNREACHABLE: 'UNREACHABLE',
 } as const;
 
 /** One of {@link ClientErrorCode}'s values. */

@@ -20,8 +20,11 @@ export type ServerError = WireErrorData;
  * {@link ClientErrorCode}.
  */
 export class RequestError extends Error {
+  /** The error's code: one of the protocol's, or the client's own (a timeout, a closed connection). */
   readonly code: string;
+  /** The error envelope's `details`, when it had some. */
   readonly details: unknown;
+  /** The event of the request refused, when the server named it. */
   readonly event: string | undefined;
   /**
    * The application's own code (`BID_TOO_LOW`) when the server's handler

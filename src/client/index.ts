@@ -11,11 +11,12 @@ export {
 } from './backoff.js';
 export { ClientErrorCode, CloseCode } from './codes.js';
 export { RequestError, type ServerError } from './errors.js';
-export { CHANNEL_CREATED, CHANNEL_DELETED, WELCOME } from './names.js';
+export { CHANNEL_CREATED, CHANNEL_DELETED, PRESENCE, WELCOME } from './names.js';
 export type { ClientOptions } from './options.js';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';
 export type { ClientState, CloseInfo } from './state.js';
-export type { TokenSource } from './token.js';
+export type { TokenSource, TokenPlace } from './token.js';
+export type { Listener } from './listeners.js';
 export type {
   EventMap,
   EventMapOf,
@@ -26,4 +27,15 @@ export type {
   SendData,
   AckData,
   ReceiveData,
+  ReservedEvents,
+  PresenceNotice,
+  ChannelNotice,
+  PresenceMember,
+  ListenableEvent,
+  ListenData,
+  ListenPattern,
+  PatternEvent,
+  PatternEnvelope,
+  PatternData,
+  SubscriptionAck,
 } from './types.js';

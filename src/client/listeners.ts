@@ -5,6 +5,7 @@
 import type { WireEnvelope } from '../protocol/wire.js';
 import { ClientErrorCode } from './codes.js';
 import { messageOf, type ServerError } from './errors.js';
+import { isPattern, patternPrefix, someDotPrefix } from './names.js';
 import type { CloseInfo, ClientState } from './state.js';
 
 /** A listener of `on`. */
@@ -19,18 +20,26 @@ export type DropListener = (event: string, data: unknown, dropped: number) => vo
 /** Every listener of one client, and how each kind is called. */
 export class Listeners {
   private readonly events = new Map<string, Set<Listener>>();
+  /** Pattern listeners by the prefix they match (`room.` for `room.*`, `''` for `*`). */
+  private readonly patterns = new Map<string, Set<Listener>>();
   private readonly states = new Set<StateListener>();
   private readonly errors = new Set<ErrorListener>();
   private readonly drops = new Set<DropListener>();
 
+  /** Adds a listener of an event, or of a pattern (`*`, `prefix.*`) with the protocol's meaning. */
   on(event: string, fn: Listener): void {
-    let set = this.events.get(event);
-    if (!set) this.events.set(event, (set = new Set()));
+    const table = isPattern(event) ? this.patterns : this.events;
+    const key = isPattern(event) ? patternPrefix(event) : event;
+    let set = table.get(key);
+    if (!set) table.set(key, (set = new Set()));
     set.add(fn);
   }
 
   off(event: string, fn: Listener): void {
-    this.events.get(event)?.delete(fn);
+    const table = isPattern(event) ? this.patterns : this.events;
+    const key = isPattern(event) ? patternPrefix(event) : event;
+    const set = table.get(key);
+    if (set?.delete(fn) && set.size === 0) table.delete(key);
   }
 
   onState(fn: StateListener): () => void {
@@ -48,11 +57,23 @@ export class Listeners {
     return () => this.drops.delete(fn);
   }
 
-  /** Hands a published envelope to the listeners of its event. */
+  /**
+   * Hands a published envelope to the listeners of its event, then to those
+   * of the patterns covering it: `*`, then `a.*`, `a.b.*` for `a.b.c`.
+   */
   deliver(envelope: WireEnvelope): void {
+    const set = this.events.get(envelope.event);
+    if (set) this.call(set, envelope);
+    // A client without pattern listeners does not walk the name.
+    if (this.patterns.size === 0) return;
+    const all = this.patterns.get('');
+    if (all) this.call(all, envelope);
+    someDotPrefix(envelope.event, deliverToPrefix, { listeners: this, envelope });
+  }
+
+  /** Calls each listener of `set`; one that throws is reported and the rest still run. */
+  private call(set: ReadonlySet<Listener>, envelope: WireEnvelope): void {
     const event = envelope.event;
-    const set = this.events.get(event);
-    if (!set) return;
     for (const fn of set) {
       try {
         fn(envelope.data, envelope);
@@ -60,6 +81,12 @@ export class Listeners {
         this.threw(`a listener of '${event}'`, event, err);
       }
     }
+  }
+
+  /** Calls the listeners of the pattern `prefix*` with `envelope`. */
+  deliverToPattern(prefix: string, envelope: WireEnvelope): void {
+    const set = this.patterns.get(prefix);
+    if (set) this.call(set, envelope);
   }
 
   state(state: ClientState, info: CloseInfo | undefined): void {
@@ -102,4 +129,13 @@ export class Listeners {
     };
     this.report(event === undefined ? error : { ...error, event });
   }
+}
+
+/** One step of the pattern walk: a module-level function, so a delivery makes no closure. */
+function deliverToPrefix(
+  prefix: string,
+  arg: { readonly listeners: Listeners; readonly envelope: WireEnvelope },
+): boolean {
+  arg.listeners.deliverToPattern(prefix, arg.envelope);
+  return false; // every covering pattern gets it, so the walk goes on
 }

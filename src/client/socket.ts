@@ -8,14 +8,21 @@ export const OPEN = 1;
 
 /** The parts of a WebSocket the client uses: the browser's, or `ws`'s. */
 export interface WebSocketLike {
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
   readonly readyState: number;
   /** The subprotocol the server selected (`'carom'` from a carom server); absent means none. */
   readonly protocol?: string;
+  /** Sends a text frame. */
   send(data: string): void;
+  /** Closes the socket. */
   close(code?: number, reason?: string): void;
+  /** Called once the socket is open. */
   onopen: ((event: unknown) => void) | null;
+  /** Called with each frame received. */
   onmessage: ((event: { data: unknown }) => void) | null;
+  /** Called once the socket is closed. */
   onclose: ((event: { code: number; reason: string }) => void) | null;
+  /** Called when the socket fails. */
   onerror: ((event: unknown) => void) | null;
 }
 

@@ -5,8 +5,15 @@
  */
 import { ClientErrorCode } from './codes.js';
 import { RequestError } from './errors.js';
-import { encodeFrame, isObject } from './frame.js';
-import { ALL, coveredByPattern, SUBSCRIBE, UNSUBSCRIBE } from './names.js';
+import { isObject } from './frame.js';
+import { ALL, coveredByPattern, isPattern, SUBSCRIBE, UNSUBSCRIBE } from './names.js';
+import type { SubscriptionAck } from './types.js';
+
+/** One request a reconnect sends to restore what was held. */
+export interface RestoreRequest {
+  readonly event: typeof SUBSCRIBE | typeof UNSUBSCRIBE;
+  readonly events: string[];
+}
 
 /** What the client subscribed to, and restores after a reconnect. */
 export class HeldSubscriptions {
@@ -54,24 +61,44 @@ export class HeldSubscriptions {
     }
   }
 
-  /** The frames that ask a fresh connection for everything held: a subscribe, then the exclusions. */
-  restoreFrames(): string[] {
+  /**
+   * The server deleted the channel `name`, which unsubscribed its exact-name
+   * subscribers: a reconnect must not ask for it again (it would be
+   * `UNKNOWN_EVENT`). Patterns and exclusions stay, as on the server.
+   */
+  forgetDeleted(name: string): void {
+    if (!isPattern(name)) this.subscribed.delete(name);
+  }
+
+  /** What asks a fresh connection for everything held: a subscribe, then the exclusions. */
+  restoreRequests(): RestoreRequest[] {
     if (this.subscribed.size === 0) return [];
-    const frames = [encodeFrame(SUBSCRIBE, { events: [...this.subscribed] })];
-    if (this.excluded.size > 0)
-      frames.push(encodeFrame(UNSUBSCRIBE, { events: [...this.excluded] }));
-    return frames;
+    const requests: RestoreRequest[] = [{ event: SUBSCRIBE, events: [...this.subscribed] }];
+    if (this.excluded.size > 0) requests.push({ event: UNSUBSCRIBE, events: [...this.excluded] });
+    return requests;
   }
 }
 
-/** The `events` list of a subscribe or unsubscribe ack; `BAD_REPLY` when it has none. */
-export function eventsOf(ack: unknown, event: string): string[] {
+/**
+ * What a subscribe or unsubscribe ack says the connection holds: its
+ * `events`, and its `excluded` names (`[]` when the ack lists none).
+ * `BAD_REPLY` when either is not a list of strings.
+ */
+export function ackOf(ack: unknown, event: string): SubscriptionAck {
   const events = isObject(ack) ? ack.events : undefined;
-  if (Array.isArray(events) && events.every((e) => typeof e === 'string')) return events;
+  const excluded = isObject(ack) ? (ack.excluded === undefined ? [] : ack.excluded) : undefined;
+  if (isNameList(events) && isNameList(excluded)) {
+    // An array as 0.1 resolved, carrying the ack's two lists as named fields.
+    return Object.assign([...events], { events, excluded });
+  }
   throw new RequestError(
     ClientErrorCode.BAD_REPLY,
-    `the ack of '${event}' has no list of events`,
+    `the ack of '${event}' has no list of events, or a malformed list of exclusions`,
     event,
     ack,
   );
+}
+
+function isNameList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((e) => typeof e === 'string');
 }

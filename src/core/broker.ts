@@ -6,10 +6,32 @@ import type { Frame } from '../protocol/frame.js';
  * without parsing it again.
  */
 export type ConnectionCommand =
-  | { readonly kind: 'send'; readonly frame: string }
-  | { readonly kind: 'subscribe'; readonly names: readonly string[] }
-  | { readonly kind: 'unsubscribe'; readonly names: readonly string[] }
-  | { readonly kind: 'close'; readonly code: number; readonly reason: string };
+  | {
+      /** Write a frame to the connection. */
+      readonly kind: 'send';
+      /** The frame's text, as serialized by the node that sent it. */
+      readonly frame: string;
+    }
+  | {
+      /** Subscribe the connection. */
+      readonly kind: 'subscribe';
+      /** Names and patterns to add. */
+      readonly names: readonly string[];
+    }
+  | {
+      /** Unsubscribe the connection. */
+      readonly kind: 'unsubscribe';
+      /** Names and patterns to remove. */
+      readonly names: readonly string[];
+    }
+  | {
+      /** Close the connection. */
+      readonly kind: 'close';
+      /** The WebSocket close code. */
+      readonly code: number;
+      /** The close frame's reason. */
+      readonly reason: string;
+    };
 
 /**
  * The app as a broker sees it: where traffic relayed from other nodes goes on
@@ -62,8 +84,11 @@ export interface PresenceEntry {
  * heard from) within a bound it documents, so no ghost stays.
  */
 export interface PresenceStore {
+  /** Records that a connection holds `topic`. */
   join(topic: string, entry: PresenceEntry): void;
+  /** Records that it no longer does. */
   leave(topic: string, connectionId: string): void;
+  /** Who holds `topic`, on every node. */
   list(topic: string): Promise<PresenceEntry[]>;
 }
 

@@ -2,6 +2,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import { appError, CaromError } from './errors.js';
 import { CHANNEL_CREATED, CHANNEL_DELETED } from '../protocol/names.js';
 import type { Broker } from './broker.js';
+import { checkDelivery, type DeliveryOptions, type DeliveryPolicies } from './delivery.js';
 import type { Publisher } from './publisher.js';
 import type { Session } from './session.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -25,15 +26,19 @@ export class Channels {
     private readonly sessions: ReadonlySet<Session>,
     private readonly maxChannels: number,
     private readonly broker: Broker,
+    private readonly policies?: DeliveryPolicies,
   ) {}
 
   /**
    * Declares a channel and announces it, here and on every other node. Throws
    * when the name is taken or invalid, and a `CaromError` with `LIMIT_EXCEEDED`
    * when `maxChannels` exist already (thrown from a handler, the client is told
-   * exactly that).
+   * exactly that). `delivery` gives the channel a delivery policy on this
+   * node (the other nodes take the policy of a `topics` family covering the
+   * name, if any: declare the family for a cluster).
    */
-  create(name: string): void {
+  create(name: string, delivery?: DeliveryOptions): void {
+    if (delivery !== undefined) checkDelivery(`channels.create('${name}')`, delivery);
     if (this.count >= this.maxChannels) {
       throw new CaromError(
         ErrorCode.LIMIT_EXCEEDED,
@@ -41,6 +46,7 @@ export class Channels {
       );
     }
     this.add(name);
+    if (delivery !== undefined) this.policies?.set(name, delivery, `channels.create('${name}')`);
     this.broker.channelCreated(name);
   }
 
@@ -82,6 +88,7 @@ export class Channels {
 
   private remove(name: string): void {
     this.topics.undeclare(name);
+    this.policies?.remove(name);
     this.count--;
     this.index.dropName(name);
     this.publisher.broadcast(CHANNEL_DELETED, { name }, this.sessions);

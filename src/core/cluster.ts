@@ -106,6 +106,7 @@ export class ClusterNode implements BrokerNode {
  * every relay: a connection that closed meanwhile misses it).
  */
 export class ConnectionRef {
+  /** @internal `app.to(id)` makes it. */
   constructor(
     /** The connection's id (`connection.id` on its node). */
     readonly id: string,

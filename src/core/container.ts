@@ -29,7 +29,9 @@ export function isApplicationClass(value: unknown): value is Class {
 
 /** A ready value standing in for a class: `{ provide: Clock, useValue: fakeClock }`. */
 export interface ValueProvider<T extends object = object> {
+  /** The class constructors ask for. */
   readonly provide: Class<T>;
+  /** What they get instead of an instance the app would make. */
   readonly useValue: T;
 }
 

@@ -13,6 +13,7 @@ import { Deadlines } from './deadline.js';
 import { describe, outcomeOf, whenSettled } from './guard.js';
 import { InboundQueue, type InboundLimits, type InboundRunner } from './inbound-queue.js';
 import type { CaromLogger } from './logger.js';
+import type { CaromObserver } from './observer.js';
 import type { MessageGuard, RateLimit } from './options.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { HandlerEntry, Registry } from './registry.js';
@@ -40,6 +41,8 @@ export interface DispatcherParts {
   readonly canHandle: MessageGuard | undefined;
   /** Bounds `canHandle`; each handler's own timeout bounds its guard, validation and run. */
   readonly handlerTimeoutMs: number;
+  /** Metrics and traces; undefined when nothing observes, and then no call is made. */
+  readonly observer?: CaromObserver | undefined;
 }
 
 const SHUTTING_DOWN = new CaromError(
@@ -94,6 +97,7 @@ export class Dispatcher implements InboundRunner<Session> {
   private readonly queueFull: CaromError;
   private readonly replies: Replies;
   private readonly deadlines: Deadlines;
+  private readonly obs: CaromObserver | undefined;
 
   constructor(private readonly parts: DispatcherParts) {
     this.decodeLimits = { maxEventLength: parts.maxEventLength, maxDepth: parts.maxDepth };
@@ -105,6 +109,7 @@ export class Dispatcher implements InboundRunner<Session> {
     );
     this.replies = parts.replies;
     this.deadlines = new Deadlines(parts.clock, parts.logger);
+    this.obs = parts.observer;
   }
 
   /** Gives a new connection its inbound queue and, when the rate limit is on, a full bucket. */
@@ -121,6 +126,7 @@ export class Dispatcher implements InboundRunner<Session> {
       const known = limiter.worthDecoding(text)
         ? decodeEnvelope(text, this.decodeLimits)
         : undefined;
+      if (this.obs !== undefined) this.obs.dropped('rate_limited');
       this.replies.error(session, limiter.refusal, known);
       return;
     }
@@ -129,13 +135,19 @@ export class Dispatcher implements InboundRunner<Session> {
       this.replies.error(session, envelope.error, envelope);
       return;
     }
+    const obs = this.obs;
+    if (obs !== undefined) obs.received(envelope.event);
     const inbound = session.inbound;
     if (inbound.draining) {
+      if (obs !== undefined) obs.dropped('shutting_down');
       this.replies.error(session, SHUTTING_DOWN, envelope);
       return;
     }
     // A bounded wait: a client flooding a slow handler is told, not buffered without end.
-    if (!inbound.add(envelope)) this.replies.error(session, this.queueFull, envelope);
+    if (!inbound.add(envelope)) {
+      if (obs !== undefined) obs.dropped('queue_full');
+      this.replies.error(session, this.queueFull, envelope);
+    }
   }
 
   /** A binary frame: the protocol carries JSON text only. */
@@ -146,8 +158,10 @@ export class Dispatcher implements InboundRunner<Session> {
 
   /** Answers every envelope still waiting on a connection with `error` and forgets them (shutdown). */
   refuseQueued(session: Session, error: CaromError): void {
-    for (const envelope of session.inbound.takeWaiting())
+    for (const envelope of session.inbound.takeWaiting()) {
+      if (this.obs !== undefined) this.obs.dropped('shutting_down');
       this.replies.error(session, error, envelope);
+    }
   }
 
   /**
@@ -156,6 +170,7 @@ export class Dispatcher implements InboundRunner<Session> {
    */
   run(session: Session, envelope: InboundEnvelope): boolean {
     const { event } = envelope;
+    if (this.obs !== undefined) this.obs.handling(session.connection.id, envelope);
     // Read once: both the clock-skew check and the staleness gate judge against it.
     const now = this.parts.clock.now();
     if (this.isFromTheFuture(session, envelope, now)) return true;
@@ -208,12 +223,16 @@ export class Dispatcher implements InboundRunner<Session> {
   private isStale(session: Session, envelope: InboundEnvelope, now: number): boolean {
     const { event, timestamp, id } = envelope;
     if (!this.parts.stale.isStale(session, event, timestamp, now)) return false;
+    const obs = this.obs;
+    if (obs !== undefined) obs.dropped('stale');
     if (id !== undefined) {
       const error = new CaromError(
         ErrorCode.STALE,
         `dropped: older than the newest '${event}' envelope already handled`,
       );
       this.replies.error(session, error, envelope);
+    } else if (obs !== undefined) {
+      obs.answered(envelope, ErrorCode.STALE);
     }
     return true;
   }
@@ -388,8 +407,13 @@ export class Dispatcher implements InboundRunner<Session> {
     payload: unknown,
   ): boolean {
     let result: unknown;
+    const obs = this.obs;
     try {
-      result = entry.invoke(payload, this.context(session, envelope));
+      const ctx = this.context(session, envelope);
+      result =
+        obs === undefined
+          ? entry.invoke(payload, ctx)
+          : obs.invoke(envelope, entry.invoke, payload, ctx);
     } catch (err) {
       this.replies.failure(session, envelope, entry, err);
       return true;
@@ -441,12 +465,12 @@ export class Dispatcher implements InboundRunner<Session> {
       for (let i = 0; i < entries.length; i++) {
         try {
           const entry = entries[i]!;
-          const value = await this.bounded(
-            entry.invoke(payloads[i], ctx),
-            entry.timeoutMs,
-            envelope.event,
-            entry.name,
-          );
+          const obs = this.obs;
+          const result =
+            obs === undefined
+              ? entry.invoke(payloads[i], ctx)
+              : obs.invoke(envelope, entry.invoke, payloads[i], ctx);
+          const value = await this.bounded(result, entry.timeoutMs, envelope.event, entry.name);
           if (reply === undefined) reply = value;
         } catch (err) {
           failure ??= { entry: entries[i]!, err };

@@ -115,13 +115,9 @@ const BUILD_FIX =
 const configuration = ConfigurationError;
 const usage = UsageError;
 
-/**
- * Every error carom raises to the application, each once: its stable code (the
- * key, also the instance's `code`), its class and its message. Codes never
- * change meaning; messages may be reworded. Errors sent to clients are not
- * here: they are `CaromError`s with the wire's `ErrorCode`.
- */
-export const CAROM_ERRORS = {
+// The table itself; exported below as CAROM_ERRORS, typed by name, so that the API
+// reference shows one table rather than every entry's fields.
+const ERROR_TABLE = {
   // A ConfigurationError or UsageError made by hand, with only a message.
   CAROM_ERR_CONFIGURATION: { type: configuration, message: (text: string) => text },
   CAROM_ERR_USAGE: { type: usage, message: (text: string) => text },
@@ -158,6 +154,10 @@ export const CAROM_ERRORS = {
     message: (pattern: string) =>
       `topic family '${pattern}' must be a prefix pattern such as 'room.*'`,
   },
+  CAROM_ERR_BAD_DELIVERY: {
+    type: configuration,
+    message: (where: string, problem: string) => `${where}: ${problem}`,
+  },
   CAROM_ERR_BAD_PERIOD: {
     type: configuration,
     message: (event: string, sender: string) =>
@@ -174,10 +174,20 @@ export const CAROM_ERRORS = {
     type: configuration,
     message: (what: string, name: string) => `${what} ${name} is not a method`,
   },
+  CAROM_ERR_BAD_TOPIC_DTO: {
+    type: configuration,
+    message: (event: string, sender: string) =>
+      `@Topic('${event}') on ${sender}: dto must be a class`,
+  },
   CAROM_ERR_BAD_DTO: {
     type: configuration,
     message: (event: string, handler: string) =>
       `@On('${event}') on ${handler}: dto must be a class or false`,
+  },
+  CAROM_ERR_BAD_ACK: {
+    type: configuration,
+    message: (event: string, handler: string) =>
+      `@On('${event}') on ${handler}: ack must be a class`,
   },
   CAROM_ERR_PAYLOAD_TYPE_UNKNOWN: {
     type: configuration,
@@ -321,6 +331,15 @@ export const CAROM_ERRORS = {
     message: () =>
       'the presence option needs a broker that keeps presence across nodes, and this one does not',
   },
+  CAROM_ERR_OBSERVER_BOUND: {
+    type: usage,
+    message: () => 'this observer already watches another app: make one per app',
+  },
+  CAROM_ERR_PEER_MISSING: {
+    type: configuration,
+    message: (entry: string, pkg: string, why: string) =>
+      `${entry} needs the package ${pkg}, which could not be loaded (npm install ${pkg}): ${why}`,
+  },
   CAROM_ERR_PRESENCE_NOT_TRACKED: {
     type: usage,
     message: (topic: string) =>
@@ -370,11 +389,29 @@ export const CAROM_ERRORS = {
     message: (call: string, argument: string, expected: string, got: unknown) =>
       `${call}: ${argument} must be ${expected}, got ${shown(got)}`,
   },
+  CAROM_ERR_ASYNCAPI_CONVERTER_MISSING: {
+    type: usage,
+    message: () =>
+      'app.asyncapi() needs the package class-validator-jsonschema to describe DTOs: npm install class-validator-jsonschema',
+  },
+  CAROM_ERR_ASYNCAPI_NAME_CLASH: {
+    type: usage,
+    message: (name: string) =>
+      `app.asyncapi(): two DTO classes are named ${name}, and the document names schemas by class; rename one`,
+  },
   CAROM_ERR_BAD_CLIENT_ADDRESS: {
     type: usage,
     message: (got: string) => `clientAddress returned ${got}`,
   },
 } as const satisfies Record<string, ErrorEntry>;
+
+/**
+ * Every error carom raises to the application, each once: its stable code (the
+ * key, also the instance's `code`), its class and its message. Codes never
+ * change meaning; messages may be reworded. Errors sent to clients are not
+ * here: they are `CaromError`s with the wire's `ErrorCode`.
+ */
+export const CAROM_ERRORS: typeof ERROR_TABLE = ERROR_TABLE;
 
 /** One entry of {@link CAROM_ERRORS}. */
 export interface ErrorEntry {

@@ -2,9 +2,13 @@ import { Logger } from 'tslog';
 
 /** The methods carom calls on a logger; a tslog `Logger` has them, and so do most others. */
 export interface CaromLogger {
+  /** Detail for whoever debugs carom. */
   debug(...args: unknown[]): unknown;
+  /** What the app does: listening, closing. */
   info(...args: unknown[]): unknown;
+  /** Something refused or misconfigured that the app survives. */
   warn(...args: unknown[]): unknown;
+  /** A failure of application code or of a dependency. */
   error(...args: unknown[]): unknown;
 }
 

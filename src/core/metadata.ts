@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { DeliveryOptions } from './delivery.js';
 import type { DtoClass } from './validation.js';
 import type { Interceptor } from './interceptors.js';
 import type { MessageGuard } from './options.js';
@@ -27,10 +28,15 @@ export interface OnOptions {
   readonly interceptors?: readonly Interceptor[];
   /** This handler's timeout in ms, instead of the app's `handlerTimeoutMs`; 0 is none. */
   readonly timeoutMs?: number;
+  /**
+   * The class of the ack's data, for `app.asyncapi()`: the document describes
+   * the ack with its schema. Not checked at run time.
+   */
+  readonly ack?: DtoClass;
 }
 
-/** Options of `@Topic`. */
-export interface TopicOptions {
+/** Options of `@Topic`; `delivery` and `key` say what a backlogged connection gets (see {@link DeliveryOptions}). */
+export interface TopicOptions extends DeliveryOptions {
   /** For a `TimedSender`: publish every this many milliseconds. */
   readonly everyMs?: number;
   /**
@@ -40,6 +46,11 @@ export interface TopicOptions {
    * holder stops, another node takes over within two periods and a second.
    */
   readonly onOneNode?: boolean;
+  /**
+   * The class of the data this topic carries, for `app.asyncapi()`: the
+   * document describes the event with its schema. Not checked when publishing.
+   */
+  readonly dto?: DtoClass;
 }
 
 /** One `@On` found on a class (`method` is `handle`) or on a method of a controller. */

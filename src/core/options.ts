@@ -1,8 +1,10 @@
 import type { Class, ValueProvider } from './container.js';
 import { patternProblem } from '../protocol/names.js';
 import type { Broker } from './broker.js';
+import type { CaromObserver } from './observer.js';
 import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
+import type { DeliveryOptions } from './delivery.js';
 import type { Context } from './context.js';
 import type { ErrorClass } from './guard.js';
 import { LOG_LEVELS, type CaromLogger, type LogLevel } from './logger.js';
@@ -27,7 +29,9 @@ export type MessageGuard = (ctx: Context) => boolean | Promise<boolean>;
 
 /** A per-connection rate limit: at most `messages` envelopes per `perMs` milliseconds. */
 export interface RateLimit {
+  /** Envelopes a connection may send per period (the bucket's size). */
   readonly messages: number;
+  /** The period, in milliseconds. */
   readonly perMs: number;
 }
 
@@ -61,8 +65,11 @@ export interface CaromOptions {
    * `{ provide: SomeClass, useValue }` to stand in for a class.
    */
   readonly providers?: ReadonlyArray<Class | object | ValueProvider>;
-  /** Extra declared names: exact names, or families such as `room.*` (every name under `room.`). */
-  readonly topics?: readonly string[];
+  /**
+   * Extra declared names: exact names, or families such as `room.*` (every name
+   * under `room.`); `{ name, delivery, key }` declares one with a delivery policy.
+   */
+  readonly topics?: ReadonlyArray<string | TopicDeclaration>;
   /**
    * Topics whose subscribers are tracked across the nodes: exact names,
    * families (`room.*`) or `*`. `app.presence(topic)` lists who holds an exact
@@ -85,6 +92,18 @@ export interface CaromOptions {
    * 1013 as too slow (a client that stopped reading). Default 16 MiB; 0 is no limit.
    */
   readonly maxBufferedBytes?: number;
+  /**
+   * Bytes waiting to be sent to a connection past which it is backlogged: it
+   * then gets only the newest message of `latest` events and skips `drop`
+   * events until its socket drains. Below `maxBufferedBytes`; default 1 MiB
+   * (half of `maxBufferedBytes` when that is smaller).
+   */
+  readonly backlogBytes?: number;
+  /**
+   * Distinct events and keys of `latest` events that may wait for one
+   * backlogged connection; past it the connection is closed with 1013. Default 10 000.
+   */
+  readonly maxWaitingKeys?: number;
   /** Longest accepted event name. Default 200. */
   readonly maxEventLength?: number;
   /** Envelopes of one connection handled at once. Default 1 (strict arrival order). */
@@ -128,6 +147,12 @@ export interface CaromOptions {
    * behave as one server.
    */
   readonly broker?: Broker;
+  /**
+   * What watches the app for metrics and traces: `caromMetrics()` from
+   * `carom/metrics`, `caromTracing()` from `carom/otel`. Default none, and then
+   * the app makes no call for them at all.
+   */
+  readonly observers?: readonly CaromObserver[];
   /** Deepest nesting of arrays and objects in an envelope's `data`; deeper is `BAD_ENVELOPE`. Default 32. */
   readonly maxDepth?: number;
   /**
@@ -147,7 +172,7 @@ export interface CaromOptions {
   /**
    * The client's address, as limits and `connection.remoteAddress` see it.
    * Default: the socket's peer address. Behind a proxy, read the header it sets
-   * (see {@link forwardedAddress}).
+   * (see `forwardedAddress`).
    */
   readonly clientAddress?: ClientAddress;
   /** Channels that may exist at once; `channels.create` past it throws `LIMIT_EXCEEDED`. Default 10 000. */
@@ -192,6 +217,12 @@ export interface CaromOptions {
   readonly lifecycleTimeoutMs?: number;
 }
 
+/** An entry of the `topics` option that declares a delivery policy with its name. */
+export interface TopicDeclaration extends DeliveryOptions {
+  /** An exact name, or a family (`ticker.*`): the policy covers channels made under it too. */
+  readonly name: string;
+}
+
 /** Reads a client's address from its handshake request. */
 export type ClientAddress = (request: HandshakeRequest) => string | undefined;
 
@@ -219,29 +250,61 @@ type OptionalOption =
 
 /** The defaults, as the README lists them. */
 export const DEFAULTS = {
+  /** {@link CaromOptions.allowUndeclared} */
   allowUndeclared: false,
+  /** {@link CaromOptions.maxPayload}: 1 MiB. */
   maxPayload: 1024 * 1024,
+  /** {@link CaromOptions.maxBufferedBytes}: 16 MiB. */
   maxBufferedBytes: 16 * 1024 * 1024,
+  /** {@link CaromOptions.backlogBytes}: 1 MiB. */
+  backlogBytes: 1024 * 1024,
+  /** {@link CaromOptions.maxWaitingKeys} */
+  maxWaitingKeys: 10_000,
+  /** {@link CaromOptions.maxEventLength} */
   maxEventLength: 200,
+  /** {@link CaromOptions.maxInFlight} */
   maxInFlight: 1,
+  /** {@link CaromOptions.maxQueued} */
   maxQueued: 1024,
+  /** {@link CaromOptions.timestampFormat} */
   timestampFormat: 'utc',
+  /** {@link CaromOptions.unknownProperties} */
   unknownProperties: 'strip',
+  /** {@link CaromOptions.path} */
   path: '/ws',
+  /** {@link CaromOptions.heartbeatMs} */
   heartbeatMs: 30_000,
+  /** {@link CaromOptions.logLevel} */
   logLevel: 'info',
+  /** {@link CaromOptions.maxDepth} */
   maxDepth: 32,
+  /** {@link CaromOptions.maxValidatedValues} */
   maxValidatedValues: 10_000,
+  /** {@link CaromOptions.maxSubscriptions} */
   maxSubscriptions: 1000,
+  /** {@link CaromOptions.maxClockSkewMs} */
   maxClockSkewMs: 60_000,
+  /** {@link CaromOptions.maxConnections} */
   maxConnections: 10_000,
+  /** {@link CaromOptions.maxConnectionsPerAddress} */
   maxConnectionsPerAddress: 1000,
+  /** {@link CaromOptions.maxChannels} */
   maxChannels: 10_000,
+  /** {@link CaromOptions.handshakeTimeoutMs} */
   handshakeTimeoutMs: 10_000,
+  /** {@link CaromOptions.unvalidatedHandlers} */
   unvalidatedHandlers: 'warn',
+  /** {@link CaromOptions.handlerTimeoutMs} */
   handlerTimeoutMs: 30_000,
+  /** {@link CaromOptions.lifecycleTimeoutMs} */
   lifecycleTimeoutMs: 10_000,
-  rateLimit: { messages: 1000, perMs: 1000 },
+  /** {@link CaromOptions.rateLimit}: 1000 envelopes a second. */
+  rateLimit: {
+    /** {@link RateLimit.messages} */
+    messages: 1000,
+    /** {@link RateLimit.perMs} */
+    perMs: 1000,
+  },
 } as const;
 
 /**
@@ -259,6 +322,7 @@ const FILLED: Required<Omit<CaromOptions, OptionalOption>> = {
   presence: [],
   presenceNotices: false,
   interceptors: [],
+  observers: [],
 };
 
 /** What one option must be: the phrase its error shows, and the test of a given value. */
@@ -319,6 +383,20 @@ const positiveNumber: Rule = {
 };
 const anyItem = (): boolean => true;
 
+/** Every method of `CaromObserver`. */
+const OBSERVER = withMethods('', [
+  'bind',
+  'opened',
+  'closed',
+  'received',
+  'dropped',
+  'handling',
+  'invoke',
+  'answered',
+  'errorSent',
+  'sent',
+]);
+
 /**
  * The rule of every option. Typed by `CaromOptions`' keys, so an option added
  * there without a rule here does not compile.
@@ -327,7 +405,10 @@ const OPTION_RULES: { readonly [K in keyof CaromOptions]-?: Rule } = {
   handlers: listOf('an array of classes or instances', anyItem),
   senders: listOf('an array of classes or instances', anyItem),
   providers: listOf('an array of classes, instances or { provide, useValue }', anyItem),
-  topics: listOf('an array of event names and families', (t) => typeof t === 'string'),
+  topics: listOf(
+    'an array of event names and families, or { name, delivery, key }',
+    (t) => typeof t === 'string' || (isObject(t) && typeof t.name === 'string'),
+  ),
   allowUndeclared: { expected: 'true or false', test: (value) => typeof value === 'boolean' },
   presence: listOf(
     'an array of topic names, families (room.*) or *',
@@ -340,6 +421,8 @@ const OPTION_RULES: { readonly [K in keyof CaromOptions]-?: Rule } = {
     expected: '0 (no limit) or a positive integer',
     test: (value) => Number.isInteger(value) && (value as number) >= 0,
   },
+  backlogBytes: positiveInteger,
+  maxWaitingKeys: positiveInteger,
   maxEventLength: positiveInteger,
   maxInFlight: positiveInteger,
   maxQueued: positiveInteger,
@@ -377,6 +460,9 @@ const OPTION_RULES: { readonly [K in keyof CaromOptions]-?: Rule } = {
     'stats',
     'close',
   ]),
+  observers: listOf('an array of observers (caromMetrics(), caromTracing())', (o) =>
+    OBSERVER.test(o),
+  ),
   clock: withMethods('an object with now, setTimeout and clearTimeout methods', [
     'now',
     'setTimeout',
@@ -457,5 +543,30 @@ export function resolveOptions(options: CaromOptions): ResolvedOptions {
     ...FILLED,
     ...(given as Partial<ResolvedOptions>),
     rateLimit: o.rateLimit === false ? undefined : (o.rateLimit ?? DEFAULTS.rateLimit),
+    backlogBytes: backlogBytesOf(o),
   };
+}
+
+/**
+ * The backlog threshold: given, it must be below `maxBufferedBytes` (a
+ * connection must be backlogged before it is cut off); left out, the default
+ * or half of a smaller `maxBufferedBytes`.
+ */
+function backlogBytesOf(o: CaromOptions): number {
+  const limit = o.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes;
+  const given = o.backlogBytes ?? undefined;
+  if (given === undefined) {
+    return limit > 0
+      ? Math.min(DEFAULTS.backlogBytes, Math.max(1, Math.floor(limit / 2)))
+      : DEFAULTS.backlogBytes;
+  }
+  if (limit > 0 && given >= limit) {
+    throw appError(
+      'CAROM_ERR_BAD_OPTION',
+      'backlogBytes',
+      `below maxBufferedBytes (${limit})`,
+      given,
+    );
+  }
+  return given;
 }

@@ -28,6 +28,8 @@ export interface HandlerEntry {
   readonly guard: MessageGuard | undefined;
   /** Its timeout in ms (its own or the app's); 0 is none. */
   readonly timeoutMs: number;
+  /** The class of the ack's data, when `@On` names it (`ack`). */
+  readonly ack: DtoClass | undefined;
 }
 
 /** What the registry needs from the app's options. */
@@ -110,12 +112,17 @@ export class Registry {
       const { name, fn } = bindMethod(instance, meta.method, `@On('${meta.event}') handler`);
       const { dto, unvalidated } = dtoOf(instance, meta, name, fn);
       if (unvalidated) this.unvalidated.push(`${name} ('${meta.event}')`);
+      const ack = meta.options.ack;
+      if (ack !== undefined && !isApplicationClass(ack)) {
+        throw appError('CAROM_ERR_BAD_ACK', meta.event, name);
+      }
       const own = handlerOptions(meta, name);
       const interceptors = [...this.options.interceptors, ...own.interceptors];
       const entry: HandlerEntry = {
         name,
         invoke: intercept(fn, name, interceptors, this.options.logger),
         dto,
+        ack,
         guard: own.guard,
         timeoutMs: own.timeoutMs ?? this.options.handlerTimeoutMs,
       };

@@ -12,6 +12,7 @@ import type { TimestampWriter } from '../protocol/timestamp.js';
 import type { Clock } from './clock.js';
 import { describe, errorFor, type ErrorClass } from './guard.js';
 import type { CaromLogger } from './logger.js';
+import type { CaromObserver } from './observer.js';
 import type { HandlerEntry } from './registry.js';
 import type { Session } from './session.js';
 
@@ -32,6 +33,8 @@ export interface ReplyParts {
   readonly timestamps: TimestampWriter;
   readonly logger: CaromLogger;
   readonly exposeErrors: readonly ErrorClass[];
+  /** Metrics and traces; undefined when nothing observes. */
+  readonly observer?: CaromObserver | undefined;
 }
 
 const FAILED = new CaromError(ErrorCode.HANDLER_ERROR, 'the handler failed');
@@ -48,7 +51,11 @@ export class Replies {
   /** Answers a request with the handler's value; nothing is sent without an id. */
   ack(session: Session, to: Request, value: unknown): void {
     const { id, event } = to;
-    if (id === undefined || !session.open) return;
+    const obs = this.parts.observer;
+    if (id === undefined || !session.open) {
+      if (obs !== undefined) obs.answered(to, undefined);
+      return;
+    }
     let json: string;
     try {
       json = toJson(value);
@@ -60,6 +67,7 @@ export class Replies {
       return;
     }
     session.write(new Frame(encodeAck(id, json, this.stamp())));
+    if (obs !== undefined) obs.answered(to, undefined);
   }
 
   /**
@@ -70,6 +78,11 @@ export class Replies {
     this.parts.logger.debug(`${error.code} to ${session.connection.id}: ${error.message}`);
     // encodeError never throws: details that cannot be serialized are left out.
     session.write(new Frame(encodeError(error, to?.id, to?.event, this.stamp())));
+    const obs = this.parts.observer;
+    if (obs !== undefined) {
+      obs.errorSent(error.code);
+      if (to !== undefined) obs.answered(to, error.code);
+    }
   }
 
   /**

@@ -21,6 +21,19 @@ export interface Peer {
    * `''` or absent for a plain client (a bounce-ws one, a bare browser WebSocket).
    */
   readonly protocol?: string | undefined;
+  /**
+   * Bytes written to the peer that the socket has not yet handed to the kernel.
+   * With {@link awaitDrain}, it lets the core conflate or skip messages of
+   * `latest` and `drop` events for a connection that reads slowly. A transport
+   * without it (or without `awaitDrain`) is never seen as backlogged.
+   */
+  readonly bufferedBytes?: number;
+  /**
+   * Asks for one `PeerListener.onDrain` call once what waits has been written
+   * out (at once, on a later turn, when little waits now). Calls made before
+   * that one arrives ask for the same call.
+   */
+  awaitDrain?(): void;
 }
 
 /** What the core does with a peer's traffic. */
@@ -41,18 +54,39 @@ export interface PeerListener {
    * finds nothing left to do.
    */
   onClose(code: number): void;
+  /** The socket drained, as asked by `Peer.awaitDrain`: the core writes what waited for it. */
+  onDrain?(): void;
 }
 
 /** The minimum of an HTTP upgrade request that `authenticate` reads. */
 export interface HandshakeRequest {
+  /** The request's path and query string. */
   readonly url?: string | undefined;
+  /** Its headers, names in lower case. */
   readonly headers: Record<string, string | string[] | undefined>;
-  readonly socket?: { readonly remoteAddress?: string | undefined } | undefined;
+  /** The socket it came on. */
+  readonly socket?:
+    | {
+        /** The peer's address. */
+        readonly remoteAddress?: string | undefined;
+      }
+    | undefined;
 }
 
 /** The outcome of authentication at the handshake. */
 export type Admission =
-  { readonly ok: true; readonly user: unknown } | { readonly ok: false; readonly reason: string };
+  | {
+      /** Accepted. */
+      readonly ok: true;
+      /** What `authenticate` returned: the connection's `user`. */
+      readonly user: unknown;
+    }
+  | {
+      /** Refused. */
+      readonly ok: false;
+      /** Why, for the 1008 close frame. */
+      readonly reason: string;
+    };
 
 /** The core as a transport sees it. */
 export interface PeerAcceptor {

@@ -1,6 +1,7 @@
 import { appError } from './errors.js';
 import type { Frame } from '../protocol/frame.js';
 import type { Connection } from './connection.js';
+import type { DeliveryPolicies } from './delivery.js';
 import type { Class, Container } from './container.js';
 import { readTopic } from './metadata.js';
 import { MAX_TIMER_MS } from './options.js';
@@ -22,6 +23,8 @@ export interface SenderParts {
   readonly sendToId: (connectionId: string, frame: Frame) => void;
   readonly index: Subscriptions<Session>;
   readonly scheduler: Scheduler;
+  /** Where the topic's delivery policy goes, when it has one. */
+  readonly policies?: DeliveryPolicies;
 }
 
 /**
@@ -45,6 +48,7 @@ export function bindSender(cls: Class, parts: SenderParts): void {
     throw appError('CAROM_ERR_SENDER_IN_OTHER_APP', cls.name);
   }
   parts.topics.declare(topic.event, { kind: 'sender', by: cls.name });
+  parts.policies?.set(topic.event, topic.options, `@Topic('${topic.event}') on ${cls.name}`);
   const { event } = topic;
   // Serialized once per sender: every publish splices the same JSON name into its frame.
   const eventJson = JSON.stringify(event);
@@ -59,13 +63,18 @@ export function bindSender(cls: Class, parts: SenderParts): void {
       ? (data) => publisher.publishHere(event, data, eventJson)
       : (data) => publisher.publish(event, data, eventJson),
     sendTo: (connection, data) => {
+      const obs = publisher.observer;
       if (typeof connection === 'string') {
         parts.sendToId(connection, publisher.frame(event, data, eventJson));
+        // Counted where it is sent from: the connection may be on another node.
+        if (obs !== undefined) obs.sent(event, 1);
         return true;
       }
       const session = sessionOf(connection);
       if (!session) throw appError('CAROM_ERR_FOREIGN_CONNECTION', `${cls.name}.sendTo`);
-      return session.write(publisher.frame(event, data, eventJson));
+      const wrote = session.write(publisher.frame(event, data, eventJson));
+      if (wrote && obs !== undefined) obs.sent(event, 1);
+      return wrote;
     },
     subscriberCount: () => index.recipients(event).length,
   };

@@ -1,4 +1,5 @@
 import type { Frame } from '../protocol/frame.js';
+import type { OutboundQueue } from './outbound-queue.js';
 import type { Peer, PeerListener } from './seam.js';
 import type { Connection } from './connection.js';
 import type { InboundQueue } from './inbound-queue.js';
@@ -32,6 +33,7 @@ export interface SessionHost {
  *   changed only by `InboundQueue` (inbound-queue.ts) and `RateLimiter` (rate-limiter.ts).
  * - `connection`, `finalSubscriptions`: `Sessions` (sessions.ts).
  * - `open`: this class, when the connection closes.
+ * - `outbound`: `Backlog` (backlog.ts) makes it; this class empties it when the socket drains.
  *
  * Optional fields stay `undefined` until first needed, as most connections
  * hold few subscriptions and no watermark. They are declared, not added later,
@@ -51,6 +53,8 @@ export class Session implements Subscriber, Watermarked, PeerListener {
   connection!: Connection;
   /** What the connection was subscribed to when it closed, for disconnect hooks. */
   finalSubscriptions: SubscriptionList = NOTHING;
+  /** Messages of `latest` events waiting for the socket to drain; undefined when none are. */
+  outbound: OutboundQueue | undefined = undefined;
 
   constructor(
     readonly peer: Peer,
@@ -70,6 +74,14 @@ export class Session implements Subscriber, Watermarked, PeerListener {
 
   onBinary(): void {
     this.host.receiveBinary(this);
+  }
+
+  /** The socket drained: what waited for it goes out, newest values in the order of their last update. */
+  onDrain(): void {
+    const queue = this.outbound;
+    if (queue === undefined) return;
+    this.outbound = undefined;
+    if (this.open) queue.flush(this.peer, this.peer.protocol === 'carom');
   }
 
   /**

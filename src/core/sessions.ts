@@ -7,6 +7,7 @@ import { Connection, type ConnectionControl } from './connection.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { CaromLogger } from './logger.js';
 import type { Publisher } from './publisher.js';
+import type { CaromObserver } from './observer.js';
 import type { LifecycleHook } from './registry.js';
 import { Session } from './session.js';
 import type { SubscriptionRequests } from './subscription-requests.js';
@@ -23,6 +24,8 @@ export interface SessionParts {
   readonly logger: CaromLogger;
   /** Begins every connection id, so that ids are unique across the nodes of an application. */
   readonly idPrefix: string;
+  /** Metrics and traces; undefined when nothing observes. */
+  readonly observer?: CaromObserver | undefined;
 }
 
 /**
@@ -54,6 +57,8 @@ export class Sessions {
     this.byConnection.set(connection, session);
     this.byId.set(connection.id, session);
     this.all.add(session);
+    const obs = this.parts.observer;
+    if (obs !== undefined) obs.opened(connection.id);
     const hooks = this.parts.connectHooks;
     if (hooks.length === 0) {
       this.welcome(session);
@@ -91,7 +96,9 @@ export class Sessions {
     }
   }
 
-  closed(session: Session, _code: number): void {
+  closed(session: Session, code: number): void {
+    const obs = this.parts.observer;
+    if (obs !== undefined) obs.closed(session.connection.id, code);
     this.all.delete(session);
     this.byId.delete(session.connection.id);
     const held = this.parts.requests.list(session);
@@ -143,7 +150,8 @@ export class Sessions {
    */
   private welcome(session: Session): void {
     if (session.peer.protocol === 'carom') {
-      session.write(this.parts.publisher.frame(WELCOME, { connection: session.connection.id }));
+      const welcome = this.parts.publisher.frame(WELCOME, { connection: session.connection.id });
+      if (session.write(welcome)) this.parts.observer?.sent(WELCOME, 1);
     }
     session.inbound.open();
   }
@@ -192,7 +200,10 @@ class SessionControl implements ConnectionControl {
   }
 
   send(event: string, data: unknown): boolean {
-    return this.session.write(this.parts.publisher.frame(event, data));
+    const wrote = this.session.write(this.parts.publisher.frame(event, data));
+    const obs = this.parts.observer;
+    if (wrote && obs !== undefined) obs.sent(event, 1);
+    return wrote;
   }
 
   close(code: number, reason: string): void {

@@ -187,6 +187,16 @@ export function encodeEvent(eventJson: string, dataJson: string, timestamp: stri
   return `{"event":${eventJson},"data":${dataJson},"timestamp":"${timestamp}"}`;
 }
 
+/**
+ * A published envelope's text with the `skipped` marker added: how many older
+ * values of its event (and key) were replaced before it while the connection
+ * was backlogged. Text that is not an object is returned as it is.
+ */
+export function withSkipped(envelopeText: string, skipped: number): string {
+  if (!envelopeText.endsWith('}')) return envelopeText;
+  return `${envelopeText.slice(0, -1)},"skipped":${skipped}}`;
+}
+
 /** Builds an `ack` reply. */
 export function encodeAck(id: EnvelopeId, dataJson: string, timestamp: string): string {
   const idJson = typeof id === 'number' ? String(id) : JSON.stringify(id);

@@ -6,6 +6,7 @@
 export class Frame {
   private encoded: Buffer | undefined;
 
+  /** @param text - the frame's JSON text */
   constructor(readonly text: string) {}
 
   /** The frame's UTF-8 bytes, encoded once. */

@@ -11,10 +11,20 @@ export type WireId = string | number;
 
 /** One envelope as it travels, parsed from JSON. `timestamp` is always set by a server. */
 export interface WireEnvelope<Data = unknown> {
+  /** The event's name. */
   readonly event: string;
+  /** The payload. */
   readonly data: Data;
+  /** When it was sent, ISO 8601. */
   readonly timestamp: string;
+  /** The request's id, on the `ack` or `error` that answers it. */
   readonly id?: WireId;
+  /**
+   * Extension, to clients of the `carom` subprotocol: on a published envelope of
+   * a `latest` event, how many older values (of its key) were replaced before
+   * it while the connection was backlogged. Absent when none were.
+   */
+  readonly skipped?: number;
 }
 
 /** The `data` of an `error` envelope. */
@@ -25,6 +35,7 @@ export interface WireErrorData<Details = unknown> {
   readonly message: string;
   /** The event of the envelope that failed, when it could be read. */
   readonly event?: string;
+  /** More about the failure: the failed properties, the refused names. */
   readonly details?: Details;
   /**
    * The application's own code (`BID_TOO_LOW`), when a handler refused with

@@ -92,6 +92,7 @@ export class RedisBroker implements Broker {
   };
   private readonly onFailed = (error: unknown): void => this.outage.failed(error);
 
+  /** @internal `redisBroker(options)` makes it. */
   constructor(
     private readonly link: RedisLink,
     private readonly options: ResolvedRedisOptions,

@@ -16,6 +16,9 @@ import { ShardedLink } from './sharded-link.js';
 export { RedisBroker, type RedisBrokerStats } from './broker.js';
 export type { RedisBrokerOptions } from './options.js';
 export type { RedisClientConnection, RedisClusterConnection, RedisConnection } from './client.js';
+export type { RedisLeases } from './leases.js';
+export type { RedisPresence } from './presence.js';
+export type { MessageListener } from './link.js';
 
 /**
  * A broker that makes several carom nodes one application, over Redis (the

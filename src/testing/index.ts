@@ -10,7 +10,11 @@ export {
   type ReceivedEnvelope,
   type ErrorData,
   type SendOptions,
+  type PushRef,
+  type RefuteOptions,
+  type TopicData,
 } from './test-client.js';
+export type { Expected } from './matching.js';
 export { FakeClock, settle } from './fake-clock.js';
 export { FakeSocket } from './fake-socket.js';
 export { BrokerHub } from './broker-hub.js';

@@ -1,4 +1,5 @@
 import { Carom } from '../app.js';
+import type { AnyEvents, EventMapOf } from '../client/types.js';
 import type { CaromLogger } from '../core/logger.js';
 import type { CaromOptions } from '../core/options.js';
 import { CloseCode } from '../protocol/errors.js';
@@ -9,7 +10,9 @@ import { TestClient } from './test-client.js';
 
 /** One line a test app's logger received. */
 export interface LogLine {
+  /** The logger method called. */
   readonly level: 'debug' | 'info' | 'warn' | 'error';
+  /** What it was called with. */
   readonly args: unknown[];
 }
 
@@ -53,10 +56,11 @@ class CapturingLogger implements CaromLogger {
  * with clients over fake sockets. No port, no waiting.
  */
 export class TestApp {
-  private readonly clients = new Set<TestClient>();
+  private readonly clients = new Set<TestClient<any>>();
   // The same seam any transport uses: the kit is a transport over in-memory sockets.
   private readonly acceptor: PeerAcceptor;
 
+  /** @internal `createTestApp(options)` makes it. */
   constructor(
     /** The app itself. */
     readonly app: Carom,
@@ -82,7 +86,9 @@ export class TestApp {
    * timeout) are HTTP refusals of that server and do not run here. Test those
    * over a real socket (`app.listen({ port: 0 })`).
    */
-  async connect(options: ConnectOptions = {}): Promise<TestClient> {
+  async connect<M extends EventMapOf<M> = AnyEvents>(
+    options: ConnectOptions = {},
+  ): Promise<TestClient<M>> {
     const socket = new FakeSocket(this.acceptor.maxPayload, options.remoteAddress);
     let user = options.user;
     if (!('user' in options)) {
@@ -96,14 +102,14 @@ export class TestApp {
       const admission = await this.acceptor.admit(request);
       if (!admission.ok) {
         socket.close(CloseCode.POLICY_VIOLATION, admission.reason);
-        return new TestClient(socket, undefined, this.clock);
+        return new TestClient<M>(socket, undefined, this.clock, this.idler);
       }
       user = admission.user;
     }
     const listener = this.acceptor.accept(socket, user);
     socket.bind(listener);
-    const client = new TestClient(socket, listener.connection, this.clock);
-    this.clients.add(client);
+    const client = new TestClient<M>(socket, listener.connection, this.clock, this.idler);
+    this.clients.add(client as TestClient<any>);
     await this.idle();
     return client;
   }
@@ -120,10 +126,19 @@ export class TestApp {
     throw new Error('the app is still handling envelopes after 1000 event-loop turns');
   }
 
-  /** Closes the app (every client sees 1001). */
-  close(): Promise<void> {
-    return this.app.close();
+  /**
+   * Closes the app (every client sees 1001). Every wait a client still has
+   * (`request`, `next`, an assertion) rejects, and no timer of the kit is left.
+   */
+  async close(): Promise<void> {
+    try {
+      await this.app.close();
+    } finally {
+      for (const client of this.clients) client.endWaits('the test app was closed');
+    }
   }
+
+  private readonly idler = (): Promise<void> => this.idle();
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { serveClientModule } from './client-module.js';
 import { pathOf } from './handshake.js';
 
@@ -8,6 +8,8 @@ export interface HttpServerOptions {
   readonly path: string;
   /** Bound on an unfinished request, headers included, in milliseconds. */
   readonly handshakeTimeoutMs: number;
+  /** More routes, tried first (the AsyncAPI document's); true when one answered. */
+  readonly routes?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 /**
@@ -28,6 +30,7 @@ export function createHttpServer(options: HttpServerOptions): Server {
     },
     (req, res) => {
       if (serveClientModule(req, res)) return;
+      if (options.routes?.(req, res)) return;
       const upgrade = pathOf(req.url) === options.path;
       res.writeHead(upgrade ? 426 : 404, { 'content-type': 'text/plain' });
       res.end(upgrade ? 'this path takes WebSocket connections\n' : 'not found\n');

@@ -48,6 +48,8 @@ interface NetSocketLike {
   cork(): void;
   uncork(): void;
   readonly writableLength: number;
+  readonly writableNeedDrain: boolean;
+  once(event: 'drain', listener: () => void): unknown;
 }
 
 /** Send options for every frame: text, made once rather than per send. */
@@ -68,12 +70,18 @@ class WsPeer implements Peer {
     this.corked = false;
     this.net?.uncork();
   };
+  private drainAwaited = false;
+  private readonly drained = (): void => {
+    this.drainAwaited = false;
+    this.listener?.onDrain?.();
+  };
 
   constructor(
     readonly socket: WebSocket,
     readonly remoteAddress: string | undefined,
     readonly protocol: string,
     private readonly maxBuffered: number,
+    private readonly cut: SlowConsumerCount,
   ) {
     // `ws` keeps the net.Socket here; it is not in its types.
     this.net = (socket as unknown as { _socket?: NetSocketLike })._socket;
@@ -95,6 +103,19 @@ class WsPeer implements Peer {
     this.socket.send(frame.bytes, TEXT_FRAME);
   }
 
+  get bufferedBytes(): number {
+    return this.net ? this.net.writableLength : this.socket.bufferedAmount;
+  }
+
+  awaitDrain(): void {
+    if (this.drainAwaited || this.socket.readyState !== 1) return;
+    this.drainAwaited = true;
+    // 'drain' comes only after a write the socket could not take whole; below its
+    // high-water mark there is nothing to wait for but the next turn.
+    if (this.net?.writableNeedDrain === true) this.net.once('drain', this.drained);
+    else setImmediate(this.drained);
+  }
+
   close(code: number, reason: string): void {
     if (this.socket.readyState === 0 || this.socket.readyState === 1) {
       this.socket.close(code, fitCloseReason(reason));
@@ -108,6 +129,7 @@ class WsPeer implements Peer {
    * socket if the close handshake never completes.
    */
   private tooSlow(): void {
+    this.cut.slowConsumers++;
     this.close(CloseCode.TRY_AGAIN_LATER, 'too slow: the send buffer is full');
     this.reportClose(CloseCode.TRY_AGAIN_LATER);
   }
@@ -118,6 +140,12 @@ class WsPeer implements Peer {
     this.closeReported = true;
     this.listener?.onClose(code);
   }
+}
+
+/** Shared by a transport's peers: the one figure a peer writes for the transport. */
+export interface SlowConsumerCount {
+  /** Connections closed (1013) because they did not read what was sent to them. */
+  slowConsumers: number;
 }
 
 const MAX_REASON_BYTES = 123;
@@ -177,6 +205,8 @@ export class WsTransport {
   };
   /** Handshakes whose client hung up before they were answered. */
   hungUp = 0;
+  /** Connections closed (1013) because they did not read what was sent to them. */
+  readonly cut: SlowConsumerCount = { slowConsumers: 0 };
   private readonly wss: WebSocketServer;
   private readonly peers = new Set<WsPeer>();
   private readonly pending = new Set<PendingHandshake>();
@@ -214,6 +244,13 @@ export class WsTransport {
   /** Sockets held against `maxConnections`: open WebSockets and handshakes in progress. */
   get sockets(): number {
     return this.counts.open;
+  }
+
+  /** Bytes written to the open sockets and not yet sent, over all of them (read on demand). */
+  bufferedBytes(): number {
+    let bytes = 0;
+    for (const peer of this.peers) bytes += peer.socket.bufferedAmount;
+    return bytes;
   }
 
   /** Handshakes waiting for an answer (`authenticate` running). */
@@ -409,7 +446,7 @@ export class WsTransport {
   }
 
   private connect(ws: WebSocket, address: string, user: unknown): void {
-    const peer = new WsPeer(ws, address, ws.protocol, this.options.maxBufferedBytes);
+    const peer = new WsPeer(ws, address, ws.protocol, this.options.maxBufferedBytes, this.cut);
     let listener: PeerListener;
     try {
       listener = this.acceptor.accept(peer, user);

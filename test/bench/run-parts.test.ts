@@ -90,15 +90,20 @@ test('each mode has its cases: N subscribers or connections, K clients', () => {
     casesOf(full, 'cross-node').map((c) => c.label),
     ['N=1000', 'N=5000'],
   );
+  assert.deepEqual(
+    casesOf(full, 'scale').map((c) => c.label),
+    ['N=60000'],
+  );
   const smoke = settingsFor('smoke');
   assert.equal(smoke.reps, 1);
   for (const scenario of SCENARIOS) assert.ok(casesOf(smoke, scenario).length > 0, scenario);
 });
 
-test('cross-node runs carom alone: it compares carom on one node with carom on two', () => {
+test('cross-node and scale run carom alone: they measure carom against itself', () => {
   const all: ContenderName[] = ['raw-ws', 'carom', 'socketio'];
   assert.deepEqual(contendersOf('cross-node', all), ['carom']);
   assert.deepEqual(contendersOf('cross-node', ['raw-ws', 'socketio']), []);
+  assert.deepEqual(contendersOf('scale', all), ['carom']);
   assert.deepEqual(contendersOf('fanout', all), all);
 });
 
@@ -118,6 +123,8 @@ const NO_CASES: Record<Scenario, string[]> = {
   inbound: [],
   idle: [],
   'cross-node': [],
+  scale: [],
+  'slow-readers': [],
 };
 
 test('a target divides the medians and checks the bound both ways', () => {
@@ -182,6 +189,8 @@ test('the targets apply to every case, the first only, or one case by its label'
     inbound: ['K=100'],
     idle: ['N=1000', 'N=5000'],
     'cross-node': ['N=1000'],
+    scale: ['N=8000'],
+    'slow-readers': [],
   };
   const names = evaluateTargets([], cases).map((r) => r.target);
   assert.deepEqual(names, [

@@ -12,7 +12,17 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const RUN_JS = fileURLToPath(new URL('../../bench/run.js', import.meta.url));
-const SCENARIOS = ['fanout', 'fanout-timed', 'inbound', 'idle', 'cross-node'];
+const SCENARIOS = [
+  'fanout',
+  'fanout-timed',
+  'inbound',
+  'idle',
+  'cross-node',
+  'scale',
+  'slow-readers',
+];
+/** Scenarios that measure carom against itself. */
+const CAROM_ONLY = new Set(['cross-node', 'scale', 'slow-readers']);
 const CONTENDERS = ['raw-ws', 'carom', 'socketio'];
 /** A bound on the whole run, far above what it needs; the child is killed past it. */
 const BOUND_MS = 170_000;
@@ -67,8 +77,9 @@ test(
       assert.equal(typeof result.versions['socket.io'], 'string');
 
       for (const scenario of SCENARIOS) {
-        // Cross-node compares carom on one node with carom on two: carom runs it alone.
-        const contenders = scenario === 'cross-node' ? ['carom'] : CONTENDERS;
+        // Cross-node compares carom on one node with carom on two, scale carom's own scale-out,
+        // slow-readers carom's delivery policies: carom runs them alone.
+        const contenders = CAROM_ONLY.has(scenario) ? ['carom'] : CONTENDERS;
         for (const contender of contenders) {
           const runs = result.runs.filter(
             (r) => r.scenario === scenario && r.contender === contender,
@@ -92,10 +103,12 @@ test(
         }
       }
       const fanouts = result.runs.filter(
-        (r) => r.scenario.startsWith('fanout') || r.scenario === 'cross-node',
+        (r) => r.scenario.startsWith('fanout') || CAROM_ONLY.has(r.scenario),
       );
-      assert.ok(result.runs.some((r) => r.scenario === 'cross-node' && r.contender === 'carom'));
-      assert.ok(!result.runs.some((r) => r.scenario === 'cross-node' && r.contender !== 'carom'));
+      for (const scenario of CAROM_ONLY) {
+        assert.ok(result.runs.some((r) => r.scenario === scenario && r.contender === 'carom'));
+        assert.ok(!result.runs.some((r) => r.scenario === scenario && r.contender !== 'carom'));
+      }
       for (const run of fanouts) {
         assert.equal(run.detail.lost, 0, `${run.scenario} ${run.contender} lost messages`);
         assert.equal(run.detail.outOfOrderOrDuplicate, 0);

@@ -59,7 +59,34 @@ const PAGE = `<!doctype html>
 </html>
 `;
 
+/**
+ * A page whose client dials a path nothing serves. Chromium does not show the
+ * 404 to the page: the client sees closes before `open`, keeps retrying, and
+ * reports `UNREACHABLE` once after five of them.
+ */
+const WRONG_PATH_PAGE = `<!doctype html>
+<html>
+  <head><meta charset="utf-8"><link rel="icon" href="data:,"><title>wrong path</title></head>
+  <body>
+    <script type="module">
+      import { connect } from '/carom/client.js';
+      const client = connect('ws://' + location.host + '/nope', {
+        reconnect: { initialDelayMs: 10, maxDelayMs: 20, jitter: 0 },
+      });
+      window.errors = [];
+      window.states = [];
+      client.onState((state) => window.states.push(state));
+      client.onError((e) => {
+        window.errors.push({ code: e.code, details: e.details });
+      });
+    </script>
+  </body>
+</html>
+`;
+
 declare const window: {
+  errors?: Array<{ code: string; details: unknown }>;
+  states?: string[];
   report?: { reply?: unknown; state?: string; id?: string; error?: string };
   created?: string[];
 };
@@ -91,9 +118,9 @@ afterEach(async () => {
 async function serving(): Promise<string> {
   server = createServer((req, res) => {
     if (serveClientModule(req, res)) return;
-    if (req.url === '/') {
+    if (req.url === '/' || req.url === '/wrong') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-      res.end(PAGE);
+      res.end(req.url === '/' ? PAGE : WRONG_PATH_PAGE);
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });
@@ -140,5 +167,29 @@ describe('/carom/client.js in Chromium', () => {
 
     assert.deepEqual(requests, [`${base}/`, `${base}/carom/client.js`]);
     assert.deepEqual(errors, []);
+  });
+
+  it('a wrong path: the page cannot see the 404, so the client retries and reports UNREACHABLE once', async () => {
+    const base = await serving();
+    context = await browser!.newContext();
+    context.setDefaultTimeout(TIMEOUT);
+    const page = await context.newPage();
+    await page.goto(`${base}/wrong`, { waitUntil: 'load' });
+    await poll(
+      'the page to hear UNREACHABLE and three more attempts',
+      () => page.evaluate(() => ({ errors: window.errors, states: window.states })),
+      (r) =>
+        (r.errors?.some((e) => e.code === 'UNREACHABLE') ?? false) &&
+        (r.states?.filter((s) => s === 'reconnecting').length ?? 0) >= 8,
+    );
+    const { errors, states } = await page.evaluate(() => ({
+      errors: window.errors,
+      states: window.states,
+    }));
+    assert.deepEqual(errors, [
+      { code: 'UNREACHABLE', details: { attempts: 5, url: `${base.replace('http', 'ws')}/nope` } },
+    ]);
+    assert.ok(!states?.includes('open'));
+    assert.ok(!states?.includes('closed'), 'a browser client does not give up');
   });
 });

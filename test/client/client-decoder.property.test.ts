@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CaromClient, RequestError, type ServerError } from '../../src/client/index.js';
+import { unhandledDuring } from '../support/unhandled.js';
 import { fakeWebSocket } from './fake-socket.js';
 
 /** Any UTF-16 code unit, lone surrogates included. */
@@ -98,10 +99,7 @@ const corpus: unknown[][] = [
 
 describe('carom/client decoder: hostile server frames (property)', () => {
   it('never throws, leaves no unhandled rejection, and settles every request', async () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on('unhandledRejection', onUnhandled);
-    try {
+    const unhandled = await unhandledDuring(async () => {
       await fc.assert(
         fc.asyncProperty(
           fc.array(frame, { minLength: 1, maxLength: 12 }),
@@ -140,11 +138,8 @@ describe('carom/client decoder: hostile server frames (property)', () => {
         ),
         { numRuns: 300, interruptAfterTimeLimit: 20_000, examples: corpus.map((f) => [f, true]) },
       );
-      await new Promise((resolve) => setImmediate(resolve));
-      assert.deepEqual(unhandled, []);
-    } finally {
-      process.off('unhandledRejection', onUnhandled);
-    }
+    });
+    assert.deepEqual(unhandled, []);
   });
 });
 

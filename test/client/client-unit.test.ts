@@ -4,25 +4,12 @@
  * the connect timeout, backoff, the heartbeat and drain delays.
  */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it, type TestContext } from 'node:test';
-import {
-  CaromClient,
-  ClientErrorCode,
-  RequestError,
-  type ClientOptions,
-  type ClientState,
-  type CloseInfo,
-  type ServerError,
-} from '../../src/client/index.js';
+import { describe, it, type TestContext } from 'node:test';
+import { ClientErrorCode, RequestError, type ClientState } from '../../src/client/index.js';
 import { base64url } from '../../src/client/token.js';
-import { FakeSocket, fakeWebSocket } from './fake-socket.js';
+import { fakeClients, lastId, settle, URL } from './fake-client.js';
 
-const URL = 'ws://carom.test/ws';
-const clients: CaromClient[] = [];
-
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close();
-});
+const { setup, opened } = fakeClients();
 
 /** Lets pending promise callbacks run (setImmediate is not mocked). */
 function flush(): Promise<void> {
@@ -34,56 +21,10 @@ function fakeTime(t: TestContext): void {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
 }
 
-/** A client over fake sockets, with its reports and state changes recorded. */
-function setup(options: ClientOptions = {}) {
-  const fake = fakeWebSocket();
-  const c = new CaromClient(URL, { WebSocket: fake.WebSocket, ...options });
-  clients.push(c);
-  const errors: ServerError[] = [];
-  c.onError((e) => errors.push(e));
-  const log: Array<{ state: ClientState; info: CloseInfo | undefined }> = [];
-  c.onState((state, info) => log.push({ state, info }));
-  return {
-    c,
-    sockets: fake.sockets,
-    errors,
-    log,
-    last: (): FakeSocket => {
-      const s = fake.sockets[fake.sockets.length - 1];
-      assert.ok(s, 'no socket was created');
-      return s;
-    },
-  };
-}
-
-/** A client whose first socket is open and welcomed. */
-function opened(options: ClientOptions = {}) {
-  const s = setup(options);
-  s.last().accept('carom').welcome('c1');
-  assert.equal(s.c.state, 'open');
-  return s;
-}
-
-/** How a promise settled. */
-async function settle(p: Promise<unknown>): Promise<{ value?: unknown; error?: unknown }> {
-  try {
-    return { value: await p };
-  } catch (error) {
-    return { error };
-  }
-}
-
 function assertRequestError(error: unknown, code: string): RequestError {
   assert.ok(error instanceof RequestError, `expected a RequestError, got ${String(error)}`);
   assert.equal(error.code, code, error.message);
   return error;
-}
-
-/** The id of the last request the socket carried. */
-function lastId(socket: FakeSocket): string | number {
-  const id = socket.sent.at(-1)?.id;
-  assert.ok(id !== undefined, 'no request was sent');
-  return id;
 }
 
 describe('carom/client decoding: frames that are not envelopes', () => {

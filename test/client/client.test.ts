@@ -31,6 +31,7 @@ import {
   type ServerError,
 } from '../../src/client/index.js';
 import { eventually, within } from '../support/wait.js';
+import { ackLists } from '../support/subscription-ack.js';
 
 /**
  * Fast reconnection, so that tests do not sit through the default backoff; an
@@ -257,15 +258,15 @@ describe('carom/client: subscribe, emit, request', () => {
     const { app, url } = await serve();
     const c = client(url);
     await within(c.ready(), 'opening');
-    assert.deepEqual(await c.subscribe(['news']), ['news']);
-    assert.deepEqual((await c.subscribe(['room.*', 'alerts'])).sort(), [
+    assert.deepEqual(ackLists(await c.subscribe(['news'])), { events: ['news'], excluded: [] });
+    assert.deepEqual((await c.subscribe(['room.*', 'alerts'])).events.sort(), [
       'alerts',
       'news',
       'room.*',
     ]);
     assert.deepEqual(c.subscriptions.sort(), ['alerts', 'news', 'room.*']);
     assert.equal(app.subscribers('room.kitchen').length, 1);
-    assert.deepEqual((await c.unsubscribe(['alerts'])).sort(), ['news', 'room.*']);
+    assert.deepEqual((await c.unsubscribe(['alerts'])).events.sort(), ['news', 'room.*']);
     assert.equal(app.subscribers('alerts').length, 0);
     assert.deepEqual(c.subscriptions.sort(), ['news', 'room.*']);
   });
@@ -274,7 +275,7 @@ describe('carom/client: subscribe, emit, request', () => {
     const { app, url } = await serve();
     const c = client(url);
     assert.equal(c.state, 'connecting');
-    assert.deepEqual(await within(c.subscribe(['news']), 'subscribing'), ['news']);
+    assert.deepEqual((await within(c.subscribe(['news']), 'subscribing')).events, ['news']);
     assert.equal(app.subscribers('news').length, 1);
   });
 
@@ -598,10 +599,13 @@ describe('carom/client: reconnecting to a new app on the same port', () => {
     const aLog = record(a);
     const bLog = record(b);
     await within(Promise.all([a.ready(), b.ready()]), 'opening both');
-    assert.deepEqual(await a.subscribe(['news']), ['news']);
-    assert.deepEqual((await a.subscribe(['room.*'])).sort(), ['news', 'room.*']);
-    assert.deepEqual(await b.subscribe(['*']), ['*']);
-    assert.deepEqual(await b.unsubscribe(['alerts']), ['*']);
+    assert.deepEqual((await a.subscribe(['news'])).events, ['news']);
+    assert.deepEqual((await a.subscribe(['room.*'])).events.sort(), ['news', 'room.*']);
+    assert.deepEqual(ackLists(await b.subscribe(['*'])), { events: ['*'], excluded: [] });
+    assert.deepEqual(ackLists(await b.unsubscribe(['alerts'])), {
+      events: ['*'],
+      excluded: ['alerts'],
+    });
     const aGot = collect(a, ['news', 'alerts', 'room.a']);
     const bGot = collect(b, ['news', 'alerts', 'room.a']);
 

@@ -69,8 +69,12 @@ export async function correctUses(client: CaromClient<ChatEvents>): Promise<stri
   const ok: boolean = ack.ok;
   const typingAck: null = await client.request('typing', { on: false });
   void typingAck;
-  const list: string[] = await client.subscribe(['chat', 'clock', 'room.*', '*']);
-  await client.unsubscribe(['clock']);
+  const { events: list, excluded } = await client.subscribe(['chat', 'clock', 'room.*', '*']);
+  const none: string[] = excluded;
+  void none;
+  // 0.1 code used the result as the list of events: it still compiles (deprecated).
+  const asIn01: string[] = await client.unsubscribe(['clock']);
+  void asIn01;
   const state: ClientState = client.state;
   client.onState((s: ClientState, info?: CloseInfo) => void [s, info]);
   return `${ok} ${list.join()} ${state}`;

@@ -205,7 +205,8 @@ app.listen({ port: 0, host: '127.0.0.1' }).then(async (address) => {
       client: typeof client.connect,
       testing: typeof testing.createTestApp,
       transport: typeof transport.acceptorOf,
-      subscribed,
+      subscribed: { events: subscribed.events, excluded: subscribed.excluded },
+      listed: [...subscribed],
     }),
   );
 });
@@ -250,6 +251,8 @@ describe('the packed package', () => {
           './testing',
           './transport',
           './redis',
+          './metrics',
+          './otel',
           './package.json',
         ]);
         for (const [entry, target] of Object.entries(ownManifest.exports)) {
@@ -343,6 +346,43 @@ describe('the packed package', () => {
           'function',
           'carom/redis loads with its peer installed',
         );
+
+        // carom/metrics and carom/otel load without their optional peers, and say what
+        // to install when used; with them installed, they work.
+        const OBSERVERS = `const { caromMetrics } = await import('carom/metrics');
+const { caromTracing } = await import('carom/otel');
+const out = [];
+for (const make of [caromMetrics, caromTracing]) {
+  try { out.push(typeof (await make()).bind); } catch (err) { out.push(err.code); }
+}
+console.log(JSON.stringify(out));`;
+        const withoutPeers = await sh(
+          process.execPath,
+          ['--input-type=module', '-e', OBSERVERS],
+          project,
+        );
+        assert.equal(
+          withoutPeers.stdout.trim(),
+          '["CAROM_ERR_PEER_MISSING","CAROM_ERR_PEER_MISSING"]',
+        );
+        const peers = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+          devDependencies: Record<string, string>;
+        };
+        const observerPeers = ['prom-client', '@opentelemetry/api'].map(
+          (name) => `${name}@${peers.devDependencies[name]}`,
+        );
+        try {
+          await sh('npm', [...install, '--offline', ...observerPeers], project);
+        } catch (err) {
+          t.diagnostic(`npm install --offline failed, retrying with --prefer-offline: ${err}`);
+          await sh('npm', [...install, '--prefer-offline', ...observerPeers], project);
+        }
+        const withPeers = await sh(
+          process.execPath,
+          ['--input-type=module', '-e', OBSERVERS],
+          project,
+        );
+        assert.equal(withPeers.stdout.trim(), '["function","function"]');
 
         // Type-check and compile with strict settings, checking the library's types too.
         await mkdir(join(project, 'src'));
@@ -446,7 +486,8 @@ describe('the packed package', () => {
           client: 'function',
           testing: 'function',
           transport: 'function',
-          subscribed: ['news'],
+          subscribed: { events: ['news'], excluded: [] },
+          listed: ['news'],
         });
       } finally {
         await rm(packDir, { recursive: true, force: true });

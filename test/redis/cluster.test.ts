@@ -1,25 +1,45 @@
 /**
- * carom/redis on a Redis Cluster of three masters: two nodes over sharded
- * pub/sub (one channel per topic), publishes cross nodes once each and in
- * order, whichever shard owns the topic; presence of topics on several shards.
+ * carom/redis on a Redis Cluster of three masters, one cluster for the whole
+ * file (it takes seconds to start): two node processes over sharded pub/sub
+ * (one channel per topic), publishes cross nodes once each and in order,
+ * whichever shard owns the topic; presence of topics on several shards; the
+ * broker, presence and lease contracts; and, last, as it takes the cluster
+ * down, presence written again after every master restarts empty.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { terminateAll } from '../integration/helpers.js';
+import { createLogger } from '../../src/index.js';
+import { redisBroker } from '../../src/redis/index.js';
+import {
+  brokerContract,
+  leaseContract,
+  presenceContract,
+  type NodeSet,
+} from '../support/broker-contract.js';
+import { presenceRewrittenAfterRestart } from '../support/redis-restart.js';
 import { RedisCluster } from '../support/redis-server.js';
 import { connectTo, NodeProcess, subscribe } from '../support/redis-nodes.js';
 import { eventually } from '../support/wait.js';
 
 const BURST = 1000;
 
+let cluster: RedisCluster;
+
+before(async () => {
+  cluster = await RedisCluster.start();
+});
+
+after(async () => {
+  await cluster?.end();
+});
+
 describe('carom/redis on a Redis Cluster (sharded pub/sub)', () => {
-  let cluster: RedisCluster;
   let a: NodeProcess;
   let b: NodeProcess;
 
   before(async () => {
-    cluster = await RedisCluster.start();
     const prefix = `t${randomBytes(4).toString('hex')}`;
     [a, b] = await Promise.all([
       NodeProcess.start({ rootNodes: cluster.rootNodes, nodeId: 'alpha', prefix }),
@@ -30,7 +50,6 @@ describe('carom/redis on a Redis Cluster (sharded pub/sub)', () => {
   after(async () => {
     terminateAll();
     await Promise.all([a?.end(), b?.end()]);
-    await cluster?.end();
   });
 
   it('delivers publishes of every topic across nodes, once each and in order per topic', async () => {
@@ -87,4 +106,28 @@ describe('carom/redis on a Redis Cluster (sharded pub/sub)', () => {
     }
     assert.ok(there.client.dataOf('lobby').length > 0);
   });
+});
+
+/** Apps of this process, each with its own `redisBroker` on the cluster, under a fresh prefix per test. */
+function nodes(): Promise<NodeSet> {
+  const prefix = `k${randomBytes(4).toString('hex')}`;
+  return Promise.resolve({
+    broker: (nodeId: string) =>
+      redisBroker({
+        cluster: { rootNodes: cluster.rootNodes },
+        nodeId,
+        prefix,
+        logger: createLogger('fatal'),
+      }),
+    close: () => Promise.resolve(),
+  });
+}
+
+brokerContract('redisBroker on a Redis Cluster', nodes);
+presenceContract('redisBroker on a Redis Cluster', nodes);
+leaseContract('redisBroker on a Redis Cluster', nodes);
+
+describe('carom/redis presence after the Redis Cluster restarts', () => {
+  it('writes the node’s entries again once every master is back, empty, with those joined meanwhile', () =>
+    presenceRewrittenAfterRestart(cluster, { cluster: { rootNodes: cluster.rootNodes } }));
 });

@@ -8,11 +8,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import 'reflect-metadata';
-import { createLogger } from '../../src/index.js';
-import { redisBroker } from '../../src/redis/index.js';
-import { createTestApp } from '../../src/testing/index.js';
 import { terminateAll } from '../integration/helpers.js';
 import { RedisServer } from '../support/redis-server.js';
+import { presenceRewrittenAfterRestart } from '../support/redis-restart.js';
 import { connectTo, NodeProcess, subscribe } from '../support/redis-nodes.js';
 import { eventually } from '../support/wait.js';
 
@@ -131,44 +129,6 @@ describe('carom/redis presence after a Redis restart', () => {
     await redis?.end();
   });
 
-  it('writes the node’s entries again once Redis is back, empty, with those joined meanwhile', async () => {
-    const broker = redisBroker({
-      url: redis.url,
-      nodeId: 'solo',
-      prefix: `r${randomBytes(4).toString('hex')}`,
-      presenceTtlMs: 3000,
-      logger: createLogger('fatal'),
-    });
-    const t = await createTestApp({
-      topics: ['room.*'],
-      presence: ['room.*'],
-      heartbeatMs: 0,
-      logLevel: 'fatal',
-      broker,
-    });
-    try {
-      const alice = await t.connect({ user: { name: 'alice' } });
-      await alice.subscribe('room.lobby');
-      const mine = [{ connectionId: alice.connection!.id, node: 'solo', user: { name: 'alice' } }];
-      assert.deepEqual(await t.app.presence('room.lobby'), mine);
-      await redis.stop();
-      await assert.rejects(t.app.presence('room.lobby'), 'no answer without Redis');
-      // A join Redis cannot take: counted, kept, and written once Redis is back.
-      const bob = await t.connect({ user: { name: 'bob' } });
-      await bob.subscribe('room.lobby');
-      await eventually(() => broker.stats().presenceFailures > 0, 'the failed write is counted');
-      mine.push({ connectionId: bob.connection!.id, node: 'solo', user: { name: 'bob' } });
-      await redis.restart();
-      let seen: unknown = [];
-      // Bounded: rewritten at the reconnection or the next heartbeat (1 s); 10 s at most.
-      for (let i = 0; i < 100; i++) {
-        seen = await t.app.presence('room.lobby').catch(() => []);
-        if (Array.isArray(seen) && seen.length === mine.length) break;
-        await sleep(100);
-      }
-      assert.deepEqual(byId(seen as Entry[]), byId(mine));
-    } finally {
-      await t.close();
-    }
-  });
+  it('writes the node’s entries again once Redis is back, empty, with those joined meanwhile', () =>
+    presenceRewrittenAfterRestart(redis, { url: redis.url }));
 });

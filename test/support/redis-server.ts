@@ -160,6 +160,20 @@ export class RedisCluster {
     }
   }
 
+  /** Kills every master by its PID (the cluster is down) and waits until their ports refuse. */
+  async stop(): Promise<void> {
+    for (const s of this.servers) await s.stop();
+  }
+
+  /**
+   * Starts every master again on its port, empty (nothing is saved) but with
+   * its slots (`nodes.conf` stays in its dir), and waits until the cluster is `ok`.
+   */
+  async restart(): Promise<void> {
+    for (const s of this.servers) await s.restart();
+    await this.settled();
+  }
+
   /** The root nodes, as `createCluster` takes them. */
   get rootNodes(): { url: string }[] {
     return this.servers.map((s) => ({ url: s.url }));

@@ -14,6 +14,7 @@ export function connectParams(
     kind: clientKind(contender),
     port: ready.port,
     path: ready.path,
+    unixPath: ready.unixPath,
     count,
     subscribe,
     concurrency: ctx.settings.connectConcurrency,

@@ -6,6 +6,8 @@ import { runCrossNode } from './cross-node.js';
 import { runFanout } from './fanout.js';
 import { runIdle } from './idle.js';
 import { runInbound } from './inbound.js';
+import { runScale } from './scale.js';
+import { runSlowReaders } from './slow-readers.js';
 
 /** Runs one case (`n` from settings.ts's `casesOf`) of a scenario for one contender. */
 export type ScenarioRun = (
@@ -21,4 +23,6 @@ export const SCENARIO_RUNS: Readonly<Record<Scenario, ScenarioRun>> = {
   inbound: (ctx, contender) => runInbound(ctx, contender),
   idle: runIdle,
   'cross-node': runCrossNode,
+  scale: runScale,
+  'slow-readers': runSlowReaders,
 };

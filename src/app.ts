@@ -37,11 +37,14 @@ import { Replies } from './core/replies.js';
 import { Asks } from './core/asks.js';
 import { scopeOf, type PublishOptions } from './core/publish-options.js';
 import type { AnyEvents, EventMapOf, PublishableEvent, PublishData } from './protocol/event-map.js';
+import { Lifecycle } from './core/lifecycle.js';
 import { observerOf } from './core/observer.js';
 import { observedApp } from './core/observed-app.js';
 import { readTopic } from './core/metadata.js';
 import type { AppModel } from './asyncapi/model.js';
 import type { AsyncApiDocument, AsyncApiOptions } from './asyncapi/document.js';
+
+const ignore = (): void => undefined;
 
 /** Where `listen` binds. */
 export interface ListenOptions {
@@ -131,7 +134,8 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
   private readonly transport: WsTransport;
   private readonly broker: Broker;
   private readonly cluster: ClusterNode;
-  private readonly registry = new Registry();
+  private readonly life: Lifecycle;
+  private readonly registry: Registry;
   private readonly senderClasses: readonly Class[];
   private brokerStarted: Promise<void> | undefined;
   private presenceTracker: Presence | undefined;
@@ -193,6 +197,11 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
     this.senderClasses = senderClasses;
     // Built now, not on first use, so a provider that cannot be made fails here.
     for (const cls of providerClasses) this.container.get(cls);
+    this.registry = new Registry({
+      interceptors: o.interceptors,
+      handlerTimeoutMs: o.handlerTimeoutMs,
+      logger: this.logger,
+    });
     const registry = this.registry;
     for (const cls of handlerClasses) {
       if (registry.add(this.container.get(cls)) === 0) {
@@ -232,6 +241,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       rateLimit: o.rateLimit,
       canHandle: o.canHandle,
       asks: this.asks,
+      handlerTimeoutMs: o.handlerTimeoutMs,
       observer,
     });
     this.sessions = new Sessions({
@@ -286,6 +296,13 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       sessions: this.sessions,
     });
     registerAcceptor(this, this.acceptor);
+    // Last, once every object is made: their order is the order they were made in.
+    this.life = new Lifecycle(
+      this.container.made().filter((made) => made !== this),
+      this.clock,
+      this.logger,
+      o.lifecycleTimeoutMs,
+    );
     this.transport = new WsTransport(this.acceptor, {
       path: o.path,
       heartbeatMs: o.heartbeatMs,
@@ -358,8 +375,9 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
   }
 
   /**
-   * Starts the timed senders and the broker without a server (the testing kit
-   * does this). `listen` waits for the broker; here, {@link ready} does.
+   * Starts the broker, the providers (each `onStart()`, in dependency order)
+   * and then the timed senders, without a server (the testing kit does this).
+   * `listen` waits for them; here, {@link ready} does.
    */
   start(): this {
     if (this.closing) throw appError('CAROM_ERR_APP_CLOSED');
@@ -367,22 +385,30 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       this.started = true;
       // A broker that throws instead of rejecting is read the same way: ready() rejects
       // with it, and it is logged here so that an app nobody awaits still says why.
-      this.brokerStarted = Promise.resolve()
+      const broker = Promise.resolve()
         .then(() => this.broker.start(this.cluster))
         .catch((err: unknown) => {
           this.logger.error('the broker failed to start: this node relays nothing', err);
           throw err;
         });
-      this.brokerStarted.catch(() => undefined);
-      this.scheduler.start();
+      // Providers start beside the broker (onStart, in dependency order); timed
+      // senders tick once they all have.
+      const providers = this.life.start();
+      providers.then(() => {
+        if (!this.closing) this.scheduler.start();
+      }, ignore);
+      this.brokerStarted = Promise.all([broker, providers]).then(ignore);
+      this.brokerStarted.catch(ignore);
     }
     return this;
   }
 
   /**
    * Resolves once the app has started and its broker relays to the other
-   * nodes (at once for a lone node); rejects when the broker could not start
-   * (a mistake in how it was configured). `listen` waits for it itself.
+   * nodes (at once for a lone node) and every `onStart()` has succeeded;
+   * rejects when the broker could not start (a mistake in how it was
+   * configured) or an `onStart()` failed (`CAROM_ERR_START_HOOK_FAILED`).
+   * `listen` waits for it itself.
    */
   ready(): Promise<void> {
     return this.brokerStarted ?? Promise.reject(appError('CAROM_ERR_NOT_STARTED'));
@@ -475,7 +501,8 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
    * Shuts down: stops accepting connections, drains the open ones for
    * `graceMs` (see {@link CloseOptions}), answers whatever is still queued with
    * `UNAVAILABLE`, closes the rest with 1001, stops the timers and, when
-   * `listen` made the server, closes it. The process can then exit by itself.
+   * `listen` made the server, closes it; then runs each started object's
+   * `onClose()`, in the reverse of the start order. The process can then exit by itself.
    * Later calls return the same promise.
    */
   close(options: CloseOptions = {}): Promise<void> {
@@ -501,6 +528,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       this.dispatcher.refuseQueued(session, gone);
       session.close(CloseCode.GOING_AWAY, 'server shutting down');
     }
+    this.dispatcher.stop();
     this.transport.close(CloseCode.GOING_AWAY, 'server shutting down');
     await this.transport.drained(2000);
     const server = this.ownServer;
@@ -508,6 +536,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+    await this.life.close();
     try {
       await this.broker.close();
     } catch (err) {

@@ -69,7 +69,11 @@ export {
   CAROM_ERRORS,
   type AppErrorCode,
   type ErrorEntry,
+  type ClientErrorOptions,
 } from './core/errors.js';
+export type { Interceptor } from './core/interceptors.js';
+export type { OnStart, OnClose } from './core/lifecycle.js';
+export { MAX_APP_CODE_LENGTH } from './core/app-code.js';
 export { ErrorCode, CloseCode } from './protocol/errors.js';
 export type { EnvelopeId, InboundEnvelope } from './protocol/envelope.js';
 export type { WireEnvelope, WireErrorData, WireId, WireSubscriptionAck } from './protocol/wire.js';

@@ -24,6 +24,8 @@ export const ERROR_CODE_MEANINGS: { readonly [C in ErrorCode]: string } = {
   LIMIT_EXCEEDED: 'a per-connection or per-server limit would be passed (subscriptions, channels)',
   UNAVAILABLE:
     'the server is shutting down and did not take the envelope; send it again after reconnecting',
+  HANDLER_TIMEOUT:
+    "the handler did not finish within the server's time limit; it may still have done its work, and its result is not sent",
 };
 
 /** A request's `id`, echoed by its one reply. */
@@ -112,6 +114,11 @@ export const ERROR_DATA: JsonSchema = {
       })),
     },
     message: { type: 'string', description: 'what to fix, for people' },
+    appCode: {
+      type: 'string',
+      pattern: '^[A-Z][A-Z0-9_]{0,63}$',
+      description: "the application's own code (BID_TOO_LOW), when a handler refused with one",
+    },
     event: { type: 'string', description: 'the event of the envelope refused, when it was read' },
     details: {
       description:

@@ -26,13 +26,20 @@ export class RequestError extends Error {
   readonly details: unknown;
   /** The event of the request refused, when the server named it. */
   readonly event: string | undefined;
+  /**
+   * The application's own code (`BID_TOO_LOW`) when the server's handler
+   * refused with one; `code` is then the protocol's (`HANDLER_ERROR`). A
+   * `HANDLER_ERROR` without it is a failure the application did not mean.
+   */
+  readonly appCode: string | undefined;
 
-  constructor(code: string, message: string, event?: string, details?: unknown) {
+  constructor(code: string, message: string, event?: string, details?: unknown, appCode?: string) {
     super(message);
     this.name = 'RequestError';
     this.code = code;
     this.event = event;
     this.details = details;
+    this.appCode = appCode;
   }
 }
 
@@ -54,6 +61,7 @@ export function replyError(data: unknown, event: string): RequestError {
       message,
       typeof data.event === 'string' ? data.event : event,
       data.details,
+      typeof data.appCode === 'string' ? data.appCode : undefined,
     );
   }
   return new RequestError(

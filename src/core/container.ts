@@ -111,6 +111,15 @@ export class Container {
     return classes;
   }
 
+  /**
+   * Every instance the container holds, in dependency order: given ones first,
+   * in the order they were given, then each constructed one after what its
+   * constructor took (it was made first).
+   */
+  made(): object[] {
+    return [...this.instances.values()];
+  }
+
   /** Makes `value` what parameters of type `cls` receive. */
   provide(cls: Class, value: object): void {
     this.registered.add(cls);

@@ -10,7 +10,8 @@ import { ANSWER, PING } from '../protocol/names.js';
 import type { Asks } from './asks.js';
 import type { Clock } from './clock.js';
 import type { Context } from './context.js';
-import { outcomeOf, whenSettled } from './guard.js';
+import { Deadlines } from './deadline.js';
+import { describe, outcomeOf, whenSettled } from './guard.js';
 import { InboundQueue, type InboundLimits, type InboundRunner } from './inbound-queue.js';
 import type { CaromLogger } from './logger.js';
 import type { CaromObserver } from './observer.js';
@@ -41,6 +42,8 @@ export interface DispatcherParts {
   readonly canHandle: MessageGuard | undefined;
   /** Requests the server made of clients: their answers skip the queue (a handler may await one). */
   readonly asks: Asks;
+  /** Bounds `canHandle`; each handler's own timeout bounds its guard, validation and run. */
+  readonly handlerTimeoutMs: number;
   /** Metrics and traces; undefined when nothing observes, and then no call is made. */
   readonly observer?: CaromObserver | undefined;
 }
@@ -72,7 +75,8 @@ const BINARY = new CaromError(ErrorCode.BAD_JSON, 'binary frames are not accepte
  *    the core's own path.
  * 6. Stale (`StaleFilter`): `STALE` when the envelope has an id; without one
  *    it is dropped silently.
- * 7. Guard (`canHandle`): `FORBIDDEN`. Skipped for `subscribe`/`unsubscribe`.
+ * 7. Guard (`canHandle`, then each handler's own `guard`): `FORBIDDEN`. Skipped
+ *    for `subscribe`/`unsubscribe`.
  * 8. Validate (each handler's DTO): `VALIDATION_FAILED`. For `subscribe` and
  *    `unsubscribe`, the list of names: `BAD_ENVELOPE`, `LIMIT_EXCEEDED`.
  * 9. Handlers: the envelope now counts as handled (its timestamp moves the
@@ -84,8 +88,12 @@ const BINARY = new CaromError(ErrorCode.BAD_JSON, 'binary frames are not accepte
  *    not JSON is `HANDLER_ERROR`. A guard or validator that throws is answered
  *    as a handler that throws.
  *
- * One handler without a DTO or guard (the common case) that returns
- * synchronously goes from stage 1 to 10 with no promise and no closure.
+ * Application code that returns a promise (a guard, an async validation, a
+ * handler with its interceptors) is bounded by the handler's timeout
+ * (`Deadlines`): past it the client gets `HANDLER_TIMEOUT` and the queue moves on.
+ *
+ * One handler without a DTO, guard or interceptor (the common case) that
+ * returns synchronously goes from stage 1 to 10 with no promise, no closure and no timer.
  */
 export class Dispatcher implements InboundRunner<Session> {
   private readonly decodeLimits: DecodeLimits;
@@ -93,6 +101,7 @@ export class Dispatcher implements InboundRunner<Session> {
   private readonly limiter: RateLimiter | undefined;
   private readonly queueFull: CaromError;
   private readonly replies: Replies;
+  private readonly deadlines: Deadlines;
   private readonly obs: CaromObserver | undefined;
 
   constructor(private readonly parts: DispatcherParts) {
@@ -104,6 +113,7 @@ export class Dispatcher implements InboundRunner<Session> {
       `${parts.maxQueued} envelopes are already waiting on this connection; slow down`,
     );
     this.replies = parts.replies;
+    this.deadlines = new Deadlines(parts.clock, parts.logger);
     this.obs = parts.observer;
   }
 
@@ -200,7 +210,7 @@ export class Dispatcher implements InboundRunner<Session> {
 
   /** One handler and no guard: its payload is one value, and it may answer synchronously. */
   private isPlain(entries: readonly HandlerEntry[]): boolean {
-    return entries.length === 1 && !this.parts.canHandle;
+    return entries.length === 1 && !this.parts.canHandle && entries[0]!.guard === undefined;
   }
 
   /**
@@ -253,20 +263,30 @@ export class Dispatcher implements InboundRunner<Session> {
     entries: readonly HandlerEntry[],
     dto: DtoClass,
   ): void {
-    this.parts.validator.validate(dto, envelope.data).then(
+    const entry = entries[0]!;
+    const validation = this.parts.validator.validate(dto, envelope.data);
+    const bounded = this.deadlines.within(
+      validation,
+      entry.timeoutMs,
+      envelope.event,
+      `validation for ${entry.name}`,
+    );
+    whenSettled(
+      bounded,
       (payload) => {
         if (this.handle(session, envelope, entries, payload)) session.inbound.done();
       },
       (err: unknown) => {
-        this.replies.failure(session, envelope, entries[0], err);
+        this.replies.failure(session, envelope, entry, err);
         session.inbound.done();
       },
     );
   }
 
   /**
-   * Stages 7 and 8 in general: the guard, then every payload validated (once per
-   * DTO) before any handler runs. The guard and the handlers see one context.
+   * Stages 7 and 8 in general: the app's guard, then each handler's own (all
+   * must let it through), then every payload validated (once per DTO) before
+   * any handler runs. The guards and the handlers see one context.
    */
   private async checkAll(
     session: Session,
@@ -274,16 +294,31 @@ export class Dispatcher implements InboundRunner<Session> {
     entries: readonly HandlerEntry[],
   ): Promise<void> {
     const ctx = this.context(session, envelope);
+    const { event } = envelope;
     const payloads: unknown[] = [];
     try {
-      if (this.parts.canHandle && !(await this.parts.canHandle(ctx))) {
-        const error = new CaromError(
-          ErrorCode.FORBIDDEN,
-          `not allowed to send '${envelope.event}'`,
+      const canHandle = this.parts.canHandle;
+      if (canHandle) {
+        const allowed = await this.bounded(
+          canHandle(ctx),
+          this.parts.handlerTimeoutMs,
+          event,
+          'canHandle',
         );
-        this.replies.error(session, error, envelope);
-        session.inbound.done();
-        return;
+        if (!allowed) return this.forbid(session, envelope);
+      }
+      for (const entry of entries) {
+        if (entry.guard === undefined) continue;
+        const guard = `the guard of ${entry.name}`;
+        const allowed = await this.bounded(entry.guard(ctx), entry.timeoutMs, event, guard);
+        if (allowed === true) continue;
+        // Fail closed: only `true` lets an envelope through a handler's guard.
+        if (allowed !== false) {
+          this.parts.logger.error(
+            `${guard} returned ${describe(allowed)}, not true or false; refused`,
+          );
+        }
+        return this.forbid(session, envelope);
       }
       const validated = new Map<unknown, unknown>();
       for (const entry of entries) {
@@ -293,7 +328,13 @@ export class Dispatcher implements InboundRunner<Session> {
         }
         let value = validated.get(entry.dto);
         if (value === undefined) {
-          value = await this.parts.validator.validate(entry.dto, envelope.data);
+          const validation = this.parts.validator.validate(entry.dto, envelope.data);
+          value = await this.bounded(
+            validation,
+            entry.timeoutMs,
+            event,
+            `validation for ${entry.name}`,
+          );
           validated.set(entry.dto, value);
         }
         payloads.push(value);
@@ -304,6 +345,21 @@ export class Dispatcher implements InboundRunner<Session> {
       return;
     }
     if (this.handle(session, envelope, entries, payloads, ctx)) session.inbound.done();
+  }
+
+  private forbid(session: Session, envelope: InboundEnvelope): void {
+    const error = new CaromError(ErrorCode.FORBIDDEN, `not allowed to send '${envelope.event}'`);
+    this.replies.error(session, error, envelope);
+    session.inbound.done();
+  }
+
+  /** What application code returned, waited for within `ms` (see `Deadlines`); never throws. */
+  private bounded(result: unknown, ms: number, event: string, who: string): unknown {
+    const outcome = outcomeOf(result);
+    if (outcome.kind === 'value') return outcome.value;
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    if (outcome.kind === 'failed') return Promise.reject(outcome.error);
+    return this.deadlines.within(outcome.promise, ms, event, who);
   }
 
   /** Stage 8 for `subscribe` and `unsubscribe`: the list of names. */
@@ -380,8 +436,14 @@ export class Dispatcher implements InboundRunner<Session> {
       this.replies.failure(session, envelope, entry, outcome.error);
       return true;
     }
-    whenSettled(
+    const bounded = this.deadlines.within(
       outcome.promise,
+      entry.timeoutMs,
+      envelope.event,
+      entry.name,
+    );
+    whenSettled(
+      bounded,
       (value) => {
         this.replies.ack(session, envelope, value);
         session.inbound.done();
@@ -411,11 +473,13 @@ export class Dispatcher implements InboundRunner<Session> {
       let failure: { entry: HandlerEntry; err: unknown } | undefined;
       for (let i = 0; i < entries.length; i++) {
         try {
+          const entry = entries[i]!;
           const obs = this.obs;
-          const invoke = entries[i]!.invoke;
-          const value = await (obs === undefined
-            ? invoke(payloads[i], ctx)
-            : obs.invoke(envelope, invoke, payloads[i], ctx));
+          const result =
+            obs === undefined
+              ? entry.invoke(payloads[i], ctx)
+              : obs.invoke(envelope, entry.invoke, payloads[i], ctx);
+          const value = await this.bounded(result, entry.timeoutMs, envelope.event, entry.name);
           if (reply === undefined) reply = value;
         } catch (err) {
           failure ??= { entry: entries[i]!, err };
@@ -458,6 +522,11 @@ export class Dispatcher implements InboundRunner<Session> {
     } finally {
       session.inbound.done();
     }
+  }
+
+  /** The app closed: disarms the handler timeouts still armed. */
+  stop(): void {
+    this.deadlines.stop();
   }
 
   /** Replies never throw, so only a bug in carom itself can reach here; it is logged, never raised. */

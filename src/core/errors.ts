@@ -1,4 +1,5 @@
 import { ErrorCode } from '../protocol/errors.js';
+import { isAppCode, MAX_APP_CODE_LENGTH } from './app-code.js';
 
 /**
  * An error that becomes an `error` envelope. The core raises it for protocol
@@ -19,15 +20,38 @@ export class CaromError extends Error {
   }
 }
 
+/** What a `ClientError` carries besides its message. */
+export interface ClientErrorOptions {
+  /** The protocol's code. Default `HANDLER_ERROR`. */
+  readonly code?: ErrorCode;
+  /**
+   * The application's own code, sent as `data.appCode` so that clients can tell
+   * `BID_TOO_LOW` from the protocol's codes and from a crash: an upper-case
+   * letter, then upper-case letters, digits and `_`, at most 64 characters.
+   */
+  readonly appCode?: string;
+  /** Sent as `data.details`. */
+  readonly details?: unknown;
+}
+
 /**
  * Throw this from a handler to answer the client with your own message (code
- * `HANDLER_ERROR` unless you pick another). Any other error thrown by a handler
- * is answered with a generic message, so that internals never leak.
+ * `HANDLER_ERROR` unless you pick another) and, if you like, your own code
+ * (`appCode`). Any other error thrown by a handler is answered with a generic
+ * message, so that internals never leak. An `appCode` of the wrong shape throws
+ * a `UsageError` (`CAROM_ERR_BAD_APP_CODE`) here, where the mistake is.
  */
 export class ClientError extends CaromError {
-  constructor(message: string, options: { code?: ErrorCode; details?: unknown } = {}) {
+  /** The application's own code, when one was given. */
+  readonly appCode: string | undefined;
+
+  constructor(message: string, options: ClientErrorOptions = {}) {
     super(options.code ?? ErrorCode.HANDLER_ERROR, message, options.details);
     this.name = 'ClientError';
+    if (options.appCode !== undefined && !isAppCode(options.appCode)) {
+      throw appError('CAROM_ERR_BAD_APP_CODE', options.appCode);
+    }
+    this.appCode = options.appCode;
   }
 }
 
@@ -137,7 +161,7 @@ const ERROR_TABLE = {
   CAROM_ERR_BAD_PERIOD: {
     type: configuration,
     message: (event: string, sender: string) =>
-      `@Topic('${event}') on ${sender}: everyMs must be > 0`,
+      `${sender} publishing '${event}': everyMs must be a number of milliseconds > 0 and below 2^31`,
   },
 
   // Handlers and senders.
@@ -199,7 +223,8 @@ const ERROR_TABLE = {
   CAROM_ERR_TIMED_SENDER_WITHOUT_PERIOD: {
     type: configuration,
     message: (name: string, event: string) =>
-      `${name} is a TimedSender: give it a period with @Topic('${event}', { everyMs: ... })`,
+      `${name} is a TimedSender: give it a period with @Topic('${event}', { everyMs: ... }) ` +
+      'or set this.everyMs in its constructor',
   },
   CAROM_ERR_PERIOD_WITHOUT_TIMED_SENDER: {
     type: configuration,
@@ -337,6 +362,27 @@ const ERROR_TABLE = {
     message: (name: string) =>
       `app.get(${name}): ${name} is not registered with this app; ` +
       'pass it in `handlers`, `senders` or `providers`',
+  },
+  CAROM_ERR_BAD_APP_CODE: {
+    type: usage,
+    message: (got: unknown) =>
+      `a ClientError's appCode must be an upper-case letter, then upper-case letters, digits ` +
+      `and _, at most ${MAX_APP_CODE_LENGTH} characters (BID_TOO_LOW), got ${shown(got)}`,
+  },
+  CAROM_ERR_NEXT_TWICE: {
+    type: usage,
+    message: (interceptor: string, handler: string) =>
+      `interceptor ${interceptor} called next() twice for ${handler}; the handler ran once`,
+  },
+  CAROM_ERR_NEXT_LATE: {
+    type: usage,
+    message: (interceptor: string, handler: string) =>
+      `interceptor ${interceptor} called next() for ${handler} after it had answered; ` +
+      'the handler did not run',
+  },
+  CAROM_ERR_START_HOOK_FAILED: {
+    type: usage,
+    message: (name: string) => `${name}.onStart() failed, so the app did not start`,
   },
   CAROM_ERR_BAD_ARGUMENT: {
     type: usage,

@@ -4,7 +4,9 @@
  * throw, a thenable whose `then` is a throwing getter. Everything the core asks
  * of such a value goes through here, so the asking itself can never throw.
  */
+import type { ErrorReply } from '../protocol/envelope.js';
 import { ErrorCode } from '../protocol/errors.js';
+import { isAppCode } from './app-code.js';
 import { CaromError } from './errors.js';
 import type { CaromLogger } from './logger.js';
 
@@ -90,23 +92,32 @@ function readField(value: object, key: string): unknown {
 
 /**
  * The error envelope a thrown value deserves. A `CaromError` (or `ClientError`)
- * keeps its code, message and details, read defensively; an instance of an
- * exposed class keeps its message; anything else is a generic `HANDLER_ERROR`
+ * keeps its code, message, details and application code, read defensively (an
+ * application code of the wrong shape fails closed); an instance of an exposed class keeps its message; anything else is a generic `HANDLER_ERROR`
  * and `unexpected` is true, so the caller logs it.
  */
 export function errorFor(
   err: unknown,
   exposeErrors: readonly ErrorClass[],
-): { readonly error: CaromError; readonly unexpected: boolean } {
+): { readonly error: ErrorReply; readonly unexpected: boolean } {
   if (isInstance(err, CaromError)) {
     const e = err as CaromError;
     const code = readString(e, 'code');
     const message = readString(e, 'message') ?? '';
-    if (code !== undefined && KNOWN_CODES.has(code)) {
-      return {
-        error: new CaromError(code as ErrorCode, message, readField(e, 'details')),
-        unexpected: false,
-      };
+    // An appCode is read as warily as the rest: one that is not a string of the
+    // checked shape (a subclass may skip the constructor's check) fails closed.
+    const appCode = readField(e, 'appCode');
+    if (
+      code !== undefined &&
+      KNOWN_CODES.has(code) &&
+      (appCode === undefined || isAppCode(appCode))
+    ) {
+      const details = readField(e, 'details');
+      const error: ErrorReply =
+        appCode === undefined
+          ? new CaromError(code as ErrorCode, message, details)
+          : { code: code as ErrorCode, message, details, appCode };
+      return { error, unexpected: false };
     }
   } else if (exposeErrors.some((cls) => isInstance(err, cls))) {
     const message = readString(err, 'message');

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import type { DeliveryOptions } from './delivery.js';
 import type { DtoClass } from './validation.js';
+import type { Interceptor } from './interceptors.js';
+import type { MessageGuard } from './options.js';
 
 /**
  * Metadata keys and readers. Decorators only write here; the core's registry
@@ -16,6 +18,16 @@ export interface OnOptions {
    * parameter. `false` says the handler takes payloads unvalidated on purpose.
    */
   readonly dto?: DtoClass | false;
+  /**
+   * This handler's own guard, run after the app's `canHandle` and before any
+   * handler of the event: `true` (or a promise of it) lets the envelope
+   * through, `false` answers `FORBIDDEN`, anything else is refused as well and logged.
+   */
+  readonly guard?: MessageGuard;
+  /** Interceptors around this handler, inside the app's `interceptors`. */
+  readonly interceptors?: readonly Interceptor[];
+  /** This handler's timeout in ms, instead of the app's `handlerTimeoutMs`; 0 is none. */
+  readonly timeoutMs?: number;
   /**
    * The class of the ack's data, for `app.asyncapi()`: the document describes
    * the ack with its schema. Not checked at run time.

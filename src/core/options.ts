@@ -12,6 +12,7 @@ import type { TimestampFormat } from '../protocol/timestamp.js';
 import type { HandshakeRequest } from './seam.js';
 import { appError } from './errors.js';
 import { normalizeOrigin } from './origin.js';
+import type { Interceptor } from './interceptors.js';
 
 /**
  * Decides who connects. Return the user (anything but `false`, `null` or
@@ -199,6 +200,25 @@ export interface CaromOptions {
    * `@On(event, { dto: false })` says a handler takes unvalidated payloads on purpose.
    */
   readonly unvalidatedHandlers?: 'warn' | 'error';
+  /**
+   * Functions that wrap every handler, the first outermost (timing, logging,
+   * tracing); a handler's own `@On(event, { interceptors })` run inside them.
+   * See {@link Interceptor}. Default: none, and then handlers are called directly.
+   */
+  readonly interceptors?: readonly Interceptor[];
+  /**
+   * Longest time in ms a handler (with its guards, async validation and
+   * interceptors) may take before the client is answered `HANDLER_TIMEOUT` and
+   * the connection's next envelope starts; `@On(event, { timeoutMs })` sets
+   * one handler's. What it settles to later is dropped and logged. Default
+   * 30 000; 0 is none.
+   */
+  readonly handlerTimeoutMs?: number;
+  /**
+   * Longest time in ms one provider's `onStart()` or `onClose()` may take; past
+   * it a start fails and a close moves on to the next provider. Default 10 000.
+   */
+  readonly lifecycleTimeoutMs?: number;
 }
 
 /** An entry of the `topics` option that declares a delivery policy with its name. */
@@ -282,6 +302,10 @@ export const DEFAULTS = {
   askTimeoutMs: 10_000,
   /** {@link CaromOptions.unvalidatedHandlers} */
   unvalidatedHandlers: 'warn',
+  /** {@link CaromOptions.handlerTimeoutMs} */
+  handlerTimeoutMs: 30_000,
+  /** {@link CaromOptions.lifecycleTimeoutMs} */
+  lifecycleTimeoutMs: 10_000,
   /** {@link CaromOptions.rateLimit}: 1000 envelopes a second. */
   rateLimit: {
     /** {@link RateLimit.messages} */
@@ -305,6 +329,7 @@ const FILLED: Required<Omit<CaromOptions, OptionalOption>> = {
   exposeErrors: [],
   presence: [],
   presenceNotices: false,
+  interceptors: [],
   observers: [],
 };
 
@@ -315,7 +340,12 @@ interface Rule {
 }
 
 /** The longest delay Node's timers take: a longer one fires at once, with a warning. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** True for a timeout option: 0 (none) or a whole number of ms a timer can take. */
+export function isTimeout(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_TIMER_MS;
+}
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
 const isNumber = (value: unknown): value is number => typeof value === 'number';
@@ -474,6 +504,15 @@ const OPTION_RULES: { readonly [K in keyof CaromOptions]-?: Rule } = {
   askTimeoutMs: {
     expected: `a positive integer of milliseconds up to ${MAX_TIMER_MS}`,
     test: (value) => positiveInteger.test(value) && (value as number) <= MAX_TIMER_MS,
+  },
+  interceptors: listOf('an array of functions (ctx, next, handler)', isFunction),
+  handlerTimeoutMs: {
+    expected: `0 (none) or a whole number of milliseconds up to ${MAX_TIMER_MS}`,
+    test: isTimeout,
+  },
+  lifecycleTimeoutMs: {
+    expected: `a positive whole number of milliseconds up to ${MAX_TIMER_MS}`,
+    test: (value) => isTimeout(value) && value > 0,
   },
 };
 

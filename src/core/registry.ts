@@ -11,6 +11,10 @@ import type { Connection } from './connection.js';
 import { isApplicationClass } from './container.js';
 import type { Context } from './context.js';
 import type { DtoClass } from './validation.js';
+import { handlerOptions } from './handler-options.js';
+import { intercept, type Interceptor } from './interceptors.js';
+import type { CaromLogger } from './logger.js';
+import type { MessageGuard } from './options.js';
 
 /** One handler of one event, resolved once when the app is built. */
 export interface HandlerEntry {
@@ -20,8 +24,22 @@ export interface HandlerEntry {
   readonly invoke: (data: unknown, ctx: Context) => unknown;
   /** The payload's DTO, when there is one. */
   readonly dto: DtoClass | undefined;
+  /** The handler's own guard (`@On(event, { guard })`). */
+  readonly guard: MessageGuard | undefined;
+  /** Its timeout in ms (its own or the app's); 0 is none. */
+  readonly timeoutMs: number;
   /** The class of the ack's data, when `@On` names it (`ack`). */
   readonly ack: DtoClass | undefined;
+}
+
+/** What the registry needs from the app's options. */
+export interface RegistryOptions {
+  /** The app's interceptors, around every handler. */
+  readonly interceptors: readonly Interceptor[];
+  /** The app's handler timeout; 0 is none. */
+  readonly handlerTimeoutMs: number;
+  /** Where misused interceptors are reported. */
+  readonly logger: CaromLogger;
 }
 
 /** A connect or disconnect hook, bound to its instance. */
@@ -84,6 +102,8 @@ export class Registry {
   /** Handlers that take a payload with no DTO, named `Class.method`. */
   readonly unvalidated: string[] = [];
 
+  constructor(private readonly options: RegistryOptions) {}
+
   /** Adds every `@On`, `@OnConnect` and `@OnDisconnect` of an instance. Returns how many it found. */
   add(instance: object): number {
     const proto = Object.getPrototypeOf(instance) as object;
@@ -96,7 +116,16 @@ export class Registry {
       if (ack !== undefined && !isApplicationClass(ack)) {
         throw appError('CAROM_ERR_BAD_ACK', meta.event, name);
       }
-      const entry: HandlerEntry = { name, invoke: fn, dto, ack };
+      const own = handlerOptions(meta, name);
+      const interceptors = [...this.options.interceptors, ...own.interceptors];
+      const entry: HandlerEntry = {
+        name,
+        invoke: intercept(fn, name, interceptors, this.options.logger),
+        dto,
+        ack,
+        guard: own.guard,
+        timeoutMs: own.timeoutMs ?? this.options.handlerTimeoutMs,
+      };
       const list = this.handlers.get(meta.event);
       if (list) list.push(entry);
       else this.handlers.set(meta.event, [entry]);

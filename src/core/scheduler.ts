@@ -90,7 +90,8 @@ export class Scheduler {
     try {
       if (await this.shouldTick(s)) {
         const data = await s.sender.createMessageData();
-        if (this.running) s.binding.publish(data);
+        // undefined skips this tick: there is nothing new to say. null is a value.
+        if (this.running && data !== undefined) s.binding.publish(data);
       }
     } catch (err) {
       this.logger.error(`${s.sender.constructor.name} tick for '${s.binding.event}' failed`, err);

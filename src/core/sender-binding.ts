@@ -4,6 +4,7 @@ import type { Connection } from './connection.js';
 import type { DeliveryPolicies } from './delivery.js';
 import type { Class, Container } from './container.js';
 import { readTopic } from './metadata.js';
+import { MAX_TIMER_MS } from './options.js';
 import type { Publisher } from './publisher.js';
 import { bindFamily, FamilySender } from './family-sender.js';
 import { scopeOf } from './publish-options.js';
@@ -90,13 +91,30 @@ export function bindSender(cls: Class, parts: SenderParts): void {
   };
   sender[kBinding] = binding;
   if (sender instanceof TimedSender) {
-    if (!topic.options.everyMs) {
-      throw appError('CAROM_ERR_TIMED_SENDER_WITHOUT_PERIOD', cls.name, event);
-    }
-    parts.scheduler.add(sender, binding, topic.options.everyMs, topic.options.onOneNode === true);
+    const everyMs = periodOf(sender, topic.options.everyMs, cls.name, event);
+    parts.scheduler.add(sender, binding, everyMs, topic.options.onOneNode === true);
   } else if (topic.options.everyMs) {
     throw appError('CAROM_ERR_PERIOD_WITHOUT_TIMED_SENDER', cls.name);
   } else if (topic.options.onOneNode) {
     throw appError('CAROM_ERR_ONE_NODE_WITHOUT_TIMED_SENDER', cls.name);
   }
+}
+
+/**
+ * A timed sender's period: the instance's `everyMs` when it sets one, else the
+ * decorator's. Checked here, once: it must be a positive number a timer can take.
+ */
+function periodOf(
+  sender: TimedSender,
+  fromTopic: number | undefined,
+  name: string,
+  event: string,
+): number {
+  const own: unknown = sender.everyMs;
+  const everyMs = own ?? fromTopic;
+  if (everyMs === undefined) throw appError('CAROM_ERR_TIMED_SENDER_WITHOUT_PERIOD', name, event);
+  if (typeof everyMs !== 'number' || !(everyMs > 0) || everyMs > MAX_TIMER_MS) {
+    throw appError('CAROM_ERR_BAD_PERIOD', event, name);
+  }
+  return everyMs;
 }

@@ -45,8 +45,9 @@ export abstract class Sender<T = unknown> {
     try {
       const binding = this.binding();
       if (data !== undefined) return Promise.resolve(binding.publish(data, options));
+      // `undefined` from createMessageData means "nothing to send", as for a timed tick.
       return Promise.resolve(this.createMessageData()).then((made) =>
-        binding.publish(made, options),
+        made === undefined ? 0 : binding.publish(made, options),
       );
     } catch (err) {
       // What createMessageData threw, passed on as it is: the caller decides what it means.
@@ -77,9 +78,10 @@ export abstract class Sender<T = unknown> {
 
   /**
    * The data `send()` publishes when called without an argument, and what a
-   * `TimedSender` publishes each tick. May be async.
+   * `TimedSender` publishes each tick. May be async. `undefined` publishes
+   * nothing (the tick is skipped, `send()` resolves 0); `null` is published.
    */
-  createMessageData(): T | Promise<T> {
+  createMessageData(): T | undefined | Promise<T | undefined> {
     throw appError('CAROM_ERR_NO_MESSAGE_DATA', this.constructor.name);
   }
 
@@ -95,9 +97,16 @@ export abstract class Sender<T = unknown> {
 /**
  * A sender that publishes `createMessageData()` periodically while the app
  * runs: `@Topic('clock', { everyMs: 1000 })`. A tick is skipped when nobody is
- * subscribed; ticks never overlap; a tick that throws is logged and the next
- * one runs on time.
+ * subscribed or `createMessageData()` returns `undefined`; ticks never
+ * overlap; a tick that throws is logged and the next one runs on time.
  */
 export abstract class TimedSender<T = unknown> extends Sender<T> {
-  abstract override createMessageData(): T | Promise<T>;
+  /**
+   * The period in ms, when the instance sets it (in its constructor, from
+   * injected configuration, or as a field); it wins over `@Topic`'s `everyMs`.
+   * Read once, when the app is built.
+   */
+  everyMs?: number;
+
+  abstract override createMessageData(): T | undefined | Promise<T | undefined>;
 }

@@ -28,6 +28,8 @@ export interface ErrorReply {
   readonly code: ErrorCode;
   readonly message: string;
   readonly details?: unknown;
+  /** The application's own code (`BID_TOO_LOW`), already checked by the core. */
+  readonly appCode?: string;
 }
 
 /** A frame that could not be turned into an envelope, with what is known of it for the reply. */
@@ -242,12 +244,19 @@ export function encodeError(
     message += DETAILS_OMITTED;
   }
   const eventPart = typeof event === 'string' ? `,"event":${JSON.stringify(event)}` : '';
+  let appPart = '';
+  try {
+    const appCode: unknown = error.appCode;
+    if (typeof appCode === 'string') appPart = `,"appCode":${JSON.stringify(appCode)}`;
+  } catch {
+    // A hostile getter: the error goes out without the application's code.
+  }
   const idPart =
     typeof id === 'number' && Number.isFinite(id)
       ? `,"id":${id}`
       : typeof id === 'string'
         ? `,"id":${JSON.stringify(id)}`
         : '';
-  const data = `{"code":${JSON.stringify(code)},"message":${JSON.stringify(message)}${eventPart}${details}}`;
+  const data = `{"code":${JSON.stringify(code)},"message":${JSON.stringify(message)}${appPart}${eventPart}${details}}`;
   return `{"event":"error","data":${data}${idPart},"timestamp":${JSON.stringify(timestamp)}}`;
 }

@@ -27,6 +27,7 @@ export const ErrorCode = {
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   /** The server is shutting down and did not take the envelope. */
   UNAVAILABLE: 'UNAVAILABLE',
+  HANDLER_TIMEOUT: 'HANDLER_TIMEOUT',
 } as const;
 
 /** One of the protocol's error codes. */

@@ -37,6 +37,11 @@ export interface WireErrorData<Details = unknown> {
   readonly event?: string;
   /** More about the failure: the failed properties, the refused names. */
   readonly details?: Details;
+  /**
+   * The application's own code (`BID_TOO_LOW`), when a handler refused with
+   * one: `code` is then `HANDLER_ERROR` (or the protocol code it chose).
+   */
+  readonly appCode?: string;
 }
 
 /** The `data` of the `ack` that answers `subscribe` or `unsubscribe`: what the connection holds now. */

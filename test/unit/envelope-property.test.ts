@@ -14,6 +14,7 @@ import {
 } from '../../src/protocol/envelope.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { CaromError } from '../../src/core/errors.js';
+import { isAppCode } from '../../src/core/app-code.js';
 import type { WireEnvelope, WireErrorData } from '../../src/protocol/wire.js';
 import { countValues } from '../../src/protocol/json-limits.js';
 import { readTimestamp } from '../../src/protocol/timestamp.js';
@@ -411,6 +412,27 @@ describe('decodeEnvelope: properties', () => {
           assert.equal(parsed.data.code, 'VALIDATION_FAILED');
         },
       ),
+      500,
+    );
+  });
+});
+
+describe('application codes: properties', () => {
+  it('only the checked shape passes isAppCode, and an error carrying one encodes as valid JSON', () => {
+    run(
+      fc.property(anyString, anyString, (appCode, message) => {
+        const shaped = /^[A-Z][A-Z0-9_]{0,63}$/.test(appCode);
+        assert.equal(isAppCode(appCode), shaped);
+        const parsed = JSON.parse(
+          encodeError({ code: ErrorCode.HANDLER_ERROR, message, appCode }, 1, 'bid', TS),
+        ) as { data: Record<string, unknown> };
+        assert.equal(parsed.data.appCode, appCode);
+        assert.equal(parsed.data.code, 'HANDLER_ERROR');
+      }),
+      1000,
+    );
+    run(
+      fc.property(fc.stringMatching(/^[A-Z][A-Z0-9_]{0,63}$/), (appCode) => isAppCode(appCode)),
       500,
     );
   });

@@ -20,6 +20,7 @@ import {
   type TestClient,
 } from '../../src/testing/index.js';
 import { failOnEscapes } from '../support/no-escapes.js';
+import { hostileProxy } from '../support/hostile-values.js';
 
 failOnEscapes();
 
@@ -68,16 +69,7 @@ function build(r: Recipe): unknown {
     case 'symbol':
       return Symbol(r.d);
     case 'proxy':
-      return new Proxy(
-        {},
-        {
-          get: boom,
-          getPrototypeOf: boom,
-          has: boom,
-          ownKeys: boom,
-          getOwnPropertyDescriptor: boom,
-        },
-      );
+      return hostileProxy();
     case 'getters':
       return {
         get message(): never {

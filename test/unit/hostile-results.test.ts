@@ -18,7 +18,6 @@ import {
 } from 'class-validator';
 import { Logger } from 'tslog';
 import {
-  CaromError,
   ClientError,
   CloseCode,
   ConnectionRefused,
@@ -45,195 +44,17 @@ import { failOnEscapes } from '../support/no-escapes.js';
 
 failOnEscapes();
 
-// ---------------------------------------------------------------------------
-// Hostile values
-// ---------------------------------------------------------------------------
-
-const boom = (): never => {
-  throw new Error('trap');
-};
-
-/** A Proxy every trap of which throws: even `instanceof` and `String()` of it throw. */
-function hostileProxy(): object {
-  return new Proxy(
-    {},
-    {
-      get: boom,
-      getPrototypeOf: boom,
-      has: boom,
-      ownKeys: boom,
-      getOwnPropertyDescriptor: boom,
-    },
-  );
-}
-
-/** An object whose every property getter throws, `message` and `name` included. */
-function throwingGetters(): object {
-  return {
-    get message(): string {
-      throw new Error('message getter');
-    },
-    get name(): string {
-      throw new Error('name getter');
-    },
-    get stack(): string {
-      throw new Error('stack getter');
-    },
-    get code(): string {
-      throw new Error('code getter');
-    },
-  };
-}
-
-function circular(): object {
-  const o: Record<string, unknown> = { a: 1 };
-  o.self = o;
-  return o;
-}
-
-/** Values thrown (or rejected with) that carom did not make: answered with a generic HANDLER_ERROR. */
-const UNEXPECTED_THROWS: ReadonlyArray<readonly [string, () => unknown]> = [
-  ['an object whose getters throw', throwingGetters],
-  ['a Proxy whose every trap throws', hostileProxy],
-  ['null', () => null],
-  ['undefined', () => undefined],
-  ['a string', () => 'password=hunter2'],
-  ['a number', () => 42],
-  ['a symbol', () => Symbol('thrown')],
-  ['a BigInt', () => 10n],
-  ['a plain Error', () => new Error('internal detail')],
-];
-
-/** CaromErrors whose details cannot be serialized: the code and message go through, the details do not. */
-const CAROM_THROWS: ReadonlyArray<
-  readonly [string, () => unknown, { code: ErrorCode; message: string }]
-> = [
-  [
-    'a CaromError with circular details',
-    () => new CaromError(ErrorCode.FORBIDDEN, 'not yours', circular()),
-    { code: ErrorCode.FORBIDDEN, message: 'not yours' },
-  ],
-  [
-    'a ClientError whose details hold a BigInt',
-    () => new ClientError('too big', { details: { n: 1n } }),
-    { code: ErrorCode.HANDLER_ERROR, message: 'too big' },
-  ],
-  [
-    'a ClientError whose details are a Proxy',
-    () => new ClientError('proxied', { details: hostileProxy() }),
-    { code: ErrorCode.HANDLER_ERROR, message: 'proxied' },
-  ],
-];
-
-/** Returned values that are not JSON, or not safely readable: HANDLER_ERROR and a log line. */
-const BAD_RETURNS: ReadonlyArray<readonly [string, () => unknown]> = [
-  ['a function', () => () => 1],
-  ['a symbol', () => Symbol('returned')],
-  ['a BigInt', () => 2n],
-  [
-    'an object with a throwing toJSON',
-    () => ({
-      toJSON(): never {
-        throw new Error('toJSON');
-      },
-    }),
-  ],
-  ['an object whose toJSON returns undefined', () => ({ toJSON: () => undefined })],
-  ['a circular object', circular],
-  ['an object holding a BigInt deep down', () => ({ nested: { deep: [Symbol('x')] }, big: 3n })],
-  [
-    'a value whose then getter throws',
-    () => ({
-      get then(): never {
-        throw new Error('then getter');
-      },
-    }),
-  ],
-  ['a Proxy whose every trap throws', hostileProxy],
-  [
-    'a thenable whose then throws',
-    () => ({
-      then(): never {
-        throw new Error('then');
-      },
-    }),
-  ],
-  [
-    'a thenable that rejects with a Proxy',
-    () => ({
-      then(_ok: unknown, fail: (e: unknown) => void): void {
-        fail(hostileProxy());
-      },
-    }),
-  ],
-  [
-    'a thenable that resolves to a function',
-    () => ({
-      then(ok: (v: unknown) => void): void {
-        ok(() => 1);
-      },
-    }),
-  ],
-  [
-    'a thenable that resolves to a value whose then getter throws',
-    () => ({
-      then(ok: (v: unknown) => void): void {
-        ok({
-          get then(): never {
-            throw new Error('inner then getter');
-          },
-        });
-      },
-    }),
-  ],
-];
-
-/** The returned values above that fail when awaited (what a guard or hook may return too). */
-const REJECTING_RETURNS = BAD_RETURNS.filter(([what]) =>
-  /then getter throws|Proxy|then throws|rejects/.test(what),
-);
-
-/** Thenables that misbehave but do settle first with a value: the first settlement wins. */
-const FIRST_WINS: ReadonlyArray<readonly [string, () => unknown, unknown]> = [
-  [
-    'a thenable that calls back twice',
-    () => ({
-      then(ok: (v: unknown) => void): void {
-        ok('first');
-        ok('second');
-      },
-    }),
-    'first',
-  ],
-  [
-    'a thenable that resolves, then rejects',
-    () => ({
-      then(ok: (v: unknown) => void, fail: (e: unknown) => void): void {
-        ok('resolved');
-        fail(hostileProxy());
-      },
-    }),
-    'resolved',
-  ],
-  [
-    'a thenable that resolves, then throws',
-    () => ({
-      then(ok: (v: unknown) => void): void {
-        ok('before the throw');
-        throw hostileProxy();
-      },
-    }),
-    'before the throw',
-  ],
-];
-
-/** A thenable that rejects first and then resolves: an error. */
-const REJECTS_FIRST = (): unknown => ({
-  then(ok: (v: unknown) => void, fail: (e: unknown) => void): void {
-    fail(new Error('rejected first'));
-    ok('too late');
-  },
-});
+import {
+  boom,
+  hostileProxy,
+  circular,
+  UNEXPECTED_THROWS,
+  CAROM_THROWS,
+  BAD_RETURNS,
+  REJECTING_RETURNS,
+  FIRST_WINS,
+  REJECTS_FIRST,
+} from '../support/hostile-values.js';
 
 // ---------------------------------------------------------------------------
 // The app under test: every piece of application code calls `behave`

@@ -60,6 +60,9 @@ const BAD: { readonly [K in keyof CaromOptions]-?: readonly unknown[] } = {
   askTimeoutMs: [0, 2 ** 31, 0.5, '1000'],
   allowedOrigins: [42, 'https://app.example.com', ['app.example.com'], ['https://a.example/path']],
   unvalidatedHandlers: ['ignore', false],
+  interceptors: [() => undefined, [42], ['timing']],
+  handlerTimeoutMs: [-1, 1.5, 2 ** 31, '5000', Number.NaN],
+  lifecycleTimeoutMs: [0, -1, 2 ** 31, '1000'],
 };
 
 /** Bad values of the options that are objects, each named by its path. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TimedSender, Topic } from '../../src/index.js';
+import { Injectable, Sender, TimedSender, Topic } from '../../src/index.js';
 import { settle, type TestApp } from '../../src/testing/index.js';
 import { testApps } from '../support/test-apps.js';
 import { deferred, type Deferred } from '../support/deferred.js';
@@ -268,5 +268,142 @@ describe('TimedSender', () => {
     assert.throws(() => t.app.start());
     assert.equal(t.clock.pendingTimers, 0);
     assert.equal(t.app.stats().timers, 0);
+  });
+});
+
+/** Publishes only when the value changed: undefined skips a tick, null is a value. */
+@Topic('price', { everyMs: 100 })
+class PriceSender extends TimedSender<number | null> {
+  values: Array<number | null | undefined> = [];
+  override createMessageData(): number | null | undefined {
+    return this.values.shift();
+  }
+}
+
+/** Configuration a sender takes its period from. */
+@Injectable()
+class TickConfig {
+  constructor(readonly everyMs: number) {}
+}
+
+/** No period on the decorator: the instance sets one from its configuration. */
+@Topic('configured')
+class ConfiguredSender extends TimedSender<number> {
+  n = 0;
+  constructor(config: TickConfig) {
+    super();
+    this.everyMs = config.everyMs;
+  }
+  override createMessageData(): number {
+    return ++this.n;
+  }
+}
+
+/** A period on the decorator, overridden by a field of the class. */
+@Topic('fast', { everyMs: 1000 })
+class FastSender extends TimedSender<number> {
+  override everyMs = 10;
+  override createMessageData(): number {
+    return 1;
+  }
+}
+
+@Topic('quote')
+class QuoteSender extends Sender<string> {
+  quote: string | undefined;
+  override createMessageData(): string | undefined {
+    return this.quote;
+  }
+}
+
+describe('TimedSender: skipping a tick, and its period from the instance', () => {
+  it('undefined skips the tick; null is published; the next ticks go on', async () => {
+    const t = await make({ senders: [PriceSender] });
+    const sender = t.app.get(PriceSender);
+    sender.values = [1, undefined, null, undefined, 2];
+    const a = await t.connect();
+    await a.subscribe('price');
+    await t.clock.advance(500);
+    assert.deepEqual(a.dataOf('price'), [1, null, 2]);
+    assert.equal(a.received.filter((e) => e.event === 'price').length, 3);
+    assert.equal(t.app.stats().timers, 1, 'still ticking');
+  });
+
+  it('an async undefined skips too', async () => {
+    @Topic('later', { everyMs: 50 })
+    class Later extends TimedSender<string> {
+      n = 0;
+      override async createMessageData(): Promise<string | undefined> {
+        await settle(1);
+        return ++this.n % 2 === 0 ? `even ${this.n}` : undefined;
+      }
+    }
+    const t = await make({ senders: [Later] });
+    const a = await t.connect();
+    await a.subscribe('later');
+    await t.clock.advance(200);
+    assert.deepEqual(a.dataOf('later'), ['even 2', 'even 4']);
+  });
+
+  it('send() without data publishes nothing when createMessageData gives undefined, and resolves 0', async () => {
+    const t = await make({ senders: [QuoteSender] });
+    const sender = t.app.get(QuoteSender);
+    const a = await t.connect();
+    await a.subscribe('quote');
+    assert.equal(await sender.send(), 0);
+    sender.quote = 'hello';
+    assert.equal(await sender.send(), 1);
+    await settle();
+    assert.deepEqual(a.dataOf('quote'), ['hello']);
+  });
+
+  it('takes its period from the instance, set in its constructor from injected configuration', async () => {
+    const t = await make({
+      senders: [ConfiguredSender],
+      providers: [{ provide: TickConfig, useValue: new TickConfig(250) }],
+    });
+    const a = await t.connect();
+    await a.subscribe('configured');
+    await t.clock.advance(249);
+    assert.deepEqual(a.dataOf('configured'), []);
+    await t.clock.advance(751);
+    assert.deepEqual(a.dataOf('configured'), [1, 2, 3, 4]);
+  });
+
+  it("the instance's period wins over the decorator's", async () => {
+    const t = await make({ senders: [FastSender] });
+    const a = await t.connect();
+    await a.subscribe('fast');
+    await t.clock.advance(50);
+    assert.equal(a.dataOf('fast').length, 5);
+  });
+
+  it('a period that cannot work is refused when the app is built', async () => {
+    for (const bad of [0, -5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '100']) {
+      await assert.rejects(
+        make({
+          senders: [ConfiguredSender],
+          providers: [{ provide: TickConfig, useValue: new TickConfig(bad as number) }],
+        }),
+        {
+          code: 'CAROM_ERR_BAD_PERIOD',
+          message: /ConfiguredSender publishing 'configured': everyMs must be/,
+        },
+        String(bad),
+      );
+    }
+  });
+
+  it('with no period anywhere it is still refused, naming both ways to give one', async () => {
+    @Topic('none')
+    class NoPeriod extends TimedSender<number> {
+      override createMessageData(): number {
+        return 1;
+      }
+    }
+    await assert.rejects(make({ senders: [NoPeriod] }), {
+      code: 'CAROM_ERR_TIMED_SENDER_WITHOUT_PERIOD',
+      message: /set this.everyMs in its constructor/,
+    });
   });
 });

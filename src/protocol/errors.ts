@@ -27,6 +27,7 @@ export const ErrorCode = {
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   /** The server is shutting down and did not take the envelope. */
   UNAVAILABLE: 'UNAVAILABLE',
+  /** A handler (or its guard or validation) did not settle within its timeout. */
   HANDLER_TIMEOUT: 'HANDLER_TIMEOUT',
 } as const;
 

@@ -170,8 +170,9 @@ export class RedisBroker implements Broker {
 
   channelCreated(name: string): void {
     this.storeChannel(name, true);
-    this.relay(this.controlChannel(), encodeMessage(Kind.CHANNEL_CREATED, this.nodeId, name, ''));
+    // The SSUBSCRIBE leaves before the others hear of the channel: their publishes follow it.
     if (this.link.sharded) this.want(this.names.topic(name));
+    this.relay(this.controlChannel(), encodeMessage(Kind.CHANNEL_CREATED, this.nodeId, name, ''));
   }
 
   channelDeleted(name: string): void {
@@ -290,13 +291,39 @@ export class RedisBroker implements Broker {
     });
   }
 
+  /**
+   * Takes in a channel another node made. On a Cluster the node learns it only
+   * once its sharded channel is subscribed, so a connection this node lets
+   * subscribe to it hears every publish made after the ack.
+   */
   private adopt(name: string): void {
+    const channel = this.names.topic(name);
+    if (!this.link.sharded || this.wanted.has(channel)) {
+      this.learn(name);
+      return;
+    }
+    this.wanted.add(channel);
+    this.link.subscribe([channel], this.onMessage).then(
+      () => {
+        // Deleted meanwhile: the deletion already let the shard channel go.
+        if (this.wanted.has(channel)) this.learn(name);
+      },
+      (err: unknown) => {
+        if (!this.wanted.has(channel)) return;
+        this.pending.add(channel);
+        this.retryLater();
+        this.learn(name);
+        this.onFailed(err);
+      },
+    );
+  }
+
+  private learn(name: string): void {
     try {
       this.node!.channelCreated(name);
     } catch (err) {
       this.logger.error(`carom/redis: adopting channel '${name}' failed`, err);
     }
-    if (this.link.sharded) this.want(this.names.topic(name));
   }
 
   private want(channel: string): void {
@@ -320,12 +347,16 @@ export class RedisBroker implements Broker {
       await this.link.subscribe(channels, this.onMessage);
     } catch {
       for (const c of channels) if (this.wanted.has(c)) this.pending.add(c);
-      this.retry ??= setTimeout(() => {
-        this.retry = undefined;
-        void this.subscribePending();
-      }, RETRY_MS);
-      this.retry.unref();
+      this.retryLater();
     }
+  }
+
+  private retryLater(): void {
+    this.retry ??= setTimeout(() => {
+      this.retry = undefined;
+      void this.subscribePending();
+    }, RETRY_MS);
+    this.retry.unref();
   }
 
   private relay(channel: string, message: string): void {

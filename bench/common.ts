@@ -57,9 +57,13 @@ export interface EchoReply {
   n: number;
 }
 
-/** The contenders, in table order; raw ws is the baseline of every ratio. */
+/**
+ * The contenders, in table order; raw ws (each publish framed once) is the
+ * baseline of every ratio, `raw-ws-send` is raw ws calling `ws.send` per socket.
+ */
 export const CONTENDERS = [
   'raw-ws',
+  'raw-ws-send',
   'carom',
   'socketio',
   'carom-metrics',
@@ -69,7 +73,12 @@ export const CONTENDERS = [
  * The contenders a run has when `--contenders` is not given: `carom-observed`
  * (carom with metrics and tracing on) only when asked for.
  */
-export const DEFAULT_CONTENDERS: readonly ContenderName[] = ['raw-ws', 'carom', 'socketio'];
+export const DEFAULT_CONTENDERS: readonly ContenderName[] = [
+  'raw-ws',
+  'raw-ws-send',
+  'carom',
+  'socketio',
+];
 export type ContenderName = (typeof CONTENDERS)[number];
 
 /** The protocol a contender's clients speak. */

@@ -22,7 +22,7 @@ test('the command line defaults to every scenario and contender of the full run'
   const args = parseArgs([]);
   assert.equal(args.mode, 'full');
   assert.deepEqual(args.scenarios, [...SCENARIOS]);
-  assert.deepEqual(args.contenders, ['raw-ws', 'carom', 'socketio']);
+  assert.deepEqual(args.contenders, ['raw-ws', 'raw-ws-send', 'carom', 'socketio']);
   assert.equal(args.reps, undefined);
 });
 
@@ -34,7 +34,7 @@ test('the command line reads every option, contenders in table order', () => {
     '--scenario',
     'fanout',
     '--contenders',
-    'socketio,raw-ws',
+    'socketio,raw-ws-send,raw-ws',
     '--reps',
     '7',
     '--out',
@@ -46,7 +46,7 @@ test('the command line reads every option, contenders in table order', () => {
   ]);
   assert.equal(args.mode, 'quick');
   assert.deepEqual(args.scenarios, ['inbound', 'idle', 'fanout']);
-  assert.deepEqual(args.contenders, ['raw-ws', 'socketio']);
+  assert.deepEqual(args.contenders, ['raw-ws', 'raw-ws-send', 'socketio']);
   assert.equal(args.reps, 7);
   assert.equal(args.out, path.resolve('x.json'));
   assert.equal(args.cpuProf, path.resolve('prof'));
@@ -206,7 +206,9 @@ test('the targets apply to every case, the first only, or one case by its label'
     'inbound p99 vs raw ws (no DTO)',
     'inbound p99 vs raw ws (DTO)',
     'idle N=1000 heap/connection vs raw ws',
+    'idle N=1000 RSS/connection vs raw ws',
     'idle N=5000 heap/connection vs raw ws',
+    'idle N=5000 RSS/connection vs raw ws',
   ]);
   // Without N=1000 there is no Socket.IO target; a scenario not run has none.
   const small = evaluateTargets([], { ...NO_CASES, fanout: ['N=10'] }).map((r) => r.target);

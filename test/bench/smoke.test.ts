@@ -23,7 +23,7 @@ const SCENARIOS = [
 ];
 /** Scenarios that measure carom against itself. */
 const CAROM_ONLY = new Set(['cross-node', 'scale', 'slow-readers']);
-const CONTENDERS = ['raw-ws', 'carom', 'socketio'];
+const CONTENDERS = ['raw-ws', 'raw-ws-send', 'carom', 'socketio'];
 /** A bound on the whole run, far above what it needs; the child is killed past it. */
 const BOUND_MS = 170_000;
 

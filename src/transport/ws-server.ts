@@ -47,6 +47,7 @@ export interface WsTransportOptions {
 interface NetSocketLike {
   cork(): void;
   uncork(): void;
+  write(chunk: Buffer): boolean;
   readonly writableLength: number;
   readonly writableNeedDrain: boolean;
   once(event: 'drain', listener: () => void): unknown;
@@ -56,8 +57,25 @@ interface NetSocketLike {
 const TEXT_FRAME = { binary: false } as const;
 
 /**
+ * What a peer reads of `ws`'s sender (not in its types): `_state` is 0 when it
+ * is not in the middle of a deflate or a Blob read, `_queue` the frames waiting
+ * for that to end.
+ */
+interface WsSenderLike {
+  readonly _state?: unknown;
+  readonly _queue?: readonly unknown[];
+}
+
+/** `ws`'s sender state when nothing is in progress. */
+const SENDER_IDLE = 0;
+
+/**
  * A `ws` socket as a Peer. Writes made within one event-loop turn are corked
  * together, so a burst of frames to one socket leaves in one system call.
+ * A frame goes out pre-framed ({@link Frame.wire}, built once per publish and
+ * shared by every recipient) straight to the net socket when no extension was
+ * negotiated and `ws`'s sender is idle; otherwise through `socket.send`, which
+ * frames it for this socket and keeps the order behind what `ws` holds back.
  */
 class WsPeer implements Peer {
   alive = true;
@@ -66,6 +84,8 @@ class WsPeer implements Peer {
   private closeReported = false;
   private corked = false;
   private readonly net: NetSocketLike | undefined;
+  /** `ws`'s sender when frames may bypass it (no extension negotiated); else undefined. */
+  private readonly sender: WsSenderLike | undefined;
   private readonly uncork = (): void => {
     this.corked = false;
     this.net?.uncork();
@@ -85,6 +105,12 @@ class WsPeer implements Peer {
   ) {
     // `ws` keeps the net.Socket here; it is not in its types.
     this.net = (socket as unknown as { _socket?: NetSocketLike })._socket;
+    // Extensions are settled in the handshake: permessage-deflate (RSV1, compressed payloads)
+    // would make the shared uncompressed frame wrong for this socket.
+    this.sender =
+      this.net !== undefined && socket.extensions === ''
+        ? (socket as unknown as { _sender?: WsSenderLike })._sender
+        : undefined;
   }
 
   send(frame: Frame): void {
@@ -100,7 +126,15 @@ class WsPeer implements Peer {
       this.net.cork();
       process.nextTick(this.uncork);
     }
-    this.socket.send(frame.bytes, TEXT_FRAME);
+    const sender = this.sender;
+    // Idle sender, empty queue: `ws` would write this frame to the socket at once, so
+    // writing it here keeps the order. A busy one (or a `ws` without these fields) gets
+    // the frame through `send`, which queues it behind what it holds.
+    if (sender !== undefined && sender._state === SENDER_IDLE && sender._queue?.length === 0) {
+      for (const chunk of frame.wire) this.net!.write(chunk);
+    } else {
+      this.socket.send(frame.bytes, TEXT_FRAME);
+    }
   }
 
   get bufferedBytes(): number {

@@ -58,12 +58,10 @@ const TEXT_FRAME = { binary: false } as const;
 
 /**
  * What a peer reads of `ws`'s sender (not in its types): `_state` is 0 when it
- * is not in the middle of a deflate or a Blob read, `_queue` the frames waiting
- * for that to end.
+ * is not in the middle of a deflate or a Blob read (and so holds no queue).
  */
 interface WsSenderLike {
   readonly _state?: unknown;
-  readonly _queue?: readonly unknown[];
 }
 
 /** `ws`'s sender state when nothing is in progress. */
@@ -127,11 +125,14 @@ class WsPeer implements Peer {
       process.nextTick(this.uncork);
     }
     const sender = this.sender;
-    // Idle sender, empty queue: `ws` would write this frame to the socket at once, so
-    // writing it here keeps the order. A busy one (or a `ws` without these fields) gets
-    // the frame through `send`, which queues it behind what it holds.
-    if (sender !== undefined && sender._state === SENDER_IDLE && sender._queue?.length === 0) {
-      for (const chunk of frame.wire) this.net!.write(chunk);
+    // An idle sender would write this frame to the socket at once, so writing it here
+    // keeps the order: `ws` queues only while busy and empties its queue before it
+    // reports idle again. A busy one (or a `ws` without the field) gets the frame
+    // through `send`, which queues it behind what it holds.
+    if (sender !== undefined && sender._state === SENDER_IDLE) {
+      const wire = frame.wire;
+      const net = this.net!;
+      for (let i = 0; i < wire.length; i++) net.write(wire[i]!);
     } else {
       this.socket.send(frame.bytes, TEXT_FRAME);
     }

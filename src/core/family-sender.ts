@@ -140,5 +140,6 @@ export function bindFamily(
   }
   if (sender[kBinding]) throw appError('CAROM_ERR_SENDER_IN_OTHER_APP', cls.name);
   parts.topics.declareFamily(event);
+  parts.policies?.set(event, topic.options, `@Topic('${event}') on ${cls.name}`);
   sender[kBinding] = { family: event, prefix: event.slice(0, -1), parts };
 }

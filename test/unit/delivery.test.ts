@@ -6,7 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Carom, ConfigurationError, Sender, Topic, type CaromOptions } from '../../src/index.js';
+import {
+  Carom,
+  ConfigurationError,
+  FamilySender,
+  Sender,
+  Topic,
+  type CaromOptions,
+} from '../../src/index.js';
 import { BrokerHub, createTestApp, settle, type TestClient } from '../../src/testing/index.js';
 
 interface Tick {
@@ -17,6 +24,9 @@ interface Tick {
 
 @Topic('price', { delivery: 'latest', key: (d: Tick) => d.sym })
 class PriceSender extends Sender<Tick> {}
+
+@Topic('lot.*', { delivery: 'latest', key: (d: Tick) => d.sym })
+class LotSender extends FamilySender<Tick, 'lot.*'> {}
 
 /** 20 keys, 10,000 updates: the issue's load. */
 const KEYS = Array.from({ length: 20 }, (_, i) => `S${i}`);
@@ -135,6 +145,33 @@ describe('delivery latest', () => {
       // A deleted channel takes its policy with it.
       t.app.channels.delete('room.live');
       assert.equal(t.app.deliveryStats().topics['room.live'], undefined);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it("follows a family sender's @Topic: each member conflated per key", async () => {
+    const t = await createTestApp({ ...base, senders: [LotSender] });
+    try {
+      const slow = await t.connect();
+      await slow.subscribe('lot.*');
+      slow.socket.pause();
+      const lamp = t.app.get(LotSender).to('lot.lamp');
+      for (let seq = 0; seq < 400; seq++) await lamp.send(tick(seq));
+      slow.socket.resume();
+      await settle(2);
+      const got = seqs(slow, 'lot.lamp');
+      assert.ok(got.length < 400, `${got.length} delivered`);
+      // The newest value of each key arrives, and no key goes backwards.
+      for (const key of KEYS) {
+        const mine = slow.dataOf<Tick>('lot.lamp').filter((d) => d.sym === key);
+        assert.equal(mine.at(-1)?.seq, 380 + KEYS.indexOf(key), key);
+        assert.deepEqual(
+          mine.map((d) => d.seq),
+          [...mine.map((d) => d.seq)].sort((a, b) => a - b),
+        );
+      }
+      assert.ok(t.app.deliveryStats().topics['lot.*']!.conflated > 0);
     } finally {
       await t.close();
     }

@@ -43,15 +43,16 @@ export interface EventSpec {
 // The shapes below are written with Record rather than `{ send: ... }` literals, which
 // the API reference would list as undocumented members; they mean the same.
 
-/** Events a client may send. */
-export type SendableEvent<M extends EventMapOf<M>> = {
-  [K in keyof M & string]: M[K] extends Record<'send', unknown> ? K : never;
+/** The events of `M` whose entry has the part `P` (`send`, `receive`, `ask`). */
+type EventsWith<M, P extends string> = {
+  [K in keyof M & string]: M[K] extends Record<P, unknown> ? K : never;
 }[keyof M & string];
 
+/** Events a client may send. */
+export type SendableEvent<M extends EventMapOf<M>> = EventsWith<M, 'send'>;
+
 /** Events a client may receive (family keys such as `auction.*` as written). */
-export type ReceivableEvent<M extends EventMapOf<M>> = {
-  [K in keyof M & string]: M[K] extends Record<'receive', unknown> ? K : never;
-}[keyof M & string];
+export type ReceivableEvent<M extends EventMapOf<M>> = EventsWith<M, 'receive'>;
 
 /** The payload a client sends for `K` (a handler's `T`). */
 export type SendData<M extends EventMapOf<M>, K extends keyof M> =
@@ -91,9 +92,7 @@ export type PublishData<M extends EventMapOf<M>, E extends string> = E extends k
 export type FamilyEvent<M extends EventMapOf<M>> = Extract<ReceivableEvent<M>, `${string}.*`>;
 
 /** Events the server may ask a client about (`connection.ask`). */
-export type AskableEvent<M extends EventMapOf<M>> = {
-  [K in keyof M & string]: M[K] extends Record<'ask', unknown> ? K : never;
-}[keyof M & string];
+export type AskableEvent<M extends EventMapOf<M>> = EventsWith<M, 'ask'>;
 
 /** The payload of the server's request `K`. */
 export type AskData<M extends EventMapOf<M>, K extends keyof M> =

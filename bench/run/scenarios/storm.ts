@@ -1,0 +1,180 @@
+/**
+ * The reconnect storm: N connections subscribed to the fan-out event, from
+ * load processes of their own source addresses (spread.ts), have their TCP
+ * connections cut at once by the load processes, as a network failure would;
+ * every client dials again at once and resubscribes (the load generator's
+ * equivalent of a client library's reconnect, bench/storm.ts). The time until
+ * the last has its subscribe ack; meanwhile an observer, one more connection
+ * in a process of its own, sends `carom.ping` every few milliseconds, and its
+ * round trips during the storm are set against those of a quiet spell before
+ * it. Then the server must hold exactly the N connections and the observer
+ * again, and one publish must reach each of the N exactly once.
+ */
+import os from 'node:os';
+import { sleep, TICK, type ContenderName, type ReadyMessage, type Reply } from '../../common.js';
+import { startServer, type CommandChild } from '../processes.js';
+import type { RunContext, RunOutcome } from '../record.js';
+import { connectParams } from './connect.js';
+import {
+  afterRounds,
+  connectLoads,
+  deliveryDetail,
+  endLoads,
+  memories,
+  nofileFor,
+  publishRound,
+  startLoads,
+  violationsOf,
+  type Load,
+} from './spread.js';
+
+/** How long the observer waits for the answers still due when it stops. */
+const DRAIN_MS = 10_000;
+/** How often, and at most how many times, the server's connections are counted after the storm. */
+const COUNT_EVERY_MS = 100;
+const COUNT_TIMES = 100;
+
+/** The observer's round trips while `during` runs. */
+async function pingsDuring(
+  observer: CommandChild,
+  everyMs: number,
+  boundMs: number,
+  during: () => Promise<unknown>,
+): Promise<Reply> {
+  await observer.call('pingStart', { everyMs, boundMs }, 5000);
+  let failure: unknown;
+  try {
+    await during();
+  } catch (err) {
+    failure = err;
+  }
+  // Stopped whatever happened, so that no timer outlives the phase.
+  const report = await observer.call('pingStop', { drainMs: DRAIN_MS }, DRAIN_MS + 5000);
+  if (failure !== undefined) throw failure;
+  return report;
+}
+
+/** Counts the server's connections until there are `expected` (bounded); the last count. */
+async function settleConnections(server: CommandChild, expected: number): Promise<number> {
+  let count = -1;
+  for (let i = 0; i < COUNT_TIMES; i++) {
+    count = (await server.call('connections', {}, 5000)).connections as number;
+    if (count === expected) break;
+    await sleep(COUNT_EVERY_MS);
+  }
+  return count;
+}
+
+async function measure(
+  ctx: RunContext,
+  contender: ContenderName,
+  server: CommandChild,
+  loads: readonly Load[],
+  observer: Load,
+  n: number,
+): Promise<RunOutcome> {
+  const s = ctx.settings.storm;
+  const ready = (await server.ready) as unknown as ReadyMessage;
+  const conns = await connectLoads(ctx, contender, loads, [ready], s.concurrency);
+  await observer.child.call(
+    'connect',
+    { ...connectParams(ctx, contender, ready, 1, undefined), localAddress: observer.localAddress },
+    30_000,
+  );
+  await sleep(s.settleMs);
+  const [before] = await memories([server]);
+
+  const quiet = await pingsDuring(observer.child, s.pingEveryMs, s.quietMs + 1000, () =>
+    sleep(s.quietMs),
+  );
+  let storms: Reply[] = [];
+  const during = await pingsDuring(observer.child, s.pingEveryMs, s.boundMs, async () => {
+    const params = {
+      events: [TICK],
+      attemptMs: s.attemptMs,
+      maxAttempts: s.maxAttempts,
+      boundMs: s.boundMs,
+    };
+    storms = await Promise.all(loads.map((l) => l.child.call('storm', params, s.boundMs + 30_000)));
+  });
+  // The server answering at all after the storm is what shows it did not crash.
+  const connections = await settleConnections(server, n + 1);
+  const [after] = await memories([server]);
+  const round = await publishRound(server, loads, 1);
+  await sleep(s.settleMs);
+  const { lateStray, clientsOk } = await afterRounds(loads);
+
+  const sum = (key: string): number => storms.reduce((t, r) => t + (r[key] as number), 0);
+  const dropAt = Math.min(...storms.map((r) => r.dropAt as number));
+  const lastAt = Math.max(...storms.map((r) => r.lastAt as number));
+  const resubscribed = sum('resubscribed');
+  const violations = violationsOf([round], lateStray);
+  const resubscribeMs = lastAt - dropAt;
+  return {
+    ok:
+      resubscribed === n &&
+      connections === n + 1 &&
+      violations === 0 &&
+      clientsOk &&
+      round.complete &&
+      round.recipientsOnPublisher === n,
+    violations,
+    metrics: {
+      resubscribeMs,
+      resubscribesPerSec: (n / resubscribeMs) * 1000,
+      stormPingP50Ms: during.p50 as number,
+      stormPingP99Ms: during.p99 as number,
+      stormPingMaxMs: during.max as number,
+      quietPingP99Ms: quiet.p99 as number,
+      connectsPerSec: (n / conns.ms) * 1000,
+    },
+    detail: {
+      connections: n,
+      resubscribed,
+      failed: sum('failed'),
+      attempts: sum('attempts'),
+      retried: sum('retried'),
+      connectionsAfter: connections,
+      storms: storms.map((r, i) => ({
+        localAddress: loads[i]!.localAddress,
+        clients: r.clients,
+        resubscribed: r.resubscribed,
+        failed: r.failed,
+        attempts: r.attempts,
+        retried: r.retried,
+        resubscribe: r.resubscribe,
+        errors: r.errors,
+      })),
+      observer: { localAddress: observer.localAddress, quiet, during },
+      memoryBefore: before,
+      memoryAfter: after,
+      publishAfter: { lastMs: round.lastMs, recipients: round.recipientsOnPublisher },
+      connectMs: conns.ms,
+      loadAverage: os.loadavg(),
+      ...deliveryDetail([round], n, lateStray),
+    },
+  };
+}
+
+/** One storm run: `n` connections to one server of `contender`, cut and reconnecting at once. */
+export async function runStorm(
+  ctx: RunContext,
+  contender: ContenderName,
+  n: number,
+): Promise<RunOutcome> {
+  // nofileFor asks for all the hard limit gives (20,000 here): room for cut sockets still closing.
+  const spec = { label: `storm-N${n}`, gc: true, nofile: nofileFor(n + 1) };
+  const loads: Load[] = [];
+  let server: CommandChild | undefined;
+  try {
+    server = startServer(ctx, contender, spec);
+    startLoads(ctx, contender, loads, 0, n, ctx.settings.storm.maxPerLoad);
+    // The observer: one more load process, with an address of its own.
+    startLoads(ctx, contender, loads, 0, 1, 1);
+    await Promise.all([server.ready, ...loads.map((l) => l.child.ready)]);
+    return await measure(ctx, contender, server, loads.slice(0, -1), loads.at(-1)!, n);
+  } finally {
+    await server?.end();
+    await endLoads(loads);
+  }
+}

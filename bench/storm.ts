@@ -42,7 +42,8 @@ export interface StormReport {
   /** Attempts in all, and clients that needed more than one. */
   attempts: number;
   retried: number;
-  /** Each client's time from the drop to its ack. */
+  /** Each client's time from the drop to its last attempt's open, then to its ack. */
+  reopen: LatencySummary;
   resubscribe: LatencySummary;
   /** The first few reasons an attempt failed. */
   errors: string[];
@@ -62,6 +63,7 @@ export async function storm(
   options: StormOptions,
 ): Promise<StormReport> {
   const { events, attemptMs, maxAttempts, boundMs } = options;
+  const opens = new Float64Array(clients.length);
   const times = new Float64Array(clients.length);
   const report: StormReport = {
     clients: clients.length,
@@ -71,6 +73,7 @@ export async function storm(
     lastAt: 0,
     attempts: 0,
     retried: 0,
+    reopen: latencyOf(opens.subarray(0, 0)),
     resubscribe: latencyOf(times.subarray(0, 0)),
     errors: [],
   };
@@ -84,8 +87,10 @@ export async function storm(
       report.attempts++;
       try {
         await within(client.reopen(), 'no open', left());
+        const openedAt = epochMs();
         await within(client.subscribe(events), 'no subscribe ack', left());
         report.lastAt = epochMs();
+        opens[report.resubscribed] = openedAt - report.dropAt;
         times[report.resubscribed++] = report.lastAt - report.dropAt;
         return;
       } catch (err) {
@@ -98,6 +103,7 @@ export async function storm(
     report.failed++;
   };
   await Promise.all(clients.map(one));
+  report.reopen = latencyOf(opens.subarray(0, report.resubscribed));
   report.resubscribe = latencyOf(times.subarray(0, report.resubscribed));
   return report;
 }

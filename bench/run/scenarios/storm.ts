@@ -142,6 +142,7 @@ async function measure(
         failed: r.failed,
         attempts: r.attempts,
         retried: r.retried,
+        reopen: r.reopen,
         resubscribe: r.resubscribe,
         errors: r.errors,
       })),

@@ -10,6 +10,7 @@ import os from 'node:os';
 import { median, sleep, type ContenderName, type ReadyMessage } from '../../common.js';
 import { startServer, type CommandChild } from '../processes.js';
 import type { RunContext, RunOutcome } from '../record.js';
+import { snapshotHeap } from './idle.js';
 import {
   afterRounds,
   connectLoads,
@@ -34,9 +35,11 @@ async function measure(
   const { concurrency, rounds, settleMs } = ctx.settings.crowd;
   const ready = (await server.ready) as unknown as ReadyMessage;
   const [before] = await memories([server]);
+  await snapshotHeap(ctx, server, `${contender}-crowd-N${n}-before`);
   const conns = await connectLoads(ctx, contender, loads, [ready], concurrency);
   await sleep(settleMs);
   const [after] = await memories([server]);
+  await snapshotHeap(ctx, server, `${contender}-crowd-N${n}-after`);
 
   const results: Round[] = [];
   for (let r = 0; r < rounds; r++) results.push(await publishRound(server, loads, 1));

@@ -10,6 +10,7 @@
  * it. Then the server must hold exactly the N connections and the observer
  * again, and one publish must reach each of the N exactly once.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { sleep, TICK, type ContenderName, type ReadyMessage, type Reply } from '../../common.js';
 import { startServer, type CommandChild } from '../processes.js';
@@ -33,6 +34,27 @@ const DRAIN_MS = 10_000;
 /** How often, and at most how many times, the server's connections are counted after the storm. */
 const COUNT_EVERY_MS = 100;
 const COUNT_TIMES = 100;
+
+/**
+ * The kernel's count of connections dropped because a listening socket's
+ * accept queue was full (`ListenOverflows`, /proc/net/netstat), for the whole
+ * machine; undefined where there is no such file. A dropped client's SYN is
+ * sent again after 1, 3, 7, 15, 31 s, which is what shapes a storm's times.
+ */
+function listenOverflows(): number | undefined {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    for (let i = 0; i + 1 < lines.length; i += 2) {
+      if (!lines[i]!.startsWith('TcpExt:')) continue;
+      const at = lines[i]!.split(' ').indexOf('ListenOverflows');
+      const value = Number(lines[i + 1]!.split(' ')[at]);
+      return at > 0 && Number.isFinite(value) ? value : undefined;
+    }
+  } catch {
+    // not Linux
+  }
+  return undefined;
+}
 
 /** The observer's round trips while `during` runs. */
 async function pingsDuring(
@@ -88,6 +110,7 @@ async function measure(
     sleep(s.quietMs),
   );
   let storms: Reply[] = [];
+  const overflowsBefore = listenOverflows();
   const during = await pingsDuring(observer.child, s.pingEveryMs, s.boundMs, async () => {
     const params = {
       events: [TICK],
@@ -97,6 +120,7 @@ async function measure(
     };
     storms = await Promise.all(loads.map((l) => l.child.call('storm', params, s.boundMs + 30_000)));
   });
+  const overflowsAfter = listenOverflows();
   // The server answering at all after the storm is what shows it did not crash.
   const connections = await settleConnections(server, n + 1);
   const [after] = await memories([server]);
@@ -135,6 +159,11 @@ async function measure(
       attempts: sum('attempts'),
       retried: sum('retried'),
       connectionsAfter: connections,
+      // The whole machine's, over the storm: other processes' count too, if any overflowed.
+      listenOverflows:
+        overflowsBefore === undefined || overflowsAfter === undefined
+          ? null
+          : overflowsAfter - overflowsBefore,
       storms: storms.map((r, i) => ({
         localAddress: loads[i]!.localAddress,
         clients: r.clients,

@@ -1,11 +1,12 @@
 /**
  * The load generator's side of the reconnect storm: every client of the
  * process has its connection cut at once, then dials again and resubscribes
- * at once, as a client library does after a network failure; and the
+ * as carom/client does after a network failure (its default backoff and
+ * connect timeout), all within a quarter of a second; and the
  * observer, one more connection whose `carom.ping` round trips are timed
  * while that happens. Every loop is bounded in count and time.
  */
-import { epochMs, latencyOf, nextTurn, sleep, within, type LatencySummary } from './common.js';
+import { epochMs, latencyOf, sleep, within, type LatencySummary } from './common.js';
 
 /** A client the storm can cut and dial again. */
 export interface Redialable {
@@ -49,14 +50,19 @@ export interface StormReport {
   errors: string[];
 }
 
-/** The wait before retry `attempt` (1, 2...): 50 ms doubling to 2 s, with jitter. */
+/**
+ * The wait before attempt `attempt` (1, 2...) after a drop: carom/client's
+ * default policy, 250 ms doubling up to 10 s, less up to half at random.
+ */
 function backoffMs(attempt: number): number {
-  return Math.min(2000, 50 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+  return Math.min(10_000, 250 * 2 ** (attempt - 1)) * (1 - 0.5 * Math.random());
 }
 
 /**
  * Cuts every client's connection, then has every one dial again and
- * resubscribe at once, retrying a failed attempt after a short backoff.
+ * resubscribe as carom/client would: each attempt after a backoff (the first
+ * within 250 ms, so all at once), given `attemptMs` to open and as long for
+ * the ack, retried with a growing backoff when it fails.
  */
 export async function storm(
   clients: readonly Redialable[],
@@ -78,12 +84,12 @@ export async function storm(
     errors: [],
   };
   for (const c of clients) c.drop();
-  await nextTurn();
   const deadline = performance.now() + boundMs;
   const left = (): number => Math.max(1, Math.min(attemptMs, deadline - performance.now()));
 
   const one = async (client: Redialable): Promise<void> => {
     for (let attempt = 1; attempt <= maxAttempts && performance.now() < deadline; attempt++) {
+      await sleep(backoffMs(attempt));
       report.attempts++;
       try {
         await within(client.reopen(), 'no open', left());
@@ -97,7 +103,6 @@ export async function storm(
         client.drop();
         if (attempt === 1) report.retried++;
         if (report.errors.length < 5) report.errors.push((err as Error).message);
-        await sleep(backoffMs(attempt));
       }
     }
     report.failed++;

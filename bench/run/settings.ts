@@ -88,8 +88,8 @@ export interface Settings {
   };
   /**
    * The reconnect storm: N subscribed connections cut at once, each dialling
-   * again and resubscribing at once (attempts of at most `attemptMs`, up to
-   * `maxAttempts` each, the storm bounded by `boundMs`); the observer pings
+   * again and resubscribing as carom/client would (attempts of at most
+   * `attemptMs`, up to `maxAttempts` each, the storm bounded by `boundMs`); the observer pings
    * every `pingEveryMs`, for `quietMs` before the storm and throughout it.
    */
   storm: {
@@ -149,12 +149,13 @@ export function settingsFor(mode: Mode): Settings {
     },
     // 19,000 of the 20,000 open files a process may have on the machine this was written for.
     crowd: { sizes: [19_000], maxPerLoad: 5000, concurrency: 25, rounds: 5, settleMs: 1000 },
+    // Each attempt as long as carom/client's default connectTimeoutMs.
     storm: {
       sizes: [10_000],
       maxPerLoad: 5000,
       concurrency: 25,
-      attemptMs: 30_000,
-      maxAttempts: 20,
+      attemptMs: 10_000,
+      maxAttempts: 30,
       boundMs: 300_000,
       pingEveryMs: 10,
       quietMs: 2000,

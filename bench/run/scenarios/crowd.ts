@@ -8,44 +8,32 @@
  */
 import os from 'node:os';
 import { median, sleep, type ContenderName, type ReadyMessage } from '../../common.js';
-import { startServer, type CommandChild } from '../processes.js';
+import type { CommandChild } from '../processes.js';
 import type { RunContext, RunOutcome } from '../record.js';
 import { snapshotHeap } from './idle.js';
-import {
-  afterRounds,
-  connectLoads,
-  deliveryDetail,
-  endLoads,
-  memories,
-  nofileFor,
-  publishRound,
-  startLoads,
-  violationsOf,
-  type Load,
-  type Round,
-} from './spread.js';
+import * as spread from './spread.js';
 
 async function measure(
   ctx: RunContext,
   contender: ContenderName,
   server: CommandChild,
-  loads: readonly Load[],
+  ready: ReadyMessage,
+  loads: readonly spread.Load[],
   n: number,
 ): Promise<RunOutcome> {
   const { concurrency, rounds, settleMs } = ctx.settings.crowd;
-  const ready = (await server.ready) as unknown as ReadyMessage;
-  const [before] = await memories([server]);
+  const [before] = await spread.memories([server]);
   await snapshotHeap(ctx, server, `${contender}-crowd-N${n}-before`);
-  const conns = await connectLoads(ctx, contender, loads, [ready], concurrency);
+  const conns = await spread.connectLoads(ctx, contender, loads, [ready], concurrency);
   await sleep(settleMs);
-  const [after] = await memories([server]);
+  const [after] = await spread.memories([server]);
   await snapshotHeap(ctx, server, `${contender}-crowd-N${n}-after`);
 
-  const results: Round[] = [];
-  for (let r = 0; r < rounds; r++) results.push(await publishRound(server, loads, 1));
+  const results: spread.Round[] = [];
+  for (let r = 0; r < rounds; r++) results.push(await spread.publishRound(server, loads, 1));
   await sleep(settleMs);
-  const { lateStray, clientsOk } = await afterRounds(loads);
-  const violations = violationsOf(results, lateStray);
+  const { lateStray, clientsOk } = await spread.afterRounds(loads);
+  const violations = spread.violationsOf(results, lateStray);
   return {
     ok:
       violations === 0 &&
@@ -74,28 +62,22 @@ async function measure(
         recipients: r.recipientsOnPublisher,
       })),
       loadAverage: os.loadavg(),
-      ...deliveryDetail(results, n, lateStray),
+      ...spread.deliveryDetail(results, n, lateStray),
     },
   };
 }
 
 /** One crowd run: `n` connections to one server of `contender`, then the publish rounds. */
-export async function runCrowd(
+export function runCrowd(
   ctx: RunContext,
   contender: ContenderName,
   n: number,
 ): Promise<RunOutcome> {
-  const spec = { label: `crowd-N${n}`, gc: true, nofile: nofileFor(n) };
-  const loads: Load[] = [];
-  let server: CommandChild | undefined;
-  try {
-    server = startServer(ctx, contender, spec);
-    startLoads(ctx, contender, loads, 0, n, ctx.settings.crowd.maxPerLoad);
-    await Promise.all([server.ready, ...loads.map((l) => l.child.ready)]);
-    return await measure(ctx, contender, server, loads, n);
-  } finally {
-    // The server first, so the closing handshakes leave TIME_WAIT on its side.
-    await server?.end();
-    await endLoads(loads);
-  }
+  const { maxPerLoad } = ctx.settings.crowd;
+  return spread.withSpread(
+    ctx,
+    contender,
+    { label: `crowd-N${n}`, n, maxPerLoad, observer: false },
+    (server, ready, loads) => measure(ctx, contender, server, ready, loads, n),
+  );
 }

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { TICK, type ContenderName, type ReadyMessage } from '../../common.js';
-import { startLoad, type CommandChild } from '../processes.js';
+import { startLoad, startServer, type CommandChild } from '../processes.js';
 import type { RunContext } from '../record.js';
 import { connectParams } from './connect.js';
 
@@ -137,6 +137,46 @@ export async function connectLoads(
     ms: performance.now() - start,
     loads: replies.map((r) => ({ ms: r.ms as number, perSec: r.perSec as number })),
   };
+}
+
+/**
+ * Starts one server of `contender` (with `--expose-gc`, its open-file limit
+ * raised for `n` sockets and one more), the load processes for `n` clients (at
+ * most `maxPerLoad` each) and, with `observer`, one more load process for one
+ * client; waits until every one is ready, runs `body` with the loads (the
+ * observer apart), and ends every process by its PID whatever happened, the
+ * server first so that the closing handshakes leave TIME_WAIT on its side.
+ */
+export async function withSpread<T>(
+  ctx: RunContext,
+  contender: ContenderName,
+  spec: { label: string; n: number; maxPerLoad: number; observer: boolean },
+  body: (
+    server: CommandChild,
+    ready: ReadyMessage,
+    loads: Load[],
+    observer: Load | undefined,
+  ) => Promise<T>,
+): Promise<T> {
+  const nofile = nofileFor(spec.n + 1);
+  const loads: Load[] = [];
+  let server: CommandChild | undefined;
+  try {
+    server = startServer(ctx, contender, { label: spec.label, gc: true, nofile });
+    startLoads(ctx, contender, loads, 0, spec.n, spec.maxPerLoad);
+    const crowd = loads.length;
+    if (spec.observer) startLoads(ctx, contender, loads, 0, 1, 1);
+    const [ready] = await Promise.all([server.ready, ...loads.map((l) => l.child.ready)]);
+    return await body(
+      server,
+      ready as unknown as ReadyMessage,
+      loads.slice(0, crowd),
+      loads[crowd],
+    );
+  } finally {
+    await server?.end();
+    await endLoads(loads);
+  }
 }
 
 /** Ends every load process by its PID. */

@@ -13,21 +13,10 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { sleep, TICK, type ContenderName, type ReadyMessage, type Reply } from '../../common.js';
-import { startServer, type CommandChild } from '../processes.js';
+import type { CommandChild } from '../processes.js';
 import type { RunContext, RunOutcome } from '../record.js';
 import { connectParams } from './connect.js';
-import {
-  afterRounds,
-  connectLoads,
-  deliveryDetail,
-  endLoads,
-  memories,
-  nofileFor,
-  publishRound,
-  startLoads,
-  violationsOf,
-  type Load,
-} from './spread.js';
+import * as spread from './spread.js';
 
 /** How long the observer waits for the answers still due when it stops. */
 const DRAIN_MS = 10_000;
@@ -91,20 +80,20 @@ async function measure(
   ctx: RunContext,
   contender: ContenderName,
   server: CommandChild,
-  loads: readonly Load[],
-  observer: Load,
+  ready: ReadyMessage,
+  loads: readonly spread.Load[],
+  observer: spread.Load,
   n: number,
 ): Promise<RunOutcome> {
   const s = ctx.settings.storm;
-  const ready = (await server.ready) as unknown as ReadyMessage;
-  const conns = await connectLoads(ctx, contender, loads, [ready], s.concurrency);
+  const conns = await spread.connectLoads(ctx, contender, loads, [ready], s.concurrency);
   await observer.child.call(
     'connect',
     { ...connectParams(ctx, contender, ready, 1, undefined), localAddress: observer.localAddress },
     30_000,
   );
   await sleep(s.settleMs);
-  const [before] = await memories([server]);
+  const [before] = await spread.memories([server]);
 
   const quiet = await pingsDuring(observer.child, s.pingEveryMs, s.quietMs + 1000, () =>
     sleep(s.quietMs),
@@ -123,16 +112,16 @@ async function measure(
   const overflowsAfter = listenOverflows();
   // The server answering at all after the storm is what shows it did not crash.
   const connections = await settleConnections(server, n + 1);
-  const [after] = await memories([server]);
-  const round = await publishRound(server, loads, 1);
+  const [after] = await spread.memories([server]);
+  const round = await spread.publishRound(server, loads, 1);
   await sleep(s.settleMs);
-  const { lateStray, clientsOk } = await afterRounds(loads);
+  const { lateStray, clientsOk } = await spread.afterRounds(loads);
 
   const sum = (key: string): number => storms.reduce((t, r) => t + (r[key] as number), 0);
   const dropAt = Math.min(...storms.map((r) => r.dropAt as number));
   const lastAt = Math.max(...storms.map((r) => r.lastAt as number));
   const resubscribed = sum('resubscribed');
-  const violations = violationsOf([round], lateStray);
+  const violations = spread.violationsOf([round], lateStray);
   const resubscribeMs = lastAt - dropAt;
   return {
     ok:
@@ -181,30 +170,23 @@ async function measure(
       publishAfter: { lastMs: round.lastMs, recipients: round.recipientsOnPublisher },
       connectMs: conns.ms,
       loadAverage: os.loadavg(),
-      ...deliveryDetail([round], n, lateStray),
+      ...spread.deliveryDetail([round], n, lateStray),
     },
   };
 }
 
 /** One storm run: `n` connections to one server of `contender`, cut and reconnecting at once. */
-export async function runStorm(
+export function runStorm(
   ctx: RunContext,
   contender: ContenderName,
   n: number,
 ): Promise<RunOutcome> {
-  // nofileFor asks for all the hard limit gives (20,000 here): room for cut sockets still closing.
-  const spec = { label: `storm-N${n}`, gc: true, nofile: nofileFor(n + 1) };
-  const loads: Load[] = [];
-  let server: CommandChild | undefined;
-  try {
-    server = startServer(ctx, contender, spec);
-    startLoads(ctx, contender, loads, 0, n, ctx.settings.storm.maxPerLoad);
-    // The observer: one more load process, with an address of its own.
-    startLoads(ctx, contender, loads, 0, 1, 1);
-    await Promise.all([server.ready, ...loads.map((l) => l.child.ready)]);
-    return await measure(ctx, contender, server, loads.slice(0, -1), loads.at(-1)!, n);
-  } finally {
-    await server?.end();
-    await endLoads(loads);
-  }
+  const { maxPerLoad } = ctx.settings.storm;
+  // The server may have all the hard limit gives (20,000 here): room for cut sockets still closing.
+  return spread.withSpread(
+    ctx,
+    contender,
+    { label: `storm-N${n}`, n, maxPerLoad, observer: true },
+    (server, ready, loads, observer) => measure(ctx, contender, server, ready, loads, observer!, n),
+  );
 }

@@ -33,7 +33,10 @@ const ENVELOPE_ONLY: Record<string, string[]> = {
 };
 /** Scenarios whose runs check that every connection got each publish exactly once. */
 const CHECKED = new Set([...CAROM_ONLY, 'crowd', 'storm']);
-/** A bound on the whole run, far above what it needs (about 2 min on a busy machine); the child is killed past it. */
+/**
+ * A bound on the whole run, far above what it needs (about 2 min on a machine
+ * other work keeps busy); the child is killed past it.
+ */
 const BOUND_MS = 230_000;
 
 interface RunRecord {

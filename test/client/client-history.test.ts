@@ -305,7 +305,7 @@ describe('carom/client history: resume after a reconnect', () => {
         chat: { recovered: false, replayed: 0, reason: 'UNANSWERED' },
       },
     );
-    next = await reconnect(s, t);
+    await reconnect(s, t);
     t.mock.timers.tick(1000); // the resubscribe times out
     await flush();
     assert.deepEqual(

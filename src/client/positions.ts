@@ -88,11 +88,6 @@ export class Positions {
     return found;
   }
 
-  /** The number of events with a position. */
-  get size(): number {
-    return this.byEvent.size;
-  }
-
   private set(event: string, position: StreamPosition): void {
     // Re-inserted, so the map's order is the order events were last heard of.
     this.byEvent.delete(event);

@@ -621,7 +621,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
       const { reason, epoch, offset } = found[e]!;
       if (reason === 'NO_HISTORY' || reason === 'NOT_SUBSCRIBED') this.positions.forget(e);
       else if (epoch !== undefined && offset !== undefined) {
-        this.positions.advance(e, { epoch, offset });
+        this.positions.saw(e, { epoch, offset });
       }
     }
   }

@@ -75,6 +75,14 @@ import type {
   SubscriptionAck,
 } from './types.js';
 
+/** Request data with extensions that only a server of the `carom` subprotocol is sent. */
+class CaromOnly {
+  constructor(
+    readonly plain: object,
+    readonly carom: object,
+  ) {}
+}
+
 /** An envelope as the server sends it. */
 export type ServerEnvelope<T = unknown> = WireEnvelope<T>;
 
@@ -290,7 +298,10 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
     // `recent` (0 by default) also tells where each named history stands, so that a
     // reconnect can resume one whose messages the client has not seen yet.
     const named = events.filter((e) => !isPattern(e));
-    const data = named.length > 0 ? { events, recent: options.recent ?? 0 } : { events };
+    const data =
+      named.length > 0
+        ? new CaromOnly({ events }, { events, recent: options.recent ?? 0 })
+        : { events };
     let ack: unknown;
     try {
       ack = await this.ask(SUBSCRIBE, data);
@@ -396,6 +407,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
 
   private call(event: string, data: unknown, timeoutMs: number, key?: string): Promise<unknown> {
     const socket = this.socket;
+    if (data instanceof CaromOnly) data = socket?.protocol === PROTOCOL ? data.carom : data.plain;
     if (!this.sendable(socket)) {
       return Promise.reject(
         new RequestError(

@@ -15,7 +15,7 @@ import {
 import { fakeClients, lastId, settle, type FakeClient } from './fake-client.js';
 import type { FakeSocket, Sent } from './fake-socket.js';
 
-const { opened } = fakeClients();
+const { setup, opened } = fakeClients();
 
 /** Lets pending promise callbacks run (setImmediate is not mocked). */
 function flush(): Promise<void> {
@@ -139,6 +139,17 @@ describe('carom/client history: subscribe and recent', () => {
       events: ['room.a', 'room.b'],
       resume: { 'room.a': { epoch: 'e1', offset: 10 }, 'room.b': { epoch: 'e7', offset: 0 } },
     });
+  });
+
+  it('sends no recent to a server that did not agree on the carom subprotocol, even when asked', async () => {
+    const s = setup();
+    const p = s.c.subscribe(['chat'], { recent: 5 }); // made before the socket opens
+    await flush();
+    s.last().accept('');
+    await flush();
+    assert.deepEqual(s.last().sent[0]!.data, { events: ['chat'] });
+    ack(s.last(), lastId(s.last()), { events: ['chat'] });
+    await p;
   });
 
   it('an ack without recovery resolves as before, with no recovery field', async () => {

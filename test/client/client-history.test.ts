@@ -60,6 +60,15 @@ function subscribeOf(socket: FakeSocket): Sent {
 
 const KEY = /^[A-Za-z0-9_-]{16,64}$/;
 
+/** Drops the connection, emits `chat` while away, and opens the next one (the hook runs a turn later). */
+async function awayThenBack(s: FakeClient, t: TestContext): Promise<FakeSocket> {
+  s.last().drop(1006);
+  s.c.emit('chat', {});
+  t.mock.timers.tick(1);
+  await flush();
+  return s.last().accept('carom').welcome('c2');
+}
+
 describe('carom/client history: positions and duplicates', () => {
   it('delivers each positioned message once: an offset already seen in the same epoch is ignored and counted', () => {
     const { c, last } = opened();
@@ -493,11 +502,7 @@ describe('carom/client onRestore hook', () => {
         throw new Error('rooms are gone');
       },
     });
-    s.last().drop(1006);
-    s.c.emit('chat', {});
-    t.mock.timers.tick(1);
-    await flush();
-    const next = s.last().accept('carom').welcome('c2');
+    const next = await awayThenBack(s, t);
     await flush();
     assert.deepEqual(
       next.sent.map((e) => e.event),
@@ -516,11 +521,7 @@ describe('carom/client onRestore hook', () => {
       restoreTimeoutMs: 500,
       onRestore: () => new Promise(() => undefined),
     });
-    s.last().drop(1006);
-    s.c.emit('chat', {});
-    t.mock.timers.tick(1);
-    await flush();
-    const next = s.last().accept('carom').welcome('c2');
+    const next = await awayThenBack(s, t);
     await flush();
     assert.equal(next.sent.length, 0);
     assert.equal(s.c.state, 'reconnecting');
@@ -538,11 +539,7 @@ describe('carom/client onRestore hook', () => {
     fakeTime(t);
     let runs = 0;
     const s = opened({ ...quick, onRestore: () => void runs++ });
-    s.last().drop(1006);
-    s.c.emit('chat', {});
-    t.mock.timers.tick(1);
-    await flush();
-    const second = s.last().accept('carom').welcome('c2');
+    const second = await awayThenBack(s, t);
     second.drop(1006); // before the hook's turn
     await flush();
     assert.equal(second.sent.length, 0);

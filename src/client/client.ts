@@ -570,43 +570,60 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   private restore(socket: WebSocketLike): Promise<unknown> {
     const carom = socket.protocol === PROTOCOL;
     return Promise.all(
-      this.held.restoreRequests().map(({ event, events }) => {
-        const data: Record<string, unknown> = { events };
-        let resumed: string[] = [];
-        let fresh: string[] = [];
-        if (event === SUBSCRIBE && carom) {
-          const resume = this.positions.resume((e) => this.held.covers(e));
-          if (resume) data.resume = resume;
-          resumed = resume ? Object.keys(resume) : [];
-          fresh = events.filter((e) => !isPattern(e) && resume?.[e] === undefined);
-          if (fresh.length > 0) data.recent = 0;
+      this.held
+        .restoreRequests()
+        .map(({ event, events }) => this.restoreOne(socket, event, events, carom)),
+    );
+  }
+
+  /** One request of a restore; `history` adds `resume` and `recent` to a subscribe. */
+  private restoreOne(
+    socket: WebSocketLike,
+    event: string,
+    events: string[],
+    history: boolean,
+  ): Promise<void> {
+    const data: Record<string, unknown> = { events };
+    let resumed: string[] = [];
+    let fresh: string[] = [];
+    if (event === SUBSCRIBE && history) {
+      const resume = this.positions.resume((e) => this.held.covers(e));
+      if (resume) data.resume = resume;
+      resumed = resume ? Object.keys(resume) : [];
+      fresh = events.filter((e) => !isPattern(e) && resume?.[e] === undefined);
+      if (fresh.length > 0) data.recent = 0;
+    }
+    const asked = resumed.length + fresh.length > 0;
+    return this.requests.send(socket, event, data, this.settings.requestTimeoutMs).then(
+      (ack) => this.resumed(readRecovery(ack, resumed, fresh), resumed),
+      (err: unknown) => {
+        if (socket !== this.socket) return; // lost again: the next connection asks again
+        const { code, details } =
+          err instanceof RequestError ? err : { code: 'DISCONNECTED', details: undefined };
+        // A server that takes fewer resume entries than sent (a smaller maxSubscriptions):
+        // the subscriptions matter more than what was missed, which is reported.
+        const retry = asked && code === 'BAD_ENVELOPE';
+        if (isObject(details) || retry) {
+          this.held.forgetRefused(err);
+          this.listeners.report({
+            code,
+            message: `resubscribing after a reconnect: ${messageOf(err)}`,
+            event,
+            details,
+          });
         }
-        return this.requests.send(socket, event, data, this.settings.requestTimeoutMs).then(
-          (ack) => this.resumed(readRecovery(ack, resumed, fresh), resumed),
-          (err: unknown) => {
-            if (socket !== this.socket) return; // lost again: the next connection asks again
-            const details = err instanceof RequestError ? err.details : undefined;
-            if (isObject(details)) {
-              this.held.forgetRefused(err);
-              this.listeners.report({
-                code: (err as RequestError).code,
-                message: `resubscribing after a reconnect: ${(err as RequestError).message}`,
-                event,
-                details,
-              });
-            }
-            if (resumed.length === 0) return;
-            const found =
-              isObject(details) && isObject(details.recovery)
-                ? readRecovery(details, resumed, fresh)
-                : record<EventRecovery>();
-            for (const e of resumed) {
-              found[e] ??= { recovered: false, replayed: 0, reason: 'FAILED' };
-            }
-            this.resumed(found, resumed);
-          },
-        );
-      }),
+        if (resumed.length > 0) {
+          const found =
+            isObject(details) && isObject(details.recovery)
+              ? readRecovery(details, resumed, fresh)
+              : record<EventRecovery>();
+          for (const e of resumed) {
+            found[e] ??= { recovered: false, replayed: 0, reason: 'FAILED' };
+          }
+          this.resumed(found, resumed);
+        }
+        if (retry) return this.restoreOne(socket, event, events, false);
+      },
     );
   }
 

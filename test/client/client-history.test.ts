@@ -346,6 +346,40 @@ describe('carom/client history: resume after a reconnect', () => {
   });
 });
 
+describe('carom/client history: a server that refuses the resume', () => {
+  it('reports the refusal and FAILED, then resubscribes without resume so the subscriptions come back', async (t) => {
+    fakeTime(t);
+    const s = opened(quick);
+    const reports: RecoveryReport[] = [];
+    s.c.onRecovery((r) => reports.push(r));
+    await subscribed(s, ['chat', 'room.*']);
+    positioned(s.last(), 'chat', 'e1', 5);
+    const next = await reconnect(s, t);
+    const first = subscribeOf(next);
+    next.json({
+      event: 'error',
+      id: first.id,
+      timestamp: 't',
+      data: { code: 'BAD_ENVELOPE', message: 'resume names 2 events; at most 1' },
+    });
+    await flush();
+    assert.deepEqual(
+      s.errors.map((e) => [e.code, e.event]),
+      [['BAD_ENVELOPE', 'subscribe']],
+    );
+    assert.deepEqual(
+      { ...reports[0]!.events },
+      { chat: { recovered: false, replayed: 0, reason: 'FAILED' } },
+    );
+    const again = next.sent.at(-1)!;
+    assert.deepEqual(again.data, { events: ['chat', 'room.*'] });
+    ack(next, again.id!, { events: ['chat', 'room.*'] });
+    await flush();
+    assert.deepEqual(s.c.subscriptions, ['chat', 'room.*']);
+    assert.equal(reports.length, 1);
+  });
+});
+
 describe('carom/client retried requests and emits', () => {
   it('a retried request keeps its key across a reconnect, is sent again with it, and settles once', async (t) => {
     fakeTime(t);

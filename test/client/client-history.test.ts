@@ -506,6 +506,7 @@ describe('carom/client onRestore hook', () => {
     const kept = settle(s.c.request('pay', {}, { retry: true }));
     s.last().drop(1006);
     s.c.emit('chat', { text: 'typed while away' });
+    const asked = settle(s.c.request('look', {})); // made while away: waits for open
     t.mock.timers.tick(1);
     await flush();
     const next = s.last().accept('carom').welcome('c2');
@@ -517,7 +518,7 @@ describe('carom/client onRestore hook', () => {
     ack(next, next.sent[1]!.id!, { ok: true });
     hookDone();
     await flush();
-    assert.deepEqual(events(), ['subscribe', 'join', 'hello', 'pay', 'chat']);
+    assert.deepEqual(events(), ['subscribe', 'join', 'hello', 'pay', 'chat', 'look']);
     assert.deepEqual(order.slice(-4), [
       'reconnecting',
       'hook sees reconnecting',
@@ -525,7 +526,9 @@ describe('carom/client onRestore hook', () => {
       'open',
     ]);
     ack(next, next.sent[3]!.id!, { paid: true });
+    ack(next, next.sent[5]!.id!, { seen: true });
     assert.deepEqual(await kept, { value: { paid: true } });
+    assert.deepEqual(await asked, { value: { seen: true } });
   });
 
   it('a hook that throws is reported as RESTORE_FAILED and the queue goes out', async (t) => {

@@ -81,22 +81,23 @@ const epoch = fc.oneof(
 );
 const offset = fc.oneof(
   fc.integer({ min: -3, max: 1_000_000 }),
+  fc.integer({ min: 0, max: 10 }),
   fc.constantFrom(2 ** 53, -0, 1.5, Number.NaN, Infinity),
   fc.string(),
 );
 const position = fc.oneof(
-  fc.record({ epoch, offset }),
-  fc.record({ epoch }, { requiredKeys: [] }),
-  fc.anything(),
+  { arbitrary: fc.record({ epoch, offset }), weight: 6 },
+  { arbitrary: fc.record({ epoch }, { requiredKeys: [] }), weight: 1 },
+  { arbitrary: fc.anything(), weight: 1 },
 );
 const name = fc.oneof(
   fc.constantFrom('chat', 'room.a', 'room.*', '*', 'a..b', '.a', 'a.', 'x'.repeat(21), 'a\u0001'),
   fc.string({ maxLength: 22 }),
 );
 const resume = fc.oneof(
-  fc.dictionary(name, position, { maxKeys: 7 }),
-  fc.anything(),
-  fc.constant(undefined),
+  { arbitrary: fc.dictionary(name, position, { maxKeys: 7 }), weight: 4 },
+  { arbitrary: fc.anything(), weight: 1 },
+  { arbitrary: fc.constant(undefined), weight: 1 },
 );
 const recent = fc.oneof(
   fc.integer({ min: -2, max: 100_002 }),
@@ -143,6 +144,21 @@ describe('readRecoveryAsk', () => {
       }),
       300,
     );
+  });
+
+  it('holds its bounds at their edges', () => {
+    const one = (epoch: string, offset: number) => ({ resume: { chat: { epoch, offset } } });
+    assert.equal(read(one('e'.repeat(64), 0)).kind, 'ok');
+    assert.equal(read(one('e'.repeat(65), 0)).kind, 'refused');
+    assert.equal(read(one('e', Number.MAX_SAFE_INTEGER)).kind, 'ok');
+    assert.equal(read(one('e', Number.MAX_SAFE_INTEGER + 1)).kind, 'refused');
+    const five = Object.fromEntries(
+      [1, 2, 3, 4, 5].map((i) => [`e${i}`, { epoch: 'e', offset: i }]),
+    );
+    assert.equal(read({ resume: five }).kind, 'ok');
+    assert.equal(read({ resume: { ...five, e6: { epoch: 'e', offset: 6 } } }).kind, 'refused');
+    assert.equal(read({ recent: 100_000 }).kind, 'ok');
+    assert.equal(read({ recent: 100_001 }).kind, 'refused');
   });
 
   it('returns positions of the parsed object, not of its prototype', () => {

@@ -14,6 +14,7 @@ import {
   MemoryHistory,
   Sender,
   Topic,
+  type Broker,
   type CaromOptions,
   type HistoryRead,
   type Position,
@@ -113,11 +114,21 @@ describe('history: declaring it', () => {
   });
 
   it('refuses to start on a broker that keeps no history', async () => {
-    const hub = new BrokerHub();
-    await assert.rejects(make({ broker: hub.broker('a') }), {
+    const local = new LocalBroker();
+    const bare = (): Broker => ({
+      nodeId: '',
+      start: () => Promise.resolve(),
+      publish: () => undefined,
+      command: () => undefined,
+      channelCreated: () => undefined,
+      channelDeleted: () => undefined,
+      stats: () => local.stats(),
+      close: () => Promise.resolve(),
+    });
+    await assert.rejects(make({ broker: bare() }), {
       code: 'CAROM_ERR_NO_HISTORY_STORE',
     });
-    const t = await make({ senders: [PlainSender], broker: hub.broker('b') });
+    const t = await make({ senders: [PlainSender], broker: bare() });
     assert.throws(() => t.app.channels.create('c', { history: { size: 3 } }), {
       code: 'CAROM_ERR_NO_HISTORY_STORE',
     });
@@ -197,6 +208,33 @@ describe('history: positioned publishes', () => {
     assert.ok(got.length < 20, `conflated: ${got.length}`);
     assert.equal(got.at(-1)?.n, 20);
     assert.equal(got.at(-1)?.position?.offset, 20);
+  });
+});
+
+describe('history: across nodes (the in-memory hub)', () => {
+  it('delivers recorded messages on every node in offset order, and any node resumes', async () => {
+    const hub = new BrokerHub();
+    const a = await make({ broker: hub.broker('a') });
+    const b = await make({ broker: hub.broker('b') });
+    const ca = await a.connect({ protocol: 'carom' });
+    const cb = await b.connect({ protocol: 'carom' });
+    const plain = await b.connect();
+    for (const c of [ca, cb, plain]) await c.subscribe('chat', 'room.*');
+    a.app.publish('chat', { n: 1 });
+    b.app.publish('chat', { n: 2 }, { except: cb.connection!.id });
+    a.app.get(RoomSender).to('room.m').send({ n: 1 });
+    await hub.settled();
+    assert.deepEqual(numbers(ca, 'chat'), [1, 2]);
+    assert.deepEqual(numbers(cb, 'chat'), [1]);
+    assert.deepEqual(numbers(plain, 'chat'), [1, 2]);
+    assert.equal(seen(plain, 'chat')[0]!.position, undefined);
+    const at = seen(cb, 'chat')[0]!.position!;
+    assert.deepEqual(seen(ca, 'chat')[1]!.position, { epoch: at.epoch, offset: 2 });
+    // A client of node a comes back on node b.
+    const moved = await b.connect({ protocol: 'carom' });
+    const ack = await moved.request('subscribe', { events: ['chat'], resume: { chat: at } });
+    assert.deepEqual(recoveryOf(ack, 'chat'), { ...at, offset: 2, recovered: true, replayed: 1 });
+    assert.equal(seen(cb, 'room.m')[0]?.position?.offset, 1);
   });
 });
 

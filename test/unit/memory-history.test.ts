@@ -1,6 +1,6 @@
 /**
  * The memory history store on its own: the ring per event, ttl trimming, the
- * bound on event histories per declaration, epochs, and delivery in offset
+ * bound on event histories, epochs, and delivery in offset
  * order to the node it was started with.
  */
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import { FakeClock } from '../../src/testing/index.js';
 const text = (n: number): string => `{"event":"e","data":${n},"timestamp":"t"}`;
 
 /** A store started with a node that records what it was asked to deliver. */
-function started(options: { clock?: FakeClock; maxEventsPerTopic?: number } = {}) {
+function started(options: { clock?: FakeClock; maxEvents?: number } = {}) {
   const store = new MemoryHistory(options);
   const delivered: { event: string; text: string; position: Position }[] = [];
   store.start({
@@ -74,18 +74,22 @@ describe('MemoryHistory', () => {
     assert.deepEqual(offsets(await store.read('e', h, undefined, 10)), [3]);
   });
 
-  it('keeps at most maxEventsPerTopic histories per declaration, dropping the least recently published', async () => {
-    const { store, delivered } = started({ maxEventsPerTopic: 3 });
+  it('keeps at most maxEvents histories, dropping the least recently published', async () => {
+    const { store, delivered } = started({ maxEvents: 3 });
     const family: HistoryOptions = { size: 5 };
-    const other: HistoryOptions = { size: 5 };
-    for (const event of ['room.a', 'room.b', 'room.c']) {
-      store.publish(event, new Frame(text(1)), family, undefined);
-    }
-    store.publish('room.a', new Frame(text(2)), family, undefined);
-    store.publish('solo', new Frame(text(1)), other, undefined);
-    assert.equal(store.events, 4);
+    // The same event under two declarations' options (two nodes' copies): one history.
+    store.publish('room.a', new Frame(text(1)), family, undefined);
+    store.publish('room.a', new Frame(text(2)), { size: 5 }, undefined);
+    assert.equal(delivered[1]!.position.offset, 2);
+    store.publish('room.b', new Frame(text(1)), family, undefined);
+    store.publish('room.c', new Frame(text(1)), family, undefined);
+    store.publish('room.a', new Frame(text(3)), family, undefined);
+    assert.equal(store.events, 3);
+    // Reads of events never published are bounded apart: they push out none of these.
+    for (let i = 0; i < 10; i++) await store.read(`room.quiet${i}`, family, undefined, 1);
+    assert.equal(store.events, 6);
     store.publish('room.d', new Frame(text(1)), family, undefined);
-    assert.equal(store.events, 4);
+    assert.equal(store.events, 6);
     // room.b went (published least recently): it starts again under a new epoch.
     const b = delivered.find((d) => d.event === 'room.b')!.position;
     const read = await store.read('room.b', family, b, 5);
@@ -94,6 +98,10 @@ describe('MemoryHistory', () => {
     assert.equal(read.offset, 0);
     const a = delivered.find((d) => d.event === 'room.a')!.position;
     assert.equal((await store.read('room.a', family, a, 5)).complete, true);
+    // A read's history is the one the first publish continues.
+    const quiet = await store.read('room.quiet9', family, undefined, 1);
+    store.publish('room.quiet9', new Frame(text(1)), family, undefined);
+    assert.deepEqual(delivered.at(-1)!.position, { epoch: quiet.epoch, offset: 1 });
   });
 
   it('gives every store its own epochs', async () => {

@@ -8,18 +8,15 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import WebSocket from 'ws';
-import { Carom, CAROM_PROTOCOL, type Position, type WireRecovery } from '../../src/index.js';
+import { Carom, type Position, type WireRecovery } from '../../src/index.js';
 import type { Envelope } from '../support/envelope.js';
 import { eventually } from '../support/wait.js';
-import { Client, connect, terminateAll } from './helpers.js';
+import { Client, connect, connectCarom, terminateAll } from './helpers.js';
 
-const opened: WebSocket[] = [];
 const apps: Carom[] = [];
 
 afterEach(async () => {
   terminateAll();
-  for (const ws of opened.splice(0)) ws.terminate();
   await Promise.all(apps.splice(0).map((app) => app.close()));
 });
 
@@ -36,15 +33,6 @@ async function start(options: ConstructorParameters<typeof Carom>[0] = {}): Prom
   apps.push(app);
   const { port } = await app.listen({ port: 0, host: '127.0.0.1' });
   return `ws://127.0.0.1:${port}/ws`;
-}
-
-/** A client of the `carom` subprotocol, past its welcome. */
-async function connectCarom(url: string): Promise<Client> {
-  const ws = new WebSocket(url, [CAROM_PROTOCOL]);
-  opened.push(ws);
-  const client = new Client(ws);
-  await client.nextOf('carom.welcome');
-  return client;
 }
 
 let ids = 0;

@@ -40,6 +40,7 @@ import type { AnyEvents, EventMapOf, PublishableEvent, PublishData } from './pro
 import { Lifecycle } from './core/lifecycle.js';
 import { observerOf } from './core/observer.js';
 import { observedApp } from './core/observed-app.js';
+import { onceGateOf, type OnceGate, type OnceStats } from './core/once-gate.js';
 import { readTopic } from './core/metadata.js';
 import type { AppModel } from './asyncapi/model.js';
 import type { AsyncApiDocument, AsyncApiOptions } from './asyncapi/document.js';
@@ -139,6 +140,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
   private readonly senderClasses: readonly Class[];
   private brokerStarted: Promise<void> | undefined;
   private presenceTracker: Presence | undefined;
+  private readonly once: OnceGate | undefined;
   private ownServer: Server | undefined;
   private started = false;
   private closing: Promise<void> | undefined;
@@ -159,7 +161,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       if (typeof entry !== 'string') this.policies.set(t, entry, `the topics option's '${t}'`);
     }
     const timestamps = new TimestampWriter(o.timestampFormat);
-    this.broker = o.broker ?? new LocalBroker();
+    this.broker = o.broker ?? new LocalBroker({ clock: this.clock });
     const observer = observerOf(o.observers);
     const backlog = new Backlog(
       { backlogBytes: o.backlogBytes, maxWaiting: o.maxWaitingKeys },
@@ -214,12 +216,14 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       if (o.unvalidatedHandlers === 'error') throw error;
       this.logger.warn(error.message);
     }
+    this.once = onceGateOf(o.once, this.broker, this.clock, this.logger);
     const replies = new Replies({
       clock: this.clock,
       timestamps,
       logger: this.logger,
       exposeErrors: o.exposeErrors,
       observer,
+      once: this.once,
     });
     this.asks = new Asks(this.clock, this.publisher, replies, {
       maxPending: o.maxPendingAsks,
@@ -243,6 +247,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       asks: this.asks,
       handlerTimeoutMs: o.handlerTimeoutMs,
       observer,
+      once: this.once,
     });
     this.sessions = new Sessions({
       dispatcher: this.dispatcher,
@@ -490,6 +495,25 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       maxDepth: o.maxDepth,
       listening,
     };
+  }
+
+  /**
+   * What handling keyed envelopes once has done since the app started:
+   * handled, repeats answered or dropped, waits, releases, store failures.
+   * All zero when keys are not handled once.
+   */
+  onceStats(): OnceStats {
+    return (
+      this.once?.stats() ?? {
+        handled: 0,
+        repeats: 0,
+        repeatedEmits: 0,
+        waited: 0,
+        released: 0,
+        unavailable: 0,
+        unidentified: 0,
+      }
+    );
   }
 
   /** What the broker relayed to the other nodes, received from them, and lost. */

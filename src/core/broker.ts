@@ -1,4 +1,7 @@
 import type { Frame } from '../protocol/frame.js';
+import type { Clock } from './clock.js';
+import { MemoryOnceStore } from './memory-once.js';
+import type { OnceStore } from './once.js';
 
 /**
  * What one node asks of a connection another node holds. A `send` carries the
@@ -213,6 +216,12 @@ export interface Broker {
    * start-up.
    */
   readonly leases?: LeaseStore;
+  /**
+   * Keys of requests handled once, across the nodes, when the broker keeps
+   * them: a request retried on any node is recognised. An app that sets the
+   * `once` option on a broker without them is refused at start-up.
+   */
+  readonly once?: OnceStore;
   /** Stops relaying and lets go of the broker's connections. */
   close(): Promise<void>;
 }
@@ -239,7 +248,14 @@ export class LocalBroker implements Broker {
     acquire: () => Promise.resolve(true),
     release: () => undefined,
   };
+  /** Keys of requests handled once, in this process. */
+  readonly once: MemoryOnceStore;
   private lost = 0;
+
+  /** `clock` measures the windows of keys handled once (the app passes its own). */
+  constructor(options: { readonly clock?: Clock } = {}) {
+    this.once = new MemoryOnceStore({ clock: options.clock });
+  }
 
   start(): Promise<void> {
     return Promise.resolve();

@@ -8,7 +8,9 @@ import {
   type LeaseStore,
   type RelayScope,
 } from '../core/broker.js';
+import type { Clock } from '../core/clock.js';
 import { UsageError } from '../core/errors.js';
+import { MemoryOnceStore } from '../core/memory-once.js';
 import { Frame } from '../protocol/frame.js';
 
 /**
@@ -29,12 +31,19 @@ import { Frame } from '../protocol/frame.js';
 export class BrokerHub {
   /** Presence shared by every node of the hub; a node's entries go when it closes. */
   readonly presence = new LocalPresence();
+  /** Keys of requests handled once, shared by every node: a retry to another node is recognised. */
+  readonly once: MemoryOnceStore;
   private readonly nodes = new Map<string, HubBroker>();
   /** Who holds each lease. In memory a lease lasts until its node releases it or closes. */
   private readonly leaseHolders = new Map<string, string>();
   private readonly channels = new Set<string>();
   private inFlight = 0;
   private seq = 0;
+
+  /** `clock` measures the windows of keys handled once; give the one your apps share, if any. */
+  constructor(options: { readonly clock?: Clock } = {}) {
+    this.once = new MemoryOnceStore({ clock: options.clock });
+  }
 
   /** A broker for one more node; `nodeId` defaults to `n1`, `n2`, ... */
   broker(nodeId = `n${++this.seq}`): Broker {
@@ -112,6 +121,7 @@ export class BrokerHub {
 
 class HubBroker implements Broker {
   readonly presence: LocalPresence;
+  readonly once: MemoryOnceStore;
   readonly leases: LeaseStore = {
     acquire: (name) => Promise.resolve(this.hub.lease(name, this.nodeId, true)),
     release: (name) => void this.hub.lease(name, this.nodeId, false),
@@ -126,6 +136,7 @@ class HubBroker implements Broker {
     private readonly hub: BrokerHub,
   ) {
     this.presence = hub.presence;
+    this.once = hub.once;
   }
 
   start(node: BrokerNode): Promise<void> {

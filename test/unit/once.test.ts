@@ -20,7 +20,7 @@ import {
   type Connection,
   type OnceStore,
 } from '../../src/index.js';
-import type { TestApp, TestClient } from '../../src/testing/index.js';
+import { BrokerHub, type TestApp, type TestClient } from '../../src/testing/index.js';
 import { deferred, type Deferred } from '../support/deferred.js';
 import { testApps } from '../support/test-apps.js';
 
@@ -400,6 +400,20 @@ describe('requests handled once', () => {
     assert.ok(
       t.logs.some((l) => l.level === 'error' && String(l.args[0]).includes('once.identity')),
     );
+  });
+
+  it('recognises a retry on another node of a BrokerHub, whose nodes share their keys', async () => {
+    reset();
+    const hub = new BrokerHub();
+    const a = await make({ broker: hub.broker('a') });
+    const b = await make({ broker: hub.broker('b') });
+    const onA = await carom(a);
+    const first = await onA.request('order', { item: 'tea' }, { key: KEY });
+    onA.close();
+    const onB = await carom(b);
+    const repeat = await onB.request('order', { item: 'tea' }, { key: KEY });
+    assert.equal(calls.length, 1);
+    assert.deepEqual(repeat.data, first.data);
   });
 
   it('handles keyed envelopes as any other with once: false', async () => {

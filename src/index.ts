@@ -15,6 +15,11 @@ export type {
 } from './core/options.js';
 export { DEFAULTS } from './core/options.js';
 export type { TopicDeclaration } from './core/options.js';
+// Requests handled once: the envelope's `key`, per identity, for a window.
+export { ONCE_DEFAULTS, type OnceOptions } from './core/options.js';
+export type { FirstAnswer, Claim, OnceStore } from './core/once.js';
+export { MemoryOnceStore, type MemoryOnceOptions } from './core/memory-once.js';
+export type { OnceStats } from './core/once-gate.js';
 export type {
   DeliveryMode,
   DeliveryKey,
@@ -36,6 +41,17 @@ export {
   nodeOf,
 } from './core/broker.js';
 export { ConnectionRef } from './core/cluster.js';
+// History and resume (issue 11): what an event keeps, where, and what the wire says of it.
+export type {
+  HistoryEntry,
+  HistoryNode,
+  HistoryOptions,
+  HistoryRead,
+  HistoryStore,
+  Position,
+} from './core/history.js';
+export type { HistoryDeclaration } from './core/history-policies.js';
+export { MemoryHistory, type MemoryHistoryOptions } from './core/memory-history.js';
 export {
   OTHER_EVENT,
   type CaromObserver,
@@ -77,6 +93,7 @@ export { MAX_APP_CODE_LENGTH } from './core/app-code.js';
 export { ErrorCode, CloseCode } from './protocol/errors.js';
 export type { EnvelopeId, InboundEnvelope } from './protocol/envelope.js';
 export type { WireEnvelope, WireErrorData, WireId, WireSubscriptionAck } from './protocol/wire.js';
+export type { WirePosition, WireRecovery, WireRecoveryReason } from './protocol/wire.js';
 export type { Channels } from './core/channels.js';
 export type { DtoClass } from './core/validation.js';
 export { CHANNEL_CREATED, CHANNEL_DELETED } from './protocol/names.js';
@@ -89,6 +106,7 @@ export {
   type ForwardedOptions,
 } from './transport/handshake.js';
 export { tokenProtocol, CAROM_PROTOCOL } from './transport/subprotocol.js';
+export { CLIENT_PROTOCOL_PREFIX } from './transport/subprotocol.js';
 export { serveClientModule, CLIENT_MODULE_PATH } from './transport/client-module.js';
 // Typed end to end: one event map for server and client, families, scoped publishes, asks.
 export type {

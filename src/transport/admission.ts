@@ -28,23 +28,24 @@ export class ConnectionCounts {
   }
 
   /**
-   * Takes a place for one socket from `address`. Returns the function that
-   * gives it back (calling it again does nothing), or the limit that is reached.
+   * Takes a place for one socket from `address`; undefined when taken, else
+   * the limit that is reached. Each place taken is given back by one {@link release}.
    */
-  reserve(address: string): (() => void) | LimitReached {
+  reserve(address: string): LimitReached | undefined {
     if (this.total >= this.max) return 'maxConnections';
     const held = this.perAddress.get(address) ?? 0;
     if (held >= this.maxPerAddress) return 'maxConnectionsPerAddress';
     this.total++;
     this.perAddress.set(address, held + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.total--;
-      const left = (this.perAddress.get(address) ?? 1) - 1;
-      if (left > 0) this.perAddress.set(address, left);
-      else this.perAddress.delete(address);
-    };
+    return undefined;
+  }
+
+  /** Gives back a place {@link reserve} took for `address`; nothing when the address holds none. */
+  release(address: string): void {
+    const held = this.perAddress.get(address);
+    if (held === undefined) return;
+    this.total--;
+    if (held > 1) this.perAddress.set(address, held - 1);
+    else this.perAddress.delete(address);
   }
 }

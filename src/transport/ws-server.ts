@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer, type RawData, type Server as WsServer } from 'ws';
 import { CloseCode } from '../protocol/errors.js';
 import { appError } from '../core/errors.js';
 import type { Frame } from '../protocol/frame.js';
@@ -69,37 +69,51 @@ interface WsSenderLike {
 const SENDER_IDLE = 0;
 
 /**
+ * What every peer of one transport shares: its limits and the transport's own
+ * state, one object rather than a field each on every peer.
+ */
+interface PeerHome {
+  readonly maxBuffered: number;
+  readonly cut: SlowConsumerCount;
+  readonly corks: TurnCorks;
+  /** The socket closed (its WebSocket's 'close'): the transport forgets the peer. */
+  gone(peer: WsPeer, code: number): void;
+}
+
+/** A peer's flags, in one field (a connection held idle costs every byte saved). */
+const ALIVE = 1;
+const CLOSE_REPORTED = 2;
+const CORKED = 4;
+const DRAIN_AWAITED = 8;
+
+/**
  * A `ws` socket as a Peer. Writes made within one event-loop turn are corked
  * together, so a burst of frames to one socket leaves in one system call.
  * A frame goes out pre-framed ({@link Frame.wire}, built once per publish and
  * shared by every recipient) straight to the net socket when no extension was
  * negotiated and `ws`'s sender is idle; otherwise through `socket.send`, which
  * frames it for this socket and keeps the order behind what `ws` holds back.
+ *
+ * An idle connection holds one of these per socket, so it keeps no closure of
+ * its own: the socket's listeners are shared functions that find the peer on
+ * the socket ({@link PeerSocket}), and the drain callback is made on first need.
  */
 class WsPeer implements Peer, TurnCorked {
-  alive = true;
+  private flags = ALIVE;
   /** The client instance id of a `carom` client (`carom.client.` entry), set before it is accepted. */
   clientId: string | undefined = undefined;
   /** The core's listener, once the connection is accepted. */
-  listener: PeerListener | undefined;
-  private closeReported = false;
-  private corked = false;
+  listener: PeerListener | undefined = undefined;
   private readonly net: NetSocketLike | undefined;
   /** `ws`'s sender when frames may bypass it (no extension negotiated); else undefined. */
   private readonly sender: WsSenderLike | undefined;
-  private drainAwaited = false;
-  private readonly drained = (): void => {
-    this.drainAwaited = false;
-    this.listener?.onDrain?.();
-  };
+  /** The drain callback, made by the first `awaitDrain`. */
+  private drained: (() => void) | undefined = undefined;
 
   constructor(
-    readonly socket: WebSocket,
-    readonly remoteAddress: string | undefined,
-    readonly protocol: string,
-    private readonly maxBuffered: number,
-    private readonly cut: SlowConsumerCount,
-    private readonly corks: TurnCorks,
+    readonly socket: PeerSocket,
+    readonly remoteAddress: string,
+    private readonly home: PeerHome,
   ) {
     // `ws` keeps the net.Socket here; it is not in its types.
     this.net = (socket as unknown as { _socket?: NetSocketLike })._socket;
@@ -111,18 +125,33 @@ class WsPeer implements Peer, TurnCorked {
         : undefined;
   }
 
+  /** The subprotocol `ws` agreed in the handshake (`''` for none). */
+  get protocol(): string {
+    return this.socket.protocol;
+  }
+
+  /** Whether a pong (or the connection's start) came since the last heartbeat ping. */
+  get alive(): boolean {
+    return (this.flags & ALIVE) !== 0;
+  }
+
+  set alive(alive: boolean) {
+    this.flags = alive ? this.flags | ALIVE : this.flags & ~ALIVE;
+  }
+
   send(frame: Frame): void {
     if (this.socket.readyState !== 1) return;
-    if (!this.corked && this.net) {
+    if ((this.flags & CORKED) === 0 && this.net) {
       // Checked once a turn, before this turn's burst: what is still waiting now is what
       // earlier turns could not get out, which is what a slow reader leaves behind.
-      if (this.maxBuffered > 0 && this.net.writableLength > this.maxBuffered) {
+      const maxBuffered = this.home.maxBuffered;
+      if (maxBuffered > 0 && this.net.writableLength > maxBuffered) {
         this.tooSlow();
         return;
       }
-      this.corked = true;
+      this.flags |= CORKED;
       this.net.cork();
-      this.corks.add(this);
+      this.home.corks.add(this);
     }
     const sender = this.sender;
     // An idle sender would write this frame to the socket at once, so writing it here
@@ -140,7 +169,7 @@ class WsPeer implements Peer, TurnCorked {
 
   /** The turn that corked the socket is over. */
   endTurn(): void {
-    this.corked = false;
+    this.flags &= ~CORKED;
     this.net?.uncork();
   }
 
@@ -149,12 +178,16 @@ class WsPeer implements Peer, TurnCorked {
   }
 
   awaitDrain(): void {
-    if (this.drainAwaited || this.socket.readyState !== 1) return;
-    this.drainAwaited = true;
+    if ((this.flags & DRAIN_AWAITED) !== 0 || this.socket.readyState !== 1) return;
+    this.flags |= DRAIN_AWAITED;
+    const drained = (this.drained ??= () => {
+      this.flags &= ~DRAIN_AWAITED;
+      this.listener?.onDrain?.();
+    });
     // 'drain' comes only after a write the socket could not take whole; below its
     // high-water mark there is nothing to wait for but the next turn.
-    if (this.net?.writableNeedDrain === true) this.net.once('drain', this.drained);
-    else setImmediate(this.drained);
+    if (this.net?.writableNeedDrain === true) this.net.once('drain', drained);
+    else setImmediate(drained);
   }
 
   close(code: number, reason: string): void {
@@ -170,17 +203,49 @@ class WsPeer implements Peer, TurnCorked {
    * socket if the close handshake never completes.
    */
   private tooSlow(): void {
-    this.cut.slowConsumers++;
+    this.home.cut.slowConsumers++;
     this.close(CloseCode.TRY_AGAIN_LATER, 'too slow: the send buffer is full');
     this.reportClose(CloseCode.TRY_AGAIN_LATER);
   }
 
   /** Tells the core the socket is gone: once, at the slow-consumer cut or at 'close', whichever is first. */
   reportClose(code: number): void {
-    if (this.closeReported) return;
-    this.closeReported = true;
+    if ((this.flags & CLOSE_REPORTED) !== 0) return;
+    this.flags |= CLOSE_REPORTED;
     this.listener?.onClose(code);
   }
+
+  /** The WebSocket closed. */
+  socketClosed(code: number): void {
+    this.home.gone(this, code);
+  }
+}
+
+/**
+ * The transport's WebSockets (`ws` makes them through its `WebSocket` option):
+ * each carries its peer, so one set of shared listener functions serves every
+ * socket instead of a set of closures per connection.
+ */
+class PeerSocket extends WebSocket {
+  /** Set once the connection is accepted. */
+  peer: WsPeer | undefined = undefined;
+}
+
+/** A text or binary frame, for the core's listener. */
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const listener = (this as PeerSocket).peer!.listener!;
+  if (isBinary) listener.onBinary();
+  else listener.onText(textOf(data));
+}
+
+/** The heartbeat's answer. */
+function onPong(this: WebSocket): void {
+  (this as PeerSocket).peer!.alive = true;
+}
+
+/** The WebSocket closed, with the close code `ws` reports. */
+function onClose(this: WebSocket, code: number): void {
+  (this as PeerSocket).peer!.socketClosed(code);
 }
 
 /** Shared by a transport's peers: the one figure a peer writes for the transport. */
@@ -250,8 +315,10 @@ export class WsTransport {
   readonly cut: SlowConsumerCount = { slowConsumers: 0 };
   /** Sockets corked this turn, uncorked together at its end. */
   private readonly corks = new TurnCorks();
-  private readonly wss: WebSocketServer;
+  private readonly wss: WsServer<typeof PeerSocket>;
   private readonly peers = new Set<WsPeer>();
+  /** What the peers share: the limits, the counts, and how a closed one is let go. */
+  private readonly home: PeerHome;
   private readonly pending = new Set<PendingHandshake>();
   private readonly logger: CaromLogger;
   /** Handshake lines go through it: a client can cause them at will. */
@@ -275,7 +342,20 @@ export class WsTransport {
     this.handshakeLog = new LogBudget(this.logger, options.logBudget, options.clock);
     this.counts = new ConnectionCounts(options.maxConnections, options.maxConnectionsPerAddress);
     this.origins = new OriginPolicy(options.allowedOrigins);
+    const { peers, counts } = this;
+    this.home = {
+      maxBuffered: options.maxBufferedBytes,
+      cut: this.cut,
+      corks: this.corks,
+      gone(peer, code) {
+        peers.delete(peer);
+        // The socket's place, held since its handshake: `connect` moved its release here.
+        counts.release(peer.remoteAddress);
+        peer.reportClose(code);
+      },
+    };
     this.wss = new WebSocketServer({
+      WebSocket: PeerSocket,
       noServer: true,
       maxPayload: acceptor.maxPayload,
       clientTracking: false,
@@ -371,16 +451,18 @@ export class WsTransport {
       this.refuse(socket, 'origin', address, originRefused);
       return;
     }
-    const release = this.counts.reserve(address);
-    if (typeof release === 'string') {
+    const reached = this.counts.reserve(address);
+    if (reached !== undefined) {
       const limit =
-        release === 'maxConnections'
+        reached === 'maxConnections'
           ? this.options.maxConnections
           : this.options.maxConnectionsPerAddress;
-      this.refuse(socket, release, address, `${release} (${limit}) reached`);
+      this.refuse(socket, reached, address, `${reached} (${limit}) reached`);
       return;
     }
-    // The place is held as long as the socket, WebSocket or not, is open.
+    // The place is held as long as the socket, WebSocket or not, is open; once it is
+    // a connection, its WebSocket's 'close' gives it back instead (see `connect`).
+    const release = (): void => this.counts.release(address);
     socket.once('close', release);
     const handshake = new PendingHandshake(socket, head, this.options.handshakeTimeoutMs, (why) => {
       this.pending.delete(handshake);
@@ -399,9 +481,13 @@ export class WsTransport {
     this.acceptor
       .admit(request)
       .then(
-        (admission) => this.admitted(handshake, request, address, admission),
+        (admission) => this.admitted(handshake, request, address, release, admission),
         // `admit` never rejects; were it to, the client is refused as unauthorized.
-        () => this.admitted(handshake, request, address, { ok: false, reason: 'unauthorized' }),
+        () =>
+          this.admitted(handshake, request, address, release, {
+            ok: false,
+            reason: 'unauthorized',
+          }),
       )
       // Nothing in `admitted` should throw; if it did, no rejection may go unhandled.
       .catch(() => socket.destroy());
@@ -411,6 +497,7 @@ export class WsTransport {
     handshake: PendingHandshake,
     request: IncomingMessage,
     address: string,
+    release: () => void,
     admission: Admission,
   ): void {
     const head = handshake.take();
@@ -436,7 +523,7 @@ export class WsTransport {
           ws.close(CloseCode.POLICY_VIOLATION, fitCloseReason(admission.reason));
           return;
         }
-        this.connect(ws, address, admission.user, request);
+        this.connect(ws, socket, address, admission.user, request, release);
       });
     } catch {
       socket.destroy();
@@ -488,15 +575,15 @@ export class WsTransport {
     this.logger[level](line);
   }
 
-  private connect(ws: WebSocket, address: string, user: unknown, request: IncomingMessage): void {
-    const peer = new WsPeer(
-      ws,
-      address,
-      ws.protocol,
-      this.options.maxBufferedBytes,
-      this.cut,
-      this.corks,
-    );
+  private connect(
+    ws: PeerSocket,
+    socket: Duplex,
+    address: string,
+    user: unknown,
+    request: IncomingMessage,
+    release: () => void,
+  ): void {
+    const peer = new WsPeer(ws, address, this.home);
     if (ws.protocol === CAROM_PROTOCOL) {
       const offered = request.headers['sec-websocket-protocol'];
       peer.clientId = clientIdFromProtocols(typeof offered === 'string' ? offered : undefined);
@@ -511,20 +598,17 @@ export class WsTransport {
     }
     this.peers.add(peer);
     peer.listener = listener;
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) listener.onBinary();
-      else listener.onText(textOf(data));
-    });
-    ws.on('pong', () => {
-      peer.alive = true;
-    });
-    ws.on('error', () => {
-      // `ws` closes the socket after an error (1009 for an oversize frame); 'close' follows.
-    });
-    ws.on('close', (code) => {
-      this.peers.delete(peer);
-      peer.reportClose(code);
-    });
+    ws.peer = peer;
+    // From here the WebSocket's 'close' (after the socket's) gives the place back, and
+    // `ws`'s own error listener stands for the handshake's: the socket keeps no
+    // closure of this connection's (see `PeerHome.gone`).
+    socket.off('close', release);
+    socket.off('error', ignore);
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    // `ws` closes the socket after an error (1009 for an oversize frame); 'close' follows.
+    ws.on('error', ignore);
+    ws.on('close', onClose);
   }
 
   private beat(): void {

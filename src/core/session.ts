@@ -5,7 +5,7 @@ import type { Peer, PeerListener } from './seam.js';
 import type { Connection } from './connection.js';
 import type { InboundQueue } from './inbound-queue.js';
 import type { TokenBucket } from './rate-limiter.js';
-import type { Watermarked } from './stale-filter.js';
+import type { Watermarked, Watermarks } from './stale-filter.js';
 import type { SubscriptionList } from './subscription-requests.js';
 import type { Subscriber } from './subscriptions.js';
 
@@ -45,7 +45,7 @@ export class Session implements Subscriber, Watermarked, PeerListener {
   exact: Set<string> | undefined = undefined;
   patterns: Set<string> | undefined = undefined;
   excluded: Set<string> | undefined = undefined;
-  watermarks: Map<string, number> | undefined = undefined;
+  watermarks: Watermarks | undefined = undefined;
   mark = 0;
   /** Envelopes waiting for their turn or being handled, and the gate of the connect hooks. */
   inbound!: InboundQueue<Session>;

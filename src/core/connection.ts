@@ -12,18 +12,30 @@ import { AssignsMap, newAssigns } from './assigns.js';
 import type { AskOptions } from './asks.js';
 
 /**
- * What a connection lets server code do; the app implements it. Kept as an
- * interface so `Connection` stays a thin public face over the app's state.
+ * What a connection lets server code do; the app's session implements it. Kept
+ * as an interface so `Connection` stays a thin public face over the app's state.
  */
 export interface ConnectionControl {
   subscribe(names: readonly string[]): void;
   unsubscribe(names: readonly string[]): void;
   subscriptions(): string[];
-  excluded(): string[];
+  exclusions(): string[];
   send(event: string, data: unknown): boolean;
   ask(event: string, data: unknown, options: AskOptions | undefined): Promise<unknown>;
   close(code: number, reason: string): void;
   isOpen(): boolean;
+}
+
+let controlOfConnection: (value: unknown) => ConnectionControl | undefined;
+
+/**
+ * What stands behind a connection (for the app: its session); undefined for
+ * anything that is not a `Connection`. Not exported by the package: only
+ * carom's core reads it, to find a connection's session without a table of
+ * every connection.
+ */
+export function controlOf(value: unknown): ConnectionControl | undefined {
+  return controlOfConnection(value);
 }
 
 /**
@@ -41,6 +53,11 @@ export class Connection<
   readonly #control: ConnectionControl;
   #assigns: A | undefined;
   #state: AssignsMap | undefined;
+
+  static {
+    controlOfConnection = (value) =>
+      typeof value === 'object' && value !== null && #control in value ? value.#control : undefined;
+  }
 
   /** @internal Created by the app; applications never construct connections. */
   constructor(
@@ -107,7 +124,7 @@ export class Connection<
 
   /** Exact names excluded from this connection's wildcard subscriptions. */
   get excluded(): string[] {
-    return this.#control.excluded();
+    return this.#control.exclusions();
   }
 
   /** True until the socket closes. */

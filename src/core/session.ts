@@ -1,8 +1,9 @@
 import type { Frame } from '../protocol/frame.js';
+import type { AskOptions } from './asks.js';
 import type { OutboundQueue } from './outbound-queue.js';
 import type { Replay } from './replay.js';
 import type { Peer, PeerListener } from './seam.js';
-import type { Connection } from './connection.js';
+import type { Connection, ConnectionControl } from './connection.js';
 import type { InboundQueue } from './inbound-queue.js';
 import type { TokenBucket } from './rate-limiter.js';
 import type { Watermarked, Watermarks } from './stale-filter.js';
@@ -19,6 +20,17 @@ export interface SessionHost {
   receiveText(session: Session, text: string): void;
   receiveBinary(session: Session): void;
   closed(session: Session, code: number): void;
+  /** What server code asks of the connection (see {@link ConnectionControl}), for this session. */
+  subscribeFor(session: Session, names: readonly string[]): void;
+  unsubscribeFor(session: Session, names: readonly string[]): void;
+  subscriptionsOf(session: Session): SubscriptionList;
+  sendTo(session: Session, event: string, data: unknown): boolean;
+  askOf(
+    session: Session,
+    event: string,
+    data: unknown,
+    options: AskOptions | undefined,
+  ): Promise<unknown>;
 }
 
 /**
@@ -41,7 +53,7 @@ export interface SessionHost {
  * hold few subscriptions and no watermark. They are declared, not added later,
  * so that every session has the same shape.
  */
-export class Session implements Subscriber, Watermarked, PeerListener {
+export class Session implements Subscriber, Watermarked, PeerListener, ConnectionControl {
   exact: Set<string> | undefined = undefined;
   patterns: Set<string> | undefined = undefined;
   excluded: Set<string> | undefined = undefined;
@@ -106,5 +118,50 @@ export class Session implements Subscriber, Watermarked, PeerListener {
     this.open = false;
     this.replay?.end();
     this.host.closed(this, code);
+  }
+
+  // The session is its connection's control, rather than one more object per connection.
+
+  /** Server code subscribes the connection. */
+  subscribe(names: readonly string[]): void {
+    this.host.subscribeFor(this, names);
+  }
+
+  /** Server code unsubscribes the connection. */
+  unsubscribe(names: readonly string[]): void {
+    this.host.unsubscribeFor(this, names);
+  }
+
+  /** A copy of the connection's subscriptions; after close, those it held when it closed. */
+  subscriptions(): string[] {
+    return [...this.subscriptionList().events];
+  }
+
+  /** A copy of the connection's exclusions; after close, those it held when it closed. */
+  exclusions(): string[] {
+    return [...(this.subscriptionList().excluded ?? [])];
+  }
+
+  /** Sends one event to this connection alone; false when it is closed. */
+  send(event: string, data: unknown): boolean {
+    return this.host.sendTo(this, event, data);
+  }
+
+  /** Asks the client a question (see `Connection.ask`). */
+  ask(event: string, data: unknown, options: AskOptions | undefined): Promise<unknown> {
+    return this.host.askOf(this, event, data, options);
+  }
+
+  isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Whether `host` runs this session: tells this app's connections from another app's. */
+  isOf(host: SessionHost): boolean {
+    return this.host === host;
+  }
+
+  private subscriptionList(): SubscriptionList {
+    return this.open ? this.host.subscriptionsOf(this) : this.finalSubscriptions;
   }
 }

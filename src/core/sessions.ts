@@ -3,7 +3,7 @@ import { ClientError, ConnectionRefused } from './errors.js';
 import { WELCOME } from '../protocol/names.js';
 import { isInstance, outcomeOf, readString, whenSettled } from './guard.js';
 import type { Peer } from './seam.js';
-import { Connection, type ConnectionControl } from './connection.js';
+import { Connection, controlOf } from './connection.js';
 import type { AskOptions, Asks } from './asks.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { CaromLogger } from './logger.js';
@@ -11,7 +11,7 @@ import type { Publisher } from './publisher.js';
 import type { CaromObserver } from './observer.js';
 import type { LifecycleHook } from './registry.js';
 import { Session } from './session.js';
-import type { SubscriptionRequests } from './subscription-requests.js';
+import type { SubscriptionList, SubscriptionRequests } from './subscription-requests.js';
 import type { Subscriptions } from './subscriptions.js';
 
 /** What the connection lifecycle needs from the app. */
@@ -38,7 +38,6 @@ export interface SessionParts {
 export class Sessions {
   /** Every open session of the app. */
   readonly all = new Set<Session>();
-  private readonly byConnection = new WeakMap<Connection, Session>();
   private readonly byId = new Map<string, Session>();
   private nextId = 1;
 
@@ -53,11 +52,10 @@ export class Sessions {
       `${this.parts.idPrefix}c${(this.nextId++).toString(36)}`,
       user,
       peer.remoteAddress,
-      new SessionControl(session, this.parts),
+      session,
       peer.clientId,
     );
     session.connection = connection;
-    this.byConnection.set(connection, session);
     this.byId.set(connection.id, session);
     this.all.add(session);
     const obs = this.parts.observer;
@@ -78,7 +76,8 @@ export class Sessions {
 
   /** The session behind a public connection of this app, if it is one. */
   sessionOf(connection: Connection): Session | undefined {
-    return this.byConnection.get(connection);
+    const control = controlOf(connection);
+    return control instanceof Session && control.isOf(this) ? control : undefined;
   }
 
   receiveText(session: Session, text: string): void {
@@ -113,6 +112,34 @@ export class Sessions {
     for (const hook of this.parts.disconnectHooks) {
       this.runHook(hook, session.connection);
     }
+  }
+
+  subscribeFor(session: Session, names: readonly string[]): void {
+    this.parts.requests.serverSubscribe(session, names);
+  }
+
+  unsubscribeFor(session: Session, names: readonly string[]): void {
+    this.parts.requests.serverUnsubscribe(session, names);
+  }
+
+  subscriptionsOf(session: Session): SubscriptionList {
+    return this.parts.requests.list(session);
+  }
+
+  sendTo(session: Session, event: string, data: unknown): boolean {
+    const wrote = session.write(this.parts.publisher.frame(event, data));
+    const obs = this.parts.observer;
+    if (wrote && obs !== undefined) obs.sent(event, 1);
+    return wrote;
+  }
+
+  askOf(
+    session: Session,
+    event: string,
+    data: unknown,
+    options: AskOptions | undefined,
+  ): Promise<unknown> {
+    return this.parts.asks.ask(session, event, data, options);
   }
 
   private async runConnectHooks(session: Session, hooks: readonly LifecycleHook[]): Promise<void> {
@@ -174,56 +201,5 @@ export class Sessions {
     const outcome = outcomeOf(result);
     if (outcome.kind === 'failed') failed(outcome.error);
     else if (outcome.kind === 'async') whenSettled(outcome.promise, () => undefined, failed);
-  }
-}
-
-/**
- * What a `Connection` does, on its session. A class rather than a literal of
- * closures: one small object per connection, its methods shared.
- */
-class SessionControl implements ConnectionControl {
-  constructor(
-    private readonly session: Session,
-    private readonly parts: SessionParts,
-  ) {}
-
-  subscribe(names: readonly string[]): void {
-    this.parts.requests.serverSubscribe(this.session, names);
-  }
-
-  unsubscribe(names: readonly string[]): void {
-    this.parts.requests.serverUnsubscribe(this.session, names);
-  }
-
-  subscriptions(): string[] {
-    return [...this.list().events];
-  }
-
-  excluded(): string[] {
-    return [...(this.list().excluded ?? [])];
-  }
-
-  send(event: string, data: unknown): boolean {
-    const wrote = this.session.write(this.parts.publisher.frame(event, data));
-    const obs = this.parts.observer;
-    if (wrote && obs !== undefined) obs.sent(event, 1);
-    return wrote;
-  }
-
-  ask(event: string, data: unknown, options: AskOptions | undefined): Promise<unknown> {
-    return this.parts.asks.ask(this.session, event, data, options);
-  }
-
-  close(code: number, reason: string): void {
-    this.session.close(code, reason);
-  }
-
-  isOpen(): boolean {
-    return this.session.open;
-  }
-
-  private list() {
-    const s = this.session;
-    return s.open ? this.parts.requests.list(s) : s.finalSubscriptions;
   }
 }

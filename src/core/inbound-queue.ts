@@ -12,18 +12,24 @@ export interface InboundLimits {
   readonly maxQueued: number;
 }
 
+/** The queue's flags, in one field. */
+const READY = 1;
+const DRAINING = 2;
+const BLOCKED = 4;
+
 /**
  * One connection's envelopes on their way in: those waiting, in arrival order,
  * and a count of those being handled. Nothing starts before `open()` (the
  * connect hooks have settled), and at most `maxInFlight` run at once; a run
  * that does not finish at once calls `done()` when it does.
+ *
+ * Every connection holds one, most of them idle: the waiting list is made
+ * when an envelope first has to wait, and the flags share one field.
  */
 export class InboundQueue<O> {
-  private readonly waiting: InboundEnvelope[] = [];
+  private waiting: InboundEnvelope[] | undefined = undefined;
   private inFlight = 0;
-  private ready = false;
-  private isDraining = false;
-  private blocked = false;
+  private flags = 0;
   private onIdle: (() => void) | undefined = undefined;
 
   constructor(
@@ -34,33 +40,33 @@ export class InboundQueue<O> {
 
   /** Envelopes waiting or being handled. */
   get pending(): number {
-    return this.waiting.length + this.inFlight;
+    return this.waitingCount() + this.inFlight;
   }
 
   /** True once `drain` was called: the connection takes no new envelopes. */
   get draining(): boolean {
-    return this.isDraining;
+    return (this.flags & DRAINING) !== 0;
   }
 
   /** Starts `envelope` now, or queues it behind the others; false when the queue is full. */
   add(envelope: InboundEnvelope): boolean {
+    const waiting = this.waitingCount();
     if (
-      this.ready &&
-      !this.blocked &&
+      (this.flags & (READY | BLOCKED)) === READY &&
       this.inFlight < this.limits.maxInFlight &&
-      this.waiting.length === 0
+      waiting === 0
     ) {
       this.start(envelope);
       return true;
     }
-    if (this.waiting.length >= this.limits.maxQueued) return false;
-    this.waiting.push(envelope);
+    if (waiting >= this.limits.maxQueued) return false;
+    (this.waiting ??= []).push(envelope);
     return true;
   }
 
   /** The connection is ready: what waited starts, as far as `maxInFlight` allows. */
   open(): void {
-    this.ready = true;
+    this.flags |= READY;
     this.pump();
   }
 
@@ -70,12 +76,12 @@ export class InboundQueue<O> {
    * `subscribe` replaying history) calls it as it starts.
    */
   block(): void {
-    this.blocked = true;
+    this.flags |= BLOCKED;
   }
 
   /** What waited may start again (on the following `done()`). */
   unblock(): void {
-    this.blocked = false;
+    this.flags &= ~BLOCKED;
   }
 
   /** Ends one run that did not finish at once. */
@@ -87,33 +93,36 @@ export class InboundQueue<O> {
 
   /** Calls `onIdle` once nothing is waiting or being handled: at once when idle now. */
   drain(onIdle: () => void): void {
-    this.isDraining = true;
+    this.flags |= DRAINING;
     this.onIdle = onIdle;
     this.idleCheck();
   }
 
   /** Removes and returns every waiting envelope, for the caller to answer (shutdown). */
   takeWaiting(): InboundEnvelope[] {
-    return this.waiting.splice(0);
+    return this.waiting === undefined ? [] : this.waiting.splice(0);
   }
 
   /** The connection closed: what waited is dropped, nothing starts again, a drain is released. */
   close(): void {
-    this.ready = false;
-    this.waiting.length = 0;
+    this.flags &= ~READY;
+    this.waiting = undefined;
     const onIdle = this.onIdle;
     this.onIdle = undefined;
     onIdle?.();
   }
 
+  private waitingCount(): number {
+    return this.waiting === undefined ? 0 : this.waiting.length;
+  }
+
   private pump(): void {
     while (
-      this.ready &&
-      !this.blocked &&
+      (this.flags & (READY | BLOCKED)) === READY &&
       this.inFlight < this.limits.maxInFlight &&
-      this.waiting.length > 0
+      this.waitingCount() > 0
     ) {
-      this.start(this.waiting.shift()!);
+      this.start(this.waiting!.shift()!);
     }
   }
 
@@ -126,7 +135,7 @@ export class InboundQueue<O> {
   }
 
   private idleCheck(): void {
-    if (this.inFlight !== 0 || this.waiting.length !== 0) return;
+    if (this.inFlight !== 0 || this.waitingCount() !== 0) return;
     const onIdle = this.onIdle;
     this.onIdle = undefined;
     onIdle?.();

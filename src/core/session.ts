@@ -5,6 +5,7 @@ import type { Replay } from './replay.js';
 import type { Peer, PeerListener } from './seam.js';
 import type { Connection, ConnectionControl } from './connection.js';
 import type { InboundQueue } from './inbound-queue.js';
+import type { Names } from './name-set.js';
 import type { TokenBucket } from './rate-limiter.js';
 import type { Watermarked, Watermarks } from './stale-filter.js';
 import type { SubscriptionList } from './subscription-requests.js';
@@ -54,7 +55,7 @@ export interface SessionHost {
  * so that every session has the same shape.
  */
 export class Session implements Subscriber, Watermarked, PeerListener, ConnectionControl {
-  exact: Set<string> | undefined = undefined;
+  exact: Names | undefined = undefined;
   patterns: Set<string> | undefined = undefined;
   excluded: Set<string> | undefined = undefined;
   watermarks: Watermarks | undefined = undefined;

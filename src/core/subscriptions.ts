@@ -1,4 +1,5 @@
 import { ALL, isPattern, patternPrefix, patternsCover, someDotPrefix } from '../protocol/names.js';
+import { NameSet, type Names } from './name-set.js';
 
 /**
  * What the index keeps for each connection, and only the index writes. Most
@@ -7,8 +8,8 @@ import { ALL, isPattern, patternPrefix, patternsCover, someDotPrefix } from '../
  * `undefined`) again when emptied.
  */
 export interface Subscriber {
-  /** Exact names this connection subscribed to. */
-  exact?: Set<string> | undefined;
+  /** Exact names this connection subscribed to (a `NameSet`: one name costs no `Set`). */
+  exact?: Names | undefined;
   /** `*` and `prefix.*` patterns this connection subscribed to. */
   patterns?: Set<string> | undefined;
   /** Exact names excluded from this connection's patterns. */
@@ -75,7 +76,7 @@ export class Subscriptions<S extends Subscriber> {
       if (s.excluded.size === 0) s.excluded = undefined;
     }
     if (!s.exact?.has(name)) {
-      (s.exact ??= new Set()).add(name);
+      (s.exact ??= new NameSet()).add(name);
       this.exactCount++;
       addTo(this.byName, name, s);
       this.observer?.joined(s, name);

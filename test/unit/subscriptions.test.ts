@@ -19,7 +19,7 @@ function sub(id: string): Sub {
 }
 
 /** The names in one of a subscriber's sets, which the index drops when they empty. */
-function names(set: Set<string> | undefined): string[] {
+function names(set: Iterable<string> | undefined): string[] {
   return [...(set ?? [])];
 }
 

@@ -479,6 +479,30 @@ describe('the once store, failing or plain', () => {
     assert.equal(calls.length, 3);
   });
 
+  it('logs a store whose settle or release throws, and keeps serving', async () => {
+    reset();
+    const memory = new LocalBroker().once;
+    const t = await make({
+      broker: brokerWith({
+        claim: (i, k, w, m) => memory.claim(i, k, w, m),
+        settle: () => {
+          throw new Error('settle failed');
+        },
+        release: () => {
+          throw new Error('release failed');
+        },
+      }),
+    });
+    const client = await carom(t);
+    assert.equal((await client.request('order', { item: 'a' }, { key: KEY })).event, 'ack');
+    allowed = false;
+    const refused = await client.request('order', { item: 'b' }, { key: OTHER_KEY });
+    assert.equal(refused.data.code, ErrorCode.FORBIDDEN);
+    const errors = t.logs.filter((l) => l.level === 'error').map((l) => String(l.args[0]));
+    assert.ok(errors.some((line) => line.includes('failed to record an answer')));
+    assert.ok(errors.some((line) => line.includes('failed to release a key')));
+  });
+
   it('refuses UNAVAILABLE when a claim does not settle within the wait', async () => {
     reset();
     const t = await make({

@@ -36,13 +36,12 @@ export async function createServer(): Promise<BenchServer> {
       ack?.({ n: data.n });
     });
     socket.on(ECHO_DTO, (data: unknown, ack?: Ack) => {
-      void validateEcho(data).then((result) => {
-        ack?.(
-          typeof result === 'string'
-            ? { error: 'VALIDATION_FAILED', message: result }
-            : { n: result.n },
-        );
-      });
+      const result = validateEcho(data);
+      ack?.(
+        typeof result === 'string'
+          ? { error: 'VALIDATION_FAILED', message: result }
+          : { n: result.n },
+      );
     });
   });
 
@@ -60,6 +59,7 @@ export async function createServer(): Promise<BenchServer> {
     path: '/socket.io/',
     publish: (seq) => publish(TICK, seq),
     startTimed: (count) => timed.run(count),
+    connections: () => io.engine.clientsCount,
     close: async () => {
       timed.stop();
       io.disconnectSockets(true);

@@ -1,5 +1,6 @@
 import type { Frame } from '../protocol/frame.js';
-import type { Clock } from './clock.js';
+import type { HistoryNode, HistoryStore } from './history.js';
+import { MemoryHistory, type MemoryHistoryOptions } from './memory-history.js';
 import { MemoryOnceStore } from './memory-once.js';
 import type { OnceStore } from './once.js';
 
@@ -53,7 +54,7 @@ export interface RelayScope {
  * this one. The app hands it to {@link Broker.start}. Every method is
  * synchronous and never throws; a broker calls them as messages arrive.
  */
-export interface BrokerNode {
+export interface BrokerNode extends HistoryNode {
   /**
    * A frame another node published: it is written, as it is, to this node's
    * subscribers of `event`, or, with a `scope`, to the connections the scope
@@ -217,6 +218,12 @@ export interface Broker {
    */
   readonly leases?: LeaseStore;
   /**
+   * Histories across the nodes, when the broker keeps them: an app that
+   * declares a history (`@Topic(event, { history })`) on a broker without
+   * them is refused at start-up. The broker starts it with the node it is given.
+   */
+  readonly history?: HistoryStore;
+  /**
    * Keys of requests handled once, across the nodes, when the broker keeps
    * them: a request retried on any node is recognised. An app that sets the
    * `once` option on a broker without them is refused at start-up.
@@ -243,6 +250,8 @@ export function nodeOf(connectionId: string): string | undefined {
 export class LocalBroker implements Broker {
   readonly nodeId = '';
   readonly presence = new LocalPresence();
+  /** Histories in this process; a new broker (a restarted node) starts a new epoch. */
+  readonly history: MemoryHistory;
   /** A lone node holds every lease. */
   readonly leases: LeaseStore = {
     acquire: () => Promise.resolve(true),
@@ -252,12 +261,17 @@ export class LocalBroker implements Broker {
   readonly once: MemoryOnceStore;
   private lost = 0;
 
-  /** `clock` measures the windows of keys handled once (the app passes its own). */
-  constructor(options: { readonly clock?: Clock } = {}) {
+  /**
+   * How the memory history runs: `clock` measures its `ttlMs` and the windows
+   * of keys handled once (the app passes its own).
+   */
+  constructor(options: MemoryHistoryOptions = {}) {
+    this.history = new MemoryHistory(options);
     this.once = new MemoryOnceStore({ clock: options.clock });
   }
 
-  start(): Promise<void> {
+  start(node: BrokerNode): Promise<void> {
+    this.history.start(node);
     return Promise.resolve();
   }
 

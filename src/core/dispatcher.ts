@@ -23,6 +23,8 @@ import type { Replies } from './replies.js';
 import type { Session } from './session.js';
 import type { StaleFilter } from './stale-filter.js';
 import { readSubscriptionList, type SubscriptionRequests } from './subscription-requests.js';
+import type { Recovery } from './recovery.js';
+import { readRecoveryAsk, type RecoveryAsk } from './recovery-request.js';
 import type { DtoClass, PayloadValidator } from './validation.js';
 
 /** What the dispatcher needs from the app. */
@@ -47,8 +49,16 @@ export interface DispatcherParts {
   readonly handlerTimeoutMs: number;
   /** Metrics and traces; undefined when nothing observes, and then no call is made. */
   readonly observer?: CaromObserver | undefined;
+  /** Serves a `subscribe`'s `resume` and `recent` (history); without it they are refused. */
+  readonly recovery?: Recovery | undefined;
   /** Keyed envelopes handled once (see `OnceGate`); undefined when off. */
   readonly once?: OnceGate | undefined;
+}
+
+/** A `subscribe` or `unsubscribe` as read: its names and, for a resuming subscribe, what it asks of the histories. */
+interface SubscriptionChange {
+  readonly names: string[];
+  readonly ask: RecoveryAsk | undefined;
 }
 
 const SHUTTING_DOWN = new CaromError(
@@ -84,12 +94,15 @@ const BINARY = new CaromError(ErrorCode.BAD_JSON, 'binary frames are not accepte
  * 7. Guard (`canHandle`, then each handler's own `guard`): `FORBIDDEN`. Skipped
  *    for `subscribe`/`unsubscribe`.
  * 8. Validate (each handler's DTO): `VALIDATION_FAILED`. For `subscribe` and
- *    `unsubscribe`, the list of names: `BAD_ENVELOPE`, `LIMIT_EXCEEDED`.
+ *    `unsubscribe`, the list of names: `BAD_ENVELOPE`, `LIMIT_EXCEEDED`; and a
+ *    `subscribe`'s `resume` and `recent` (`recovery-request.ts`): `BAD_ENVELOPE`.
  * 9. Handlers: the envelope now counts as handled (its timestamp moves the
  *    watermark, in `handle` only); they run one after another in registration
  *    order. A throw is `HANDLER_ERROR` unless the error is exposed. For
  *    `subscribe`/`unsubscribe`: `canSubscribe` per name, then the change;
- *    refused names are `UNKNOWN_EVENT`, `FORBIDDEN` or `LIMIT_EXCEEDED`.
+ *    refused names are `UNKNOWN_EVENT`, `FORBIDDEN` or `LIMIT_EXCEEDED`. A
+ *    `subscribe` with `resume` or `recent` then replays history (`Recovery`),
+ *    and nothing more of the connection starts until it is answered.
  * 10. Reply (`Replies`): an `ack` when the envelope has an id; a value that is
  *    not JSON is `HANDLER_ERROR`. A guard or validator that throws is answered
  *    as a handler that throws.
@@ -465,14 +478,25 @@ export class Dispatcher implements InboundRunner<Session> {
 
   /** Stage 8 for `subscribe` and `unsubscribe`: the list of names. */
   private readSubscriptions(session: Session, envelope: InboundEnvelope): boolean {
-    let names: string[];
+    let change: SubscriptionChange;
     try {
-      names = readSubscriptionList(envelope.data, envelope.event, this.parts.requests.limits);
+      const limits = this.parts.requests.limits;
+      const names = readSubscriptionList(envelope.data, envelope.event, limits);
+      const ask =
+        envelope.event === 'subscribe'
+          ? readRecoveryAsk(
+              envelope.data,
+              session.peer.protocol === 'carom' && this.parts.recovery !== undefined,
+              envelope.id !== undefined,
+              limits,
+            )
+          : undefined;
+      change = { names, ask };
     } catch (err) {
       this.replies.failure(session, envelope, undefined, err);
       return true;
     }
-    return this.handle(session, envelope, undefined, names);
+    return this.handle(session, envelope, undefined, change);
   }
 
   /**
@@ -496,8 +520,8 @@ export class Dispatcher implements InboundRunner<Session> {
     const once = this.parts.once;
     if (once !== undefined && once.holding !== 0) once.started(envelope);
     if (entries === undefined) {
-      this.changeSubscriptions(session, envelope, payload as string[]).catch((err: unknown) =>
-        this.lastResort(err),
+      this.changeSubscriptions(session, envelope, payload as SubscriptionChange).catch(
+        (err: unknown) => this.lastResort(err),
       );
       return false;
     }
@@ -598,8 +622,14 @@ export class Dispatcher implements InboundRunner<Session> {
   private async changeSubscriptions(
     session: Session,
     envelope: InboundEnvelope,
-    names: string[],
+    change: SubscriptionChange,
   ): Promise<void> {
+    const { names, ask } = change;
+    const recovery = this.parts.recovery;
+    // A replaying subscribe is answered before anything the connection sent after it
+    // starts, and holds its events' live messages from before it takes effect.
+    const plan = ask === undefined ? undefined : recovery!.begin(session, ask, names);
+    if (plan !== undefined) session.inbound.block();
     try {
       const action = envelope.event;
       const requests = this.parts.requests;
@@ -607,9 +637,11 @@ export class Dispatcher implements InboundRunner<Session> {
         action === 'subscribe'
           ? await requests.subscribe(session, names)
           : requests.unsubscribe(session, names);
+      const report = plan === undefined ? undefined : await recovery!.finish(session, plan);
       // The list is the ack's: built only when someone asked, so a change costs the
       // same however many subscriptions the connection already holds.
-      const list = envelope.id === undefined ? undefined : requests.list(session);
+      let list = envelope.id === undefined ? undefined : requests.list(session);
+      if (report !== undefined) list = { ...list!, recovery: report };
       if (refused) {
         const details = { ...(refused.details as object), ...list };
         this.replies.error(
@@ -623,6 +655,10 @@ export class Dispatcher implements InboundRunner<Session> {
     } catch (err) {
       this.replies.failure(session, envelope, undefined, err);
     } finally {
+      if (plan !== undefined) {
+        recovery!.settle(session, plan);
+        session.inbound.unblock();
+      }
       session.inbound.done();
     }
   }

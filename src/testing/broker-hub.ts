@@ -10,6 +10,8 @@ import {
 } from '../core/broker.js';
 import type { Clock } from '../core/clock.js';
 import { UsageError } from '../core/errors.js';
+import type { Position } from '../core/history.js';
+import { MemoryHistory } from '../core/memory-history.js';
 import { MemoryOnceStore } from '../core/memory-once.js';
 import { Frame } from '../protocol/frame.js';
 
@@ -26,11 +28,15 @@ import { Frame } from '../protocol/frame.js';
  *
  * Like a real broker it delivers asynchronously (on the microtask queue, in
  * the order things were sent) and at most once; {@link settled} waits until
- * nothing is in flight.
+ * nothing is in flight. Histories are the hub's, shared by its nodes: a
+ * message of an event with a history reaches every node, the publishing one
+ * too, on a later microtask and in offset order, as from Redis.
  */
 export class BrokerHub {
   /** Presence shared by every node of the hub; a node's entries go when it closes. */
   readonly presence = new LocalPresence();
+  /** Histories shared by every node of the hub. */
+  readonly history = new MemoryHistory();
   /** Keys of requests handled once, shared by every node: a retry to another node is recognised. */
   readonly once: MemoryOnceStore;
   private readonly nodes = new Map<string, HubBroker>();
@@ -43,6 +49,27 @@ export class BrokerHub {
   /** `clock` measures the windows of keys handled once; give the one your apps share, if any. */
   constructor(options: { readonly clock?: Clock } = {}) {
     this.once = new MemoryOnceStore({ clock: options.clock });
+    this.history.start({
+      deliverRecorded: (event, frame, position, scope) => {
+        this.record(event, frame.text, position, scope);
+        return 0;
+      },
+    });
+  }
+
+  /** @internal Hands a recorded message to every node, later, in the order recorded. */
+  private record(
+    event: string,
+    text: string,
+    position: Position,
+    scope: RelayScope | undefined,
+  ): void {
+    for (const node of this.nodes.values()) {
+      const carried = scope && { topics: scope.topics && [...scope.topics], except: scope.except };
+      this.later(() =>
+        node.recorded((n) => n.deliverRecorded(event, new Frame(text), position, carried)),
+      );
+    }
   }
 
   /** A broker for one more node; `nodeId` defaults to `n1`, `n2`, ... */
@@ -121,6 +148,7 @@ export class BrokerHub {
 
 class HubBroker implements Broker {
   readonly presence: LocalPresence;
+  readonly history: MemoryHistory;
   readonly once: MemoryOnceStore;
   readonly leases: LeaseStore = {
     acquire: (name) => Promise.resolve(this.hub.lease(name, this.nodeId, true)),
@@ -136,6 +164,7 @@ class HubBroker implements Broker {
     private readonly hub: BrokerHub,
   ) {
     this.presence = hub.presence;
+    this.history = hub.history;
     this.once = hub.once;
   }
 
@@ -193,6 +222,11 @@ class HubBroker implements Broker {
     if (this.node === undefined) return;
     this.received++;
     handle(this.node);
+  }
+
+  /** A message of a history arrives here (not counted as relayed: the store delivers it). */
+  recorded(handle: (node: BrokerNode) => void): void {
+    if (this.node !== undefined) handle(this.node);
   }
 
   private tell(handle: (node: BrokerNode) => void): void {

@@ -431,7 +431,7 @@ function brokerWith(once: OnceStore | undefined): Broker {
   const local = new LocalBroker();
   return {
     nodeId: '',
-    start: () => Promise.resolve(),
+    start: (node) => local.start(node),
     publish: () => undefined,
     command: () => undefined,
     channelCreated: () => undefined,

@@ -153,6 +153,7 @@ export class Session implements Subscriber, Watermarked, PeerListener, Connectio
     return this.host.askOf(this, event, data, options);
   }
 
+  /** True until the connection closes. */
   isOpen(): boolean {
     return this.open;
   }

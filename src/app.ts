@@ -43,6 +43,7 @@ import type { AnyEvents, EventMapOf, PublishableEvent, PublishData } from './pro
 import { Lifecycle } from './core/lifecycle.js';
 import { observerOf } from './core/observer.js';
 import { observedApp } from './core/observed-app.js';
+import { onceGateOf, type OnceGate, type OnceStats } from './core/once-gate.js';
 import { readTopic } from './core/metadata.js';
 import type { AppModel } from './asyncapi/model.js';
 import type { AsyncApiDocument, AsyncApiOptions } from './asyncapi/document.js';
@@ -143,6 +144,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
   private readonly senderClasses: readonly Class[];
   private brokerStarted: Promise<void> | undefined;
   private presenceTracker: Presence | undefined;
+  private readonly once: OnceGate | undefined;
   private ownServer: Server | undefined;
   private started = false;
   private closing: Promise<void> | undefined;
@@ -226,12 +228,14 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       if (o.unvalidatedHandlers === 'error') throw error;
       this.logger.warn(error.message);
     }
+    this.once = onceGateOf(o.once, this.broker, this.clock, this.logger);
     const replies = new Replies({
       clock: this.clock,
       timestamps,
       logger: this.logger,
       exposeErrors: o.exposeErrors,
       observer,
+      once: this.once,
     });
     this.asks = new Asks(this.clock, this.publisher, replies, {
       maxPending: o.maxPendingAsks,
@@ -264,6 +268,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       handlerTimeoutMs: o.handlerTimeoutMs,
       observer,
       recovery,
+      once: this.once,
     });
     this.sessions = new Sessions({
       dispatcher: this.dispatcher,
@@ -519,6 +524,25 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       maxDepth: o.maxDepth,
       listening,
     };
+  }
+
+  /**
+   * What handling keyed envelopes once has done since the app started:
+   * handled, repeats answered or dropped, waits, releases, store failures.
+   * All zero when keys are not handled once.
+   */
+  onceStats(): OnceStats {
+    return (
+      this.once?.stats() ?? {
+        handled: 0,
+        repeats: 0,
+        repeatedEmits: 0,
+        waited: 0,
+        released: 0,
+        unavailable: 0,
+        unidentified: 0,
+      }
+    );
   }
 
   /** What the broker relayed to the other nodes, received from them, and lost. */

@@ -1,7 +1,6 @@
 import type { Frame } from '../protocol/frame.js';
-import type { Clock } from './clock.js';
 import type { HistoryNode, HistoryStore } from './history.js';
-import { MemoryHistory } from './memory-history.js';
+import { MemoryHistory, type MemoryHistoryOptions } from './memory-history.js';
 import { MemoryOnceStore } from './memory-once.js';
 import type { OnceStore } from './once.js';
 
@@ -262,8 +261,11 @@ export class LocalBroker implements Broker {
   readonly once: MemoryOnceStore;
   private lost = 0;
 
-  /** `clock` measures the histories' `ttlMs` and the windows of keys handled once (the app passes its own). */
-  constructor(options: { readonly clock?: Clock; readonly maxEventsPerTopic?: number } = {}) {
+  /**
+   * How the memory history runs: `clock` measures its `ttlMs` and the windows of
+   * keys handled once (the app passes its own).
+   */
+  constructor(options: MemoryHistoryOptions = {}) {
     this.history = new MemoryHistory(options);
     this.once = new MemoryOnceStore({ clock: options.clock });
   }

@@ -78,6 +78,11 @@ export const MAX_TEXT = 500;
  * frame that makes the server close the connection with 1009.
  */
 export const MAX_FRAME_BYTES = 16 * 1024;
+/**
+ * How long the server remembers a message's key, so that the page's retry of
+ * it is not said twice; the page gives up sending a message after as long.
+ */
+export const ONCE_WINDOW_MS = 120_000;
 /** The topic of a room. */
 export const roomTopic = (room: string): string => `room.${room}`;
 /**
@@ -404,6 +409,10 @@ export function chatOptions(broker: Broker = new LocalBroker()): CaromOptions {
     authenticate: (): ChatUser => ({ name: undefined }),
     canSubscribe: () => false,
     maxPayload: MAX_FRAME_BYTES,
+    // The page sends each message with a key and sends it again after a reconnect when its
+    // answer was lost: the server says it once. It waits at most this long for a
+    // connection (its SEND_TIMEOUT_MS), so a repeat always comes within the window.
+    once: { windowMs: ONCE_WINDOW_MS },
     broker,
   };
 }

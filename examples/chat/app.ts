@@ -28,6 +28,15 @@
  *   is found for a whisper by presence on the topic `name.<name>` that its
  *   holder is subscribed to, and reached with `app.to(id)` on whatever node
  *   holds it; names are claimed through the broker's leases.
+ * - Rooms keep a history (ROOM_HISTORY): `join` subscribes with
+ *   `connection.subscribeWithHistory`, replaying the room's `recent` last
+ *   events to a newcomer, or what followed `since` (the last position a page
+ *   saw, sent back when it rejoins after a reconnect) to a page that comes
+ *   back; the ack's `recovery` says whether anything may be missing (a restart
+ *   lost the in-memory history: `EPOCH`; too much was said: `GAP`), and the
+ *   recent events were replayed instead. Messages are handled once per key
+ *   (`once`), so a page that sends one again after losing its answer does not
+ *   say it twice.
  * - Refusals come back as `error` envelopes: a bad payload (empty or too long
  *   message, bad name or room) is `VALIDATION_FAILED` with the DTO's messages;
  *   the rest are `ClientError`s (`HANDLER_ERROR`) with a stable `details.reason`:

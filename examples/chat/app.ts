@@ -249,9 +249,13 @@ export class ChatRooms {
     const topic = roomTopic(msg.room);
     let recovery: WireRecovery | undefined;
     if (!connection.subscriptions.includes(topic)) {
-      // Tell the members already there first, so the joiner gets the list, not a notice
-      // (a replay of the room's history may include it: the page skips its own notices).
-      this.app.publish(topic, { type: 'joined', room: msg.room, name } satisfies RoomEvent);
+      // The members already there get a notice; the joiner gets the list instead. Published
+      // before the subscribe, but a history delivers in its own order (later, from Redis), so
+      // the joiner is left out by name. A replay of the room's history may hold it (the page
+      // skips its own notices).
+      this.app.publish(topic, { type: 'joined', room: msg.room, name } satisfies RoomEvent, {
+        except: connection,
+      });
       const { since, recent } = msg;
       recovery = await connection.subscribeWithHistory(topic, { since, recent });
     }
@@ -420,8 +424,9 @@ export function chatOptions(broker: Broker = new LocalBroker()): CaromOptions {
     maxPayload: MAX_FRAME_BYTES,
     // The page sends each message with a key and sends it again after a reconnect when its
     // answer was lost: the server says it once. It waits at most this long for a
-    // connection (its SEND_TIMEOUT_MS), so a repeat always comes within the window.
-    once: { windowMs: ONCE_WINDOW_MS },
+    // connection (its SEND_TIMEOUT_MS), so a repeat always comes within the window. A
+    // broker that keeps no keys gets the default (the app warns, and handles keys as none).
+    once: broker.once === undefined ? undefined : { windowMs: ONCE_WINDOW_MS },
     broker,
   };
 }

@@ -162,6 +162,45 @@ describe('chat rooms keep their history, in a browser', () => {
     assertNoPageErrors(ada, bob);
   });
 
+  it('says so when more was said while it was away than the room keeps, and reloads', async () => {
+    proxy = await FlakyProxy.start(example.running.port);
+    const ada = await user('ada', `http://127.0.0.1:${proxy.port}/`);
+    const bob = await user('bob');
+    await say(bob.page, 'before');
+    await waitForMessages(ada.page, ['bob: before']);
+
+    proxy.down();
+    await ada.page.locator('#connection-banner').waitFor({ state: 'visible' });
+    const cy = await nodeUser(example.running.port, 'cy');
+    clients.push(cy);
+    const said = ROOM_HISTORY.size + 5;
+    for (let i = 1; i <= said; i++) await cy.request('message', { room: 'lobby', text: `m${i}` });
+    proxy.up();
+
+    // The room's last 50 events: cy's last 49 messages and ada's own join (not shown).
+    const reloaded = Array.from({ length: RECENT - 1 }, (_, i) => `cy: m${said - RECENT + 2 + i}`);
+    await waitForMessages(ada.page, ['bob: before', ...reloaded]);
+    await waitForDataset(ada.page.locator('#messages li[data-type="gap"]'), 'reason', ['GAP']);
+    assert.match(
+      (await ada.page.textContent('#messages li[data-type="gap"] .text')) ?? '',
+      /^Some messages may be missing: more was said than the room keeps\. Reloaded the room's last 50 events\.$/,
+    );
+    // The line stands where the gap is: after what ada saw, before what was reloaded.
+    const order = await ada.page
+      .locator('#messages li')
+      .evaluateAll((els) =>
+        els.map(
+          (e) =>
+            (e as PageElement).dataset.type + ':' + (e.querySelector('.text')?.textContent ?? ''),
+        ),
+      );
+    const at = (line: string) => order.indexOf(line);
+    assert.ok(at('message:before') < at(order.find((l) => l.startsWith('gap:'))!));
+    assert.ok(at(order.find((l) => l.startsWith('gap:'))!) < at(`message:m${said - RECENT + 2}`));
+    assertIncreasing(await offsets(ada.page));
+    assertNoPageErrors(ada, bob);
+  });
+
   it('says a message once when its answer was lost and it was sent again', async () => {
     proxy = await FlakyProxy.start(example.running.port);
     const ada = await user('ada', `http://127.0.0.1:${proxy.port}/`);

@@ -109,7 +109,8 @@ const BINARY = new CaromError(ErrorCode.BAD_JSON, 'binary frames are not accepte
  * (`Deadlines`): past it the client gets `HANDLER_TIMEOUT` and the queue moves on.
  *
  * One handler without a DTO, guard or interceptor (the common case) that
- * returns synchronously goes from stage 1 to 10 with no promise, no closure and no timer.
+ * returns synchronously goes from stage 1 to 10 with no promise, no closure and no timer;
+ * so does one whose DTO has no asynchronous constraint (decided when the app is built).
  */
 export class Dispatcher implements InboundRunner<Session> {
   private readonly decodeLimits: DecodeLimits;
@@ -134,6 +135,9 @@ export class Dispatcher implements InboundRunner<Session> {
     this.replies = parts.replies;
     this.deadlines = new Deadlines(parts.clock, parts.logger);
     this.obs = parts.observer;
+    for (const entries of parts.registry.handlers.values()) {
+      for (const { dto } of entries) if (dto !== undefined) parts.validator.prepare(dto);
+    }
   }
 
   /** Gives a new connection its inbound queue and, when the rate limit is on, a full bucket. */
@@ -242,8 +246,7 @@ export class Dispatcher implements InboundRunner<Session> {
     if (this.isPlain(entries)) {
       const dto = entries[0]!.dto;
       if (dto === undefined) return this.handle(session, envelope, entries, envelope.data);
-      this.validateOne(session, envelope, entries, dto);
-      return false;
+      return this.validateOne(session, envelope, entries, dto);
     }
     this.checkAll(session, envelope, entries).catch((err: unknown) => this.lastResort(err));
     return false;
@@ -335,15 +338,29 @@ export class Dispatcher implements InboundRunner<Session> {
     };
   }
 
-  /** Stage 8 for one handler with a DTO and no guard, with few hops. */
+  /**
+   * Stage 8 for one handler with a DTO and no guard, with few hops: in this
+   * turn when nothing in the DTO waits. Returns true when answered synchronously.
+   */
   private validateOne(
     session: Session,
     envelope: InboundEnvelope,
     entries: readonly HandlerEntry[],
     dto: DtoClass,
-  ): void {
+  ): boolean {
     const entry = entries[0]!;
-    const validation = this.parts.validator.validate(dto, envelope.data);
+    const validator = this.parts.validator;
+    if (validator.isSync(dto)) {
+      let payload: object;
+      try {
+        payload = validator.validateNow(dto, envelope.data);
+      } catch (err) {
+        this.replies.failure(session, envelope, entry, err);
+        return true;
+      }
+      return this.handle(session, envelope, entries, payload);
+    }
+    const validation = validator.validate(dto, envelope.data);
     const bounded = this.deadlines.within(
       validation,
       entry.timeoutMs,
@@ -360,6 +377,7 @@ export class Dispatcher implements InboundRunner<Session> {
         session.inbound.done();
       },
     );
+    return false;
   }
 
   /**
@@ -407,7 +425,10 @@ export class Dispatcher implements InboundRunner<Session> {
         }
         let value = validated.get(entry.dto);
         if (value === undefined) {
-          const validation = this.parts.validator.validate(entry.dto, envelope.data);
+          const validator = this.parts.validator;
+          const validation = validator.isSync(entry.dto)
+            ? validator.validateNow(entry.dto, envelope.data)
+            : validator.validate(entry.dto, envelope.data);
           value = await this.bounded(
             validation,
             entry.timeoutMs,

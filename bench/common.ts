@@ -84,6 +84,7 @@ export const CONTENDERS = [
   'socketio',
   'carom-metrics',
   'carom-observed',
+  'carom-history',
 ] as const;
 /**
  * The contenders a run has when `--contenders` is not given: `carom-observed`

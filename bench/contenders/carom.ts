@@ -142,12 +142,18 @@ export function createServer(options: ServerOptions): Promise<BenchServer> {
   return caromServer(options, []);
 }
 
-/** carom's server, with the observers given (none for `carom`, metrics and tracing for `carom-observed`). */
+/**
+ * carom's server, with the observers given (none for `carom`, metrics and
+ * tracing for `carom-observed`), and the fan-out event's sender when another
+ * one declares it (`carom-history`).
+ */
 export async function caromServer(
   options: ServerOptions,
   observers: readonly CaromObserver[],
+  tickSender?: typeof TickSender,
 ): Promise<BenchServer> {
   const slow = slowReadersOptions(process.env);
+  if (tickSender !== undefined) slow.sender = tickSender;
   const app = new Carom({
     observers,
     ...(await brokerOf(process.env)),

@@ -94,12 +94,15 @@ const BINARY = new CaromError(ErrorCode.BAD_JSON, 'binary frames are not accepte
  * 7. Guard (`canHandle`, then each handler's own `guard`): `FORBIDDEN`. Skipped
  *    for `subscribe`/`unsubscribe`.
  * 8. Validate (each handler's DTO): `VALIDATION_FAILED`. For `subscribe` and
- *    `unsubscribe`, the list of names: `BAD_ENVELOPE`, `LIMIT_EXCEEDED`.
+ *    `unsubscribe`, the list of names: `BAD_ENVELOPE`, `LIMIT_EXCEEDED`; and a
+ *    `subscribe`'s `resume` and `recent` (`recovery-request.ts`): `BAD_ENVELOPE`.
  * 9. Handlers: the envelope now counts as handled (its timestamp moves the
  *    watermark, in `handle` only); they run one after another in registration
  *    order. A throw is `HANDLER_ERROR` unless the error is exposed. For
  *    `subscribe`/`unsubscribe`: `canSubscribe` per name, then the change;
- *    refused names are `UNKNOWN_EVENT`, `FORBIDDEN` or `LIMIT_EXCEEDED`.
+ *    refused names are `UNKNOWN_EVENT`, `FORBIDDEN` or `LIMIT_EXCEEDED`. A
+ *    `subscribe` with `resume` or `recent` then replays history (`Recovery`),
+ *    and nothing more of the connection starts until it is answered.
  * 10. Reply (`Replies`): an `ack` when the envelope has an id; a value that is
  *    not JSON is `HANDLER_ERROR`. A guard or validator that throws is answered
  *    as a handler that throws.

@@ -43,7 +43,7 @@ import type { AnyEvents, EventMapOf, PublishableEvent, PublishData } from './pro
 import { Lifecycle } from './core/lifecycle.js';
 import { observerOf } from './core/observer.js';
 import { observedApp } from './core/observed-app.js';
-import { onceGateOf, type OnceGate, type OnceStats } from './core/once-gate.js';
+import { NO_ONCE_STATS, onceGateOf, type OnceGate, type OnceStats } from './core/once-gate.js';
 import { readTopic } from './core/metadata.js';
 import type { AppModel } from './asyncapi/model.js';
 import type { AsyncApiDocument, AsyncApiOptions } from './asyncapi/document.js';
@@ -532,17 +532,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
    * All zero when keys are not handled once.
    */
   onceStats(): OnceStats {
-    return (
-      this.once?.stats() ?? {
-        handled: 0,
-        repeats: 0,
-        repeatedEmits: 0,
-        waited: 0,
-        released: 0,
-        unavailable: 0,
-        unidentified: 0,
-      }
-    );
+    return this.once?.stats() ?? { ...NO_ONCE_STATS };
   }
 
   /** What the broker relayed to the other nodes, received from them, and lost. */

@@ -37,6 +37,17 @@ export interface OnceStats {
   readonly unidentified: number;
 }
 
+/** The counters of an app that does not handle keys once, and where every gate starts. */
+export const NO_ONCE_STATS: OnceStats = Object.freeze({
+  handled: 0,
+  repeats: 0,
+  repeatedEmits: 0,
+  waited: 0,
+  released: 0,
+  unavailable: 0,
+  unidentified: 0,
+});
+
 /** What the gate decides for a keyed envelope. */
 export type OnceVerdict =
   | { readonly kind: 'first' }
@@ -81,15 +92,7 @@ const EMIT_ANSWER: FirstAnswer = Object.freeze({ kind: 'ack', json: 'null' });
 export class OnceGate {
   private readonly held = new Map<object, Held>();
   private readonly identities = new WeakMap<Connection, string>();
-  private readonly counts = {
-    handled: 0,
-    repeats: 0,
-    repeatedEmits: 0,
-    waited: 0,
-    released: 0,
-    unavailable: 0,
-    unidentified: 0,
-  };
+  private readonly counts: { -readonly [K in keyof OnceStats]: number } = { ...NO_ONCE_STATS };
 
   constructor(private readonly parts: OnceParts) {}
 

@@ -61,22 +61,14 @@ export class Replies {
       this.ackHeld(session, to, value, once);
       return;
     }
-    const { id, event } = to;
+    const { id } = to;
     const obs = this.parts.observer;
     if (id === undefined || !session.open) {
       if (obs !== undefined) obs.answered(to, undefined);
       return;
     }
-    let json: string;
-    try {
-      json = toJson(value);
-    } catch (err) {
-      this.parts.logger.error(
-        `the reply to '${event}' (request ${String(id)}) is not JSON: ${describe(err)}`,
-      );
-      this.error(session, FAILED, to);
-      return;
-    }
+    const json = this.jsonOf(session, to, id, value);
+    if (json === undefined) return;
     session.write(new Frame(encodeAck(id, json, this.stamp())));
     if (obs !== undefined) obs.answered(to, undefined);
   }
@@ -137,25 +129,35 @@ export class Replies {
 
   /** `ack` for an envelope whose key is held: its answer is told to the gate, connection open or not. */
   private ackHeld(session: Session, to: Request, value: unknown, once: OnceGate): void {
-    const { id, event } = to;
+    const { id } = to;
     if (id === undefined) {
       once.answered(to, undefined, undefined);
       this.parts.observer?.answered(to, undefined);
       return;
     }
-    let json: string;
-    try {
-      json = toJson(value);
-    } catch (err) {
-      this.parts.logger.error(
-        `the reply to '${event}' (request ${String(id)}) is not JSON: ${describe(err)}`,
-      );
-      this.error(session, FAILED, to);
-      return;
-    }
+    const json = this.jsonOf(session, to, id, value);
+    if (json === undefined) return;
     once.answered(to, { kind: 'ack', json }, undefined);
     if (session.open) session.write(new Frame(encodeAck(id, json, this.stamp())));
     this.parts.observer?.answered(to, undefined);
+  }
+
+  /** The reply's value as JSON, or `undefined` once it was answered `HANDLER_ERROR` instead (logged). */
+  private jsonOf(
+    session: Session,
+    to: Request,
+    id: EnvelopeId,
+    value: unknown,
+  ): string | undefined {
+    try {
+      return toJson(value);
+    } catch (err) {
+      this.parts.logger.error(
+        `the reply to '${to.event}' (request ${String(id)}) is not JSON: ${describe(err)}`,
+      );
+      this.error(session, FAILED, to);
+      return undefined;
+    }
   }
 
   /** An `error` envelope whose data is already serialized. */

@@ -11,7 +11,6 @@ import { Carom, Handler, On, type CaromOptions } from '../../src/index.js';
 import { failOnEscapes } from '../support/no-escapes.js';
 import { deferred, type Deferred } from '../support/deferred.js';
 import { eventually, within } from '../support/wait.js';
-import WebSocket from 'ws';
 import { Client, connect, terminateAll } from './helpers.js';
 
 failOnEscapes();
@@ -36,10 +35,8 @@ class NoteHandler extends Handler<unknown, void> {
 }
 
 const apps: Carom[] = [];
-const sockets: WebSocket[] = [];
 afterEach(async () => {
   terminateAll();
-  for (const ws of sockets.splice(0)) ws.terminate();
   calls.length = 0;
   hold = undefined;
   await within(Promise.all(apps.splice(0).map((a) => a.close())), 'closing the apps', 10_000);
@@ -59,18 +56,9 @@ async function start(options: CaromOptions = {}): Promise<{ app: Carom; url: str
 
 /** A raw client of carom's subprotocol with a client instance id, welcomed. */
 async function client(url: string, id = 'instance-0001'): Promise<Client> {
-  const ws = new WebSocket(url, ['carom', `carom.client.${id}`]);
-  sockets.push(ws);
-  const c = new Client(ws);
-  await within(
-    new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    }),
-    'opening a carom socket',
-  );
+  const c = await connect(url, {}, ['carom', `carom.client.${id}`]);
   // The entry names the client; it is never the protocol agreed.
-  assert.equal(ws.protocol, 'carom');
+  assert.equal(c.ws.protocol, 'carom');
   await c.next((e) => e.event === 'carom.welcome');
   return c;
 }
@@ -84,8 +72,9 @@ const KEY = 'Qm9va2luZy0wMDAwMDAx';
 
 describe('requests handled once, over real sockets', () => {
   it('handles a request retried on a new connection of the same client once; both get the answer', async () => {
-    const { url } = await start();
+    const { app, url } = await start();
     const first = await client(url);
+    assert.equal(app.openConnections[0]?.clientId, 'instance-0001');
     const a = await request(first, 1, KEY, { item: 'tea' });
     first.ws.terminate();
     await first.closed;

@@ -20,7 +20,7 @@ import {
   type Connection,
   type OnceStore,
 } from '../../src/index.js';
-import type { TestApp, TestClient } from '../../src/testing/index.js';
+import { BrokerHub, type TestApp, type TestClient } from '../../src/testing/index.js';
 import { deferred, type Deferred } from '../support/deferred.js';
 import { testApps } from '../support/test-apps.js';
 
@@ -402,6 +402,20 @@ describe('requests handled once', () => {
     );
   });
 
+  it('recognises a retry on another node of a BrokerHub, whose nodes share their keys', async () => {
+    reset();
+    const hub = new BrokerHub();
+    const a = await make({ broker: hub.broker('a') });
+    const b = await make({ broker: hub.broker('b') });
+    const onA = await carom(a);
+    const first = await onA.request('order', { item: 'tea' }, { key: KEY });
+    onA.close();
+    const onB = await carom(b);
+    const repeat = await onB.request('order', { item: 'tea' }, { key: KEY });
+    assert.equal(calls.length, 1);
+    assert.deepEqual(repeat.data, first.data);
+  });
+
   it('handles keyed envelopes as any other with once: false', async () => {
     reset();
     const t = await make({ once: false });
@@ -463,6 +477,30 @@ describe('the once store, failing or plain', () => {
       assert.equal(plain.event, 'ack');
     }
     assert.equal(calls.length, 3);
+  });
+
+  it('logs a store whose settle or release throws, and keeps serving', async () => {
+    reset();
+    const memory = new LocalBroker().once;
+    const t = await make({
+      broker: brokerWith({
+        claim: (i, k, w, m) => memory.claim(i, k, w, m),
+        settle: () => {
+          throw new Error('settle failed');
+        },
+        release: () => {
+          throw new Error('release failed');
+        },
+      }),
+    });
+    const client = await carom(t);
+    assert.equal((await client.request('order', { item: 'a' }, { key: KEY })).event, 'ack');
+    allowed = false;
+    const refused = await client.request('order', { item: 'b' }, { key: OTHER_KEY });
+    assert.equal(refused.data.code, ErrorCode.FORBIDDEN);
+    const errors = t.logs.filter((l) => l.level === 'error').map((l) => String(l.args[0]));
+    assert.ok(errors.some((line) => line.includes('failed to record an answer')));
+    assert.ok(errors.some((line) => line.includes('failed to release a key')));
   });
 
   it('refuses UNAVAILABLE when a claim does not settle within the wait', async () => {

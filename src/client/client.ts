@@ -75,6 +75,14 @@ import type {
   SubscriptionAck,
 } from './types.js';
 
+/** Request data with extensions that only a server of the `carom` subprotocol is sent. */
+class CaromOnly {
+  constructor(
+    readonly plain: object,
+    readonly carom: object,
+  ) {}
+}
+
 /** An envelope as the server sends it. */
 export type ServerEnvelope<T = unknown> = WireEnvelope<T>;
 
@@ -290,7 +298,10 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
     // `recent` (0 by default) also tells where each named history stands, so that a
     // reconnect can resume one whose messages the client has not seen yet.
     const named = events.filter((e) => !isPattern(e));
-    const data = named.length > 0 ? { events, recent: options.recent ?? 0 } : { events };
+    const data =
+      named.length > 0
+        ? new CaromOnly({ events }, { events, recent: options.recent ?? 0 })
+        : { events };
     let ack: unknown;
     try {
       ack = await this.ask(SUBSCRIBE, data);
@@ -396,6 +407,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
 
   private call(event: string, data: unknown, timeoutMs: number, key?: string): Promise<unknown> {
     const socket = this.socket;
+    if (data instanceof CaromOnly) data = socket?.protocol === PROTOCOL ? data.carom : data.plain;
     if (!this.sendable(socket)) {
       return Promise.reject(
         new RequestError(
@@ -558,43 +570,60 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   private restore(socket: WebSocketLike): Promise<unknown> {
     const carom = socket.protocol === PROTOCOL;
     return Promise.all(
-      this.held.restoreRequests().map(({ event, events }) => {
-        const data: Record<string, unknown> = { events };
-        let resumed: string[] = [];
-        let fresh: string[] = [];
-        if (event === SUBSCRIBE && carom) {
-          const resume = this.positions.resume((e) => this.held.covers(e));
-          if (resume) data.resume = resume;
-          resumed = resume ? Object.keys(resume) : [];
-          fresh = events.filter((e) => !isPattern(e) && resume?.[e] === undefined);
-          if (fresh.length > 0) data.recent = 0;
+      this.held
+        .restoreRequests()
+        .map(({ event, events }) => this.restoreOne(socket, event, events, carom)),
+    );
+  }
+
+  /** One request of a restore; `history` adds `resume` and `recent` to a subscribe. */
+  private restoreOne(
+    socket: WebSocketLike,
+    event: string,
+    events: string[],
+    history: boolean,
+  ): Promise<void> {
+    const data: Record<string, unknown> = { events };
+    let resumed: string[] = [];
+    let fresh: string[] = [];
+    if (event === SUBSCRIBE && history) {
+      const resume = this.positions.resume((e) => this.held.covers(e));
+      if (resume) data.resume = resume;
+      resumed = resume ? Object.keys(resume) : [];
+      fresh = events.filter((e) => !isPattern(e) && resume?.[e] === undefined);
+      if (fresh.length > 0) data.recent = 0;
+    }
+    const asked = resumed.length + fresh.length > 0;
+    return this.requests.send(socket, event, data, this.settings.requestTimeoutMs).then(
+      (ack) => this.resumed(readRecovery(ack, resumed, fresh), resumed),
+      (err: unknown) => {
+        if (socket !== this.socket) return; // lost again: the next connection asks again
+        const { code, details } =
+          err instanceof RequestError ? err : { code: 'DISCONNECTED', details: undefined };
+        // A server that takes fewer resume entries than sent (a smaller maxSubscriptions):
+        // the subscriptions matter more than what was missed, which is reported.
+        const retry = asked && code === 'BAD_ENVELOPE';
+        if (isObject(details) || retry) {
+          this.held.forgetRefused(err);
+          this.listeners.report({
+            code,
+            message: `resubscribing after a reconnect: ${messageOf(err)}`,
+            event,
+            details,
+          });
         }
-        return this.requests.send(socket, event, data, this.settings.requestTimeoutMs).then(
-          (ack) => this.resumed(readRecovery(ack, resumed, fresh), resumed),
-          (err: unknown) => {
-            if (socket !== this.socket) return; // lost again: the next connection asks again
-            const details = err instanceof RequestError ? err.details : undefined;
-            if (isObject(details)) {
-              this.held.forgetRefused(err);
-              this.listeners.report({
-                code: (err as RequestError).code,
-                message: `resubscribing after a reconnect: ${(err as RequestError).message}`,
-                event,
-                details,
-              });
-            }
-            if (resumed.length === 0) return;
-            const found =
-              isObject(details) && isObject(details.recovery)
-                ? readRecovery(details, resumed, fresh)
-                : record<EventRecovery>();
-            for (const e of resumed) {
-              found[e] ??= { recovered: false, replayed: 0, reason: 'FAILED' };
-            }
-            this.resumed(found, resumed);
-          },
-        );
-      }),
+        if (resumed.length > 0) {
+          const found =
+            isObject(details) && isObject(details.recovery)
+              ? readRecovery(details, resumed, fresh)
+              : record<EventRecovery>();
+          for (const e of resumed) {
+            found[e] ??= { recovered: false, replayed: 0, reason: 'FAILED' };
+          }
+          this.resumed(found, resumed);
+        }
+        if (retry) return this.restoreOne(socket, event, events, false);
+      },
     );
   }
 
@@ -621,7 +650,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
       const { reason, epoch, offset } = found[e]!;
       if (reason === 'NO_HISTORY' || reason === 'NOT_SUBSCRIBED') this.positions.forget(e);
       else if (epoch !== undefined && offset !== undefined) {
-        this.positions.advance(e, { epoch, offset });
+        this.positions.saw(e, { epoch, offset });
       }
     }
   }

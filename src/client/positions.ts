@@ -43,9 +43,9 @@ export class Positions {
   constructor(private readonly max: number) {}
 
   /**
-   * Records `position` of a message of `event`; false when the message was
-   * already seen (same epoch, offset not past the last one), which leaves the
-   * record as it was. A new epoch replaces the old one.
+   * Records `position` of a message of `event` (or where the server says the
+   * event stands); false when it was already seen (same epoch, offset not past
+   * the last one), which leaves the record as it was. A new epoch replaces the old one.
    */
   saw(event: string, position: StreamPosition): boolean {
     const last = this.byEvent.get(event);
@@ -54,17 +54,6 @@ export class Positions {
     }
     this.set(event, position);
     return true;
-  }
-
-  /**
-   * Where the server says `event` stands now: taken unless a later message of
-   * the same epoch was already seen.
-   */
-  advance(event: string, position: StreamPosition): void {
-    const last = this.byEvent.get(event);
-    if (last === undefined || last.epoch !== position.epoch || last.offset < position.offset) {
-      this.set(event, position);
-    }
   }
 
   /** Forgets `event`'s position. */
@@ -86,11 +75,6 @@ export class Positions {
         (found ??= Object.create(null) as Record<string, StreamPosition>)[event] = position;
     }
     return found;
-  }
-
-  /** The number of events with a position. */
-  get size(): number {
-    return this.byEvent.size;
   }
 
   private set(event: string, position: StreamPosition): void {

@@ -262,8 +262,8 @@ export class LocalBroker implements Broker {
   private lost = 0;
 
   /**
-   * How the memory history runs: `clock` measures its `ttlMs` and the windows of
-   * keys handled once (the app passes its own).
+   * How the memory stores run: `clock` measures the history's `ttlMs` and the
+   * windows of keys handled once (the app passes its own).
    */
   constructor(options: MemoryHistoryOptions = {}) {
     this.history = new MemoryHistory(options);

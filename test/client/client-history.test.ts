@@ -15,7 +15,7 @@ import {
 import { fakeClients, lastId, settle, type FakeClient } from './fake-client.js';
 import type { FakeSocket, Sent } from './fake-socket.js';
 
-const { opened } = fakeClients();
+const { setup, opened } = fakeClients();
 
 /** Lets pending promise callbacks run (setImmediate is not mocked). */
 function flush(): Promise<void> {
@@ -59,6 +59,15 @@ function subscribeOf(socket: FakeSocket): Sent {
 }
 
 const KEY = /^[A-Za-z0-9_-]{16,64}$/;
+
+/** Drops the connection, emits `chat` while away, and opens the next one (the hook runs a turn later). */
+async function awayThenBack(s: FakeClient, t: TestContext): Promise<FakeSocket> {
+  s.last().drop(1006);
+  s.c.emit('chat', {});
+  t.mock.timers.tick(1);
+  await flush();
+  return s.last().accept('carom').welcome('c2');
+}
 
 describe('carom/client history: positions and duplicates', () => {
   it('delivers each positioned message once: an offset already seen in the same epoch is ignored and counted', () => {
@@ -139,6 +148,17 @@ describe('carom/client history: subscribe and recent', () => {
       events: ['room.a', 'room.b'],
       resume: { 'room.a': { epoch: 'e1', offset: 10 }, 'room.b': { epoch: 'e7', offset: 0 } },
     });
+  });
+
+  it('sends no recent to a server that did not agree on the carom subprotocol, even when asked', async () => {
+    const s = setup();
+    const p = s.c.subscribe(['chat'], { recent: 5 }); // made before the socket opens
+    await flush();
+    s.last().accept('');
+    await flush();
+    assert.deepEqual(s.last().sent[0]!.data, { events: ['chat'] });
+    ack(s.last(), lastId(s.last()), { events: ['chat'] });
+    await p;
   });
 
   it('an ack without recovery resolves as before, with no recovery field', async () => {
@@ -326,6 +346,40 @@ describe('carom/client history: resume after a reconnect', () => {
   });
 });
 
+describe('carom/client history: a server that refuses the resume', () => {
+  it('reports the refusal and FAILED, then resubscribes without resume so the subscriptions come back', async (t) => {
+    fakeTime(t);
+    const s = opened(quick);
+    const reports: RecoveryReport[] = [];
+    s.c.onRecovery((r) => reports.push(r));
+    await subscribed(s, ['chat', 'room.*']);
+    positioned(s.last(), 'chat', 'e1', 5);
+    const next = await reconnect(s, t);
+    const first = subscribeOf(next);
+    next.json({
+      event: 'error',
+      id: first.id,
+      timestamp: 't',
+      data: { code: 'BAD_ENVELOPE', message: 'resume names 2 events; at most 1' },
+    });
+    await flush();
+    assert.deepEqual(
+      s.errors.map((e) => [e.code, e.event]),
+      [['BAD_ENVELOPE', 'subscribe']],
+    );
+    assert.deepEqual(
+      { ...reports[0]!.events },
+      { chat: { recovered: false, replayed: 0, reason: 'FAILED' } },
+    );
+    const again = next.sent.at(-1)!;
+    assert.deepEqual(again.data, { events: ['chat', 'room.*'] });
+    ack(next, again.id!, { events: ['chat', 'room.*'] });
+    await flush();
+    assert.deepEqual(s.c.subscriptions, ['chat', 'room.*']);
+    assert.equal(reports.length, 1);
+  });
+});
+
 describe('carom/client retried requests and emits', () => {
   it('a retried request keeps its key across a reconnect, is sent again with it, and settles once', async (t) => {
     fakeTime(t);
@@ -452,6 +506,7 @@ describe('carom/client onRestore hook', () => {
     const kept = settle(s.c.request('pay', {}, { retry: true }));
     s.last().drop(1006);
     s.c.emit('chat', { text: 'typed while away' });
+    const asked = settle(s.c.request('look', {})); // made while away: waits for open
     t.mock.timers.tick(1);
     await flush();
     const next = s.last().accept('carom').welcome('c2');
@@ -463,7 +518,7 @@ describe('carom/client onRestore hook', () => {
     ack(next, next.sent[1]!.id!, { ok: true });
     hookDone();
     await flush();
-    assert.deepEqual(events(), ['subscribe', 'join', 'hello', 'pay', 'chat']);
+    assert.deepEqual(events(), ['subscribe', 'join', 'hello', 'pay', 'chat', 'look']);
     assert.deepEqual(order.slice(-4), [
       'reconnecting',
       'hook sees reconnecting',
@@ -471,7 +526,9 @@ describe('carom/client onRestore hook', () => {
       'open',
     ]);
     ack(next, next.sent[3]!.id!, { paid: true });
+    ack(next, next.sent[5]!.id!, { seen: true });
     assert.deepEqual(await kept, { value: { paid: true } });
+    assert.deepEqual(await asked, { value: { seen: true } });
   });
 
   it('a hook that throws is reported as RESTORE_FAILED and the queue goes out', async (t) => {
@@ -482,11 +539,7 @@ describe('carom/client onRestore hook', () => {
         throw new Error('rooms are gone');
       },
     });
-    s.last().drop(1006);
-    s.c.emit('chat', {});
-    t.mock.timers.tick(1);
-    await flush();
-    const next = s.last().accept('carom').welcome('c2');
+    const next = await awayThenBack(s, t);
     await flush();
     assert.deepEqual(
       next.sent.map((e) => e.event),
@@ -505,11 +558,7 @@ describe('carom/client onRestore hook', () => {
       restoreTimeoutMs: 500,
       onRestore: () => new Promise(() => undefined),
     });
-    s.last().drop(1006);
-    s.c.emit('chat', {});
-    t.mock.timers.tick(1);
-    await flush();
-    const next = s.last().accept('carom').welcome('c2');
+    const next = await awayThenBack(s, t);
     await flush();
     assert.equal(next.sent.length, 0);
     assert.equal(s.c.state, 'reconnecting');
@@ -527,11 +576,7 @@ describe('carom/client onRestore hook', () => {
     fakeTime(t);
     let runs = 0;
     const s = opened({ ...quick, onRestore: () => void runs++ });
-    s.last().drop(1006);
-    s.c.emit('chat', {});
-    t.mock.timers.tick(1);
-    await flush();
-    const second = s.last().accept('carom').welcome('c2');
+    const second = await awayThenBack(s, t);
     second.drop(1006); // before the hook's turn
     await flush();
     assert.equal(second.sent.length, 0);

@@ -177,13 +177,14 @@ describe('chat rooms keep their history, in a browser', () => {
     for (let i = 1; i <= said; i++) await cy.request('message', { room: 'lobby', text: `m${i}` });
     proxy.up();
 
-    // The room's last 50 events: cy's last 49 messages and ada's own join (not shown).
+    // The room's last 50 events: cy's last 49 messages and ada's own join, which leaves her
+    // out (`except`), in its replay too: 49 replayed.
     const reloaded = Array.from({ length: RECENT - 1 }, (_, i) => `cy: m${said - RECENT + 2 + i}`);
     await waitForMessages(ada.page, ['bob: before', ...reloaded]);
     await waitForDataset(ada.page.locator('#messages li[data-type="gap"]'), 'reason', ['GAP']);
     assert.match(
       (await ada.page.textContent('#messages li[data-type="gap"] .text')) ?? '',
-      /^Some messages may be missing: more was said than the room keeps\. Reloaded the room's last 50 events\.$/,
+      /^Some messages may be missing: more was said than the room keeps\. Reloaded the room's last 49 events\.$/,
     );
     // The line stands where the gap is: after what ada saw, before what was reloaded.
     const order = await ada.page

@@ -47,6 +47,7 @@ import {
   IsArray,
   IsInt,
   IsNotEmpty,
+  IsObject,
   IsOptional,
   IsString,
   Length,
@@ -143,7 +144,7 @@ const ROOM_RULE = {
 /** Where a page stands in a room's history: the last event of the room it saw. */
 export class RoomPosition {
   @IsString() @Length(1, 64) epoch!: string;
-  @IsInt() @Min(0) offset!: number;
+  @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) offset!: number;
 }
 
 /**
@@ -155,7 +156,12 @@ export class RoomPosition {
 export class JoinRoom {
   @Trimmed() @IsString(NAME_RULE) @Matches(NAME_PATTERN, NAME_RULE) name!: string;
   @RoomName() @IsString(ROOM_RULE) @Matches(ROOM_PATTERN, ROOM_RULE) room!: string;
-  @IsOptional() @ValidateNested() @Type(() => RoomPosition) since?: RoomPosition;
+  // An object: an array would pass ValidateNested with nothing in it.
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RoomPosition)
+  since?: RoomPosition;
   @IsOptional() @IsInt() @Min(0) @Max(ROOM_HISTORY.size) recent?: number;
 }
 
@@ -249,15 +255,16 @@ export class ChatRooms {
     const topic = roomTopic(msg.room);
     let recovery: WireRecovery | undefined;
     if (!connection.subscriptions.includes(topic)) {
-      // The members already there get a notice; the joiner gets the list instead. Published
-      // before the subscribe, but a history delivers in its own order (later, from Redis), so
-      // the joiner is left out by name. A replay of the room's history may hold it (the page
-      // skips its own notices).
+      // What the room said first (its `recent` events are the ones before this join); then
+      // the members already there get a notice, and the joiner, left out by name (a history
+      // delivers in its own order: later, from Redis), gets the list instead.
+      recovery = await connection.subscribeWithHistory(topic, {
+        since: msg.since ?? undefined,
+        recent: msg.recent ?? undefined,
+      });
       this.app.publish(topic, { type: 'joined', room: msg.room, name } satisfies RoomEvent, {
         except: connection,
       });
-      const { since, recent } = msg;
-      recovery = await connection.subscribeWithHistory(topic, { since, recent });
     }
     const members = await this.members(msg.room);
     // A store across nodes may answer before it has the joiner's own entry.

@@ -115,13 +115,13 @@ describe('chat rooms keep their history, in a browser', () => {
 
   it(`shows at most the room's last ${RECENT} events`, async () => {
     assert.ok(RECENT < ROOM_HISTORY.size, 'the page asks for fewer than the room keeps');
-    // cy's join is the room's first event, then 60 messages, then ada's join (her page does
-    // not show it): the last 50 events hold m12..m60.
+    // cy's join is the room's first event, then 60 messages: the last 50 are m11..m60 (ada's
+    // own join comes after what she is shown).
     const cy = await nodeUser(example.running.port, 'cy');
     clients.push(cy);
     for (let i = 1; i <= 60; i++) await cy.request('message', { room: 'lobby', text: `m${i}` });
     const ada = await user('ada');
-    const expected = Array.from({ length: RECENT - 1 }, (_, i) => `cy: m${i + 12}`);
+    const expected = Array.from({ length: RECENT }, (_, i) => `cy: m${i + 11}`);
     await waitForMessages(ada.page, expected);
     assertIncreasing(await offsets(ada.page));
     assertNoPageErrors(ada);
@@ -177,14 +177,13 @@ describe('chat rooms keep their history, in a browser', () => {
     for (let i = 1; i <= said; i++) await cy.request('message', { room: 'lobby', text: `m${i}` });
     proxy.up();
 
-    // The room's last 50 events: cy's last 49 messages and ada's own join, which leaves her
-    // out (`except`), in its replay too: 49 replayed.
-    const reloaded = Array.from({ length: RECENT - 1 }, (_, i) => `cy: m${said - RECENT + 2 + i}`);
+    // The room's last 50 events: cy's last 50 messages.
+    const reloaded = Array.from({ length: RECENT }, (_, i) => `cy: m${said - RECENT + 1 + i}`);
     await waitForMessages(ada.page, ['bob: before', ...reloaded]);
     await waitForDataset(ada.page.locator('#messages li[data-type="gap"]'), 'reason', ['GAP']);
     assert.match(
       (await ada.page.textContent('#messages li[data-type="gap"] .text')) ?? '',
-      /^Some messages may be missing: more was said than the room keeps\. Reloaded the room's last 49 events\.$/,
+      /^Some messages may be missing: more was said than the room keeps\. Reloaded the room's last 50 events\.$/,
     );
     // The line stands where the gap is: after what ada saw, before what was reloaded.
     const order = await ada.page
@@ -197,7 +196,7 @@ describe('chat rooms keep their history, in a browser', () => {
       );
     const at = (line: string) => order.indexOf(line);
     assert.ok(at('message:before') < at(order.find((l) => l.startsWith('gap:'))!));
-    assert.ok(at(order.find((l) => l.startsWith('gap:'))!) < at(`message:m${said - RECENT + 2}`));
+    assert.ok(at(order.find((l) => l.startsWith('gap:'))!) < at(`message:m${said - RECENT + 1}`));
     assertIncreasing(await offsets(ada.page));
     assertNoPageErrors(ada, bob);
   });

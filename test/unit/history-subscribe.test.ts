@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { On, UsageError, type Context, type HistorySubscribeOptions } from '../../src/index.js';
-import type { ReceivedEnvelope, TestClient } from '../../src/testing/index.js';
+import { BrokerHub, type ReceivedEnvelope, type TestClient } from '../../src/testing/index.js';
 import { testApps } from '../support/test-apps.js';
 
 interface Enter {
@@ -160,6 +160,34 @@ describe('connection.subscribeWithHistory', () => {
       replayed: 0,
       reason: 'GAP',
     });
+  });
+
+  it('misses and doubles nothing at the seam when live messages arrive during the replay', async () => {
+    // Across a hub, recorded messages reach every node later, in offset order (as from Redis):
+    // those published just before the subscribe, and just after, arrive while it replays.
+    const hub = new BrokerHub();
+    const a = await make({ broker: hub.broker('a') });
+    const b = await make({ broker: hub.broker('b') });
+    const probe = await a.connect({ protocol: 'carom' });
+    const { recovery } = await enter(probe, 'room.a', {});
+    const since = { epoch: recovery.epoch, offset: 0 };
+    for (let round = 0; round < 3; round++) {
+      const client = await b.connect({ protocol: 'carom' });
+      const from = round * 13 + 1;
+      publish(a.app, 'room.a', 10, from);
+      const entered = enter(client, 'room.a', { since, recent: SIZE });
+      publish(a.app, 'room.a', 3, from + 10);
+      const { recovery: report } = await entered;
+      await hub.settled();
+      await b.idle();
+      // More than the history holds followed `since`: the newest SIZE were replayed, then
+      // every later message, each once, in order, up to the last one published.
+      assert.equal(report.reason, 'GAP');
+      const offsets = seen(client, 'room.a').map(([, offset]) => offset!);
+      for (let i = 1; i < offsets.length; i++) assert.equal(offsets[i], offsets[i - 1]! + 1);
+      assert.equal(seen(client, 'room.a').at(-1)![0], from + 12);
+      client.close();
+    }
   });
 
   it('subscribes without replaying an event that keeps no history, or a plain client', async () => {

@@ -503,6 +503,27 @@ describe('the once store, failing or plain', () => {
     assert.ok(errors.some((line) => line.includes('failed to release a key')));
   });
 
+  it('lets go of a key whose connection closed while it was claimed, without handling it', async () => {
+    reset();
+    const claimed = deferred<Claim>();
+    const released: string[] = [];
+    const t = await make({
+      broker: brokerWith({
+        claim: () => claimed.promise,
+        settle: () => undefined,
+        release: (_identity, key) => void released.push(key),
+      }),
+    });
+    const client = await carom(t);
+    client.send('order', { item: 'tea' }, { id: 1, key: KEY });
+    await new Promise((r) => setImmediate(r));
+    client.close();
+    claimed.resolve({ state: 'first' });
+    await t.idle();
+    assert.equal(calls.length, 0);
+    assert.deepEqual(released, [KEY]);
+  });
+
   it('refuses UNAVAILABLE when a claim does not settle within the wait', async () => {
     reset();
     const t = await make({

@@ -13,6 +13,8 @@ import type { LifecycleHook } from './registry.js';
 import { Session } from './session.js';
 import type { SubscriptionRequests } from './subscription-requests.js';
 import type { Subscriptions } from './subscriptions.js';
+import type { WireRecovery } from '../protocol/wire.js';
+import type { HistorySubscribeOptions, HistorySubscriber } from './history-subscribe.js';
 
 /** What the connection lifecycle needs from the app. */
 export interface SessionParts {
@@ -28,6 +30,8 @@ export interface SessionParts {
   readonly idPrefix: string;
   /** Metrics and traces; undefined when nothing observes. */
   readonly observer?: CaromObserver | undefined;
+  /** `connection.subscribeWithHistory`. */
+  readonly histories: HistorySubscriber;
 }
 
 /**
@@ -193,6 +197,13 @@ class SessionControl implements ConnectionControl {
 
   unsubscribe(names: readonly string[]): void {
     this.parts.requests.serverUnsubscribe(this.session, names);
+  }
+
+  subscribeWithHistory(
+    name: string,
+    options: HistorySubscribeOptions,
+  ): Promise<WireRecovery | undefined> {
+    return this.parts.histories.subscribe(this.session, name, options);
   }
 
   subscriptions(): string[] {

@@ -26,8 +26,12 @@ export type Claim =
  * for a lone node; in Redis with the Redis broker.
  */
 export interface OnceStore {
-  /** Claims `key` of `identity` for `windowMs`. Rejects only when the store cannot be reached. */
-  claim(identity: string, key: string, windowMs: number): Promise<Claim>;
+  /**
+   * Claims `key` of `identity` for `windowMs`; an identity keeps at most
+   * `maxKeys` keys (claiming one more forgets its oldest), the store's own
+   * bound when not given. Rejects only when the store cannot be reached.
+   */
+  claim(identity: string, key: string, windowMs: number, maxKeys?: number): Promise<Claim>;
   /** Records the first answer of a claimed key, for the rest of the window. Never throws. */
   settle(identity: string, key: string, answer: FirstAnswer, windowMs: number): void;
   /** Lets go of a claimed key that was not handled (refused before its handler ran), so a retry is handled. Never throws. */

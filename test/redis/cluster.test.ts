@@ -18,7 +18,13 @@ import {
   presenceContract,
   type NodeSet,
 } from '../support/broker-contract.js';
+import { historyContract } from '../support/history-contract.js';
+import { onceContract } from '../support/once-contract.js';
 import { presenceRewrittenAfterRestart } from '../support/redis-restart.js';
+import { redisHistories, redisOnces, type RedisReach } from '../support/redis-stores.js';
+import { keySlot } from '../../src/redis/slot.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { RedisCluster } from '../support/redis-server.js';
 import { connectTo, NodeProcess, subscribe } from '../support/redis-nodes.js';
 import { eventually } from '../support/wait.js';
@@ -152,6 +158,39 @@ function nodes(): Promise<NodeSet> {
 brokerContract('redisBroker on a Redis Cluster', nodes);
 presenceContract('redisBroker on a Redis Cluster', nodes);
 leaseContract('redisBroker on a Redis Cluster', nodes);
+
+/** The stores' way to the cluster, read once it has started. */
+const reach = (): RedisReach => ({
+  options: { cluster: { rootNodes: cluster.rootNodes } },
+  ports: cluster.servers.map((s) => s.port),
+});
+
+historyContract('Redis Streams on a Redis Cluster', () => redisHistories(reach())(), {
+  shared: true,
+});
+onceContract('Redis on a Redis Cluster', () => redisOnces(reach())(), { shared: true });
+
+describe('carom/redis key slots', () => {
+  it('computes the slot of a name as the cluster does', async () => {
+    const names = [
+      'carom:topic:room.*',
+      'x:history:{carom:topic:news}:log:news',
+      'a{}b',
+      'é{🎉}',
+      '}{',
+    ];
+    for (const name of names) {
+      const { stdout } = await promisify(execFile)('redis-cli', [
+        '-p',
+        String(cluster.servers[0]!.port),
+        'CLUSTER',
+        'KEYSLOT',
+        name,
+      ]);
+      assert.equal(keySlot(name), Number(stdout.trim()), name);
+    }
+  });
+});
 
 describe('carom/redis presence after the Redis Cluster restarts', () => {
   it('writes the node’s entries again once every master is back, empty, with those joined meanwhile', () =>

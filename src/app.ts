@@ -13,6 +13,8 @@ import { Presence } from './core/presence.js';
 import { Channels } from './core/channels.js';
 import { Backlog } from './core/backlog.js';
 import { DeliveryPolicies, type DeliveryStats } from './core/delivery.js';
+import { HistoryPolicies } from './core/history-policies.js';
+import { Recovery } from './core/recovery.js';
 import { ClusterNode, ConnectionRef } from './core/cluster.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Connection } from './core/connection.js';
@@ -124,6 +126,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
   private readonly topics: Topics;
   private readonly index = new Subscriptions<Session>();
   private readonly policies = new DeliveryPolicies();
+  private readonly histories: HistoryPolicies;
   private readonly publisher: Publisher;
   private readonly sessions: Sessions;
   private readonly dispatcher: Dispatcher;
@@ -152,14 +155,18 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
     this.maxPayload = o.maxPayload;
     this.path = o.path;
     this.topics = new Topics(o.allowUndeclared);
+    this.broker = o.broker ?? new LocalBroker({ clock: this.clock });
+    this.histories = new HistoryPolicies(this.broker.history !== undefined);
     for (const entry of o.topics) {
       const t = typeof entry === 'string' ? entry : entry.name;
       if (t.endsWith('.*')) this.topics.declareFamily(t);
       else this.topics.declare(t, { kind: 'option', by: 'the topics option' });
-      if (typeof entry !== 'string') this.policies.set(t, entry, `the topics option's '${t}'`);
+      if (typeof entry !== 'string') {
+        this.policies.set(t, entry, `the topics option's '${t}'`);
+        this.histories.set(t, entry.history, `the topics option's '${t}'`);
+      }
     }
     const timestamps = new TimestampWriter(o.timestampFormat);
-    this.broker = o.broker ?? new LocalBroker();
     const observer = observerOf(o.observers);
     const backlog = new Backlog(
       { backlogBytes: o.backlogBytes, maxWaiting: o.maxWaitingKeys },
@@ -170,6 +177,9 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       backlog,
     });
     this.publisher.observer = observer;
+    if (this.broker.history !== undefined) {
+      this.publisher.history = { policies: this.histories, store: this.broker.history };
+    }
     this.stale = new StaleFilter(o.staleness);
     this.scheduler = new Scheduler(this.clock, this.logger, this.broker.leases);
     const requests = new SubscriptionRequests(this.index, this.topics, o.canSubscribe, {
@@ -192,6 +202,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       index: this.index,
       scheduler: this.scheduler,
       policies: this.policies,
+      histories: this.histories,
     };
     for (const cls of senderClasses) bindSender(cls, senderParts);
     this.senderClasses = senderClasses;
@@ -243,6 +254,14 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       asks: this.asks,
       handlerTimeoutMs: o.handlerTimeoutMs,
       observer,
+      recovery: new Recovery({
+        policies: this.histories,
+        store: this.broker.history,
+        backlogBytes: o.backlogBytes,
+        drainTimeoutMs: o.handlerTimeoutMs,
+        clock: this.clock,
+        logger: this.logger,
+      }),
     });
     this.sessions = new Sessions({
       dispatcher: this.dispatcher,
@@ -264,6 +283,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       o.maxChannels,
       this.broker,
       this.policies,
+      this.histories,
     );
     if (o.presence.length > 0) {
       const store = this.broker.presence;

@@ -36,6 +36,17 @@ export {
   nodeOf,
 } from './core/broker.js';
 export { ConnectionRef } from './core/cluster.js';
+// History and resume (issue 11): what an event keeps, where, and what the wire says of it.
+export type {
+  HistoryEntry,
+  HistoryNode,
+  HistoryOptions,
+  HistoryRead,
+  HistoryStore,
+  Position,
+} from './core/history.js';
+export type { HistoryDeclaration } from './core/history-policies.js';
+export { MemoryHistory, type MemoryHistoryOptions } from './core/memory-history.js';
 export {
   OTHER_EVENT,
   type CaromObserver,
@@ -77,6 +88,7 @@ export { MAX_APP_CODE_LENGTH } from './core/app-code.js';
 export { ErrorCode, CloseCode } from './protocol/errors.js';
 export type { EnvelopeId, InboundEnvelope } from './protocol/envelope.js';
 export type { WireEnvelope, WireErrorData, WireId, WireSubscriptionAck } from './protocol/wire.js';
+export type { WirePosition, WireRecovery, WireRecoveryReason } from './protocol/wire.js';
 export type { Channels } from './core/channels.js';
 export type { DtoClass } from './core/validation.js';
 export { CHANNEL_CREATED, CHANNEL_DELETED } from './protocol/names.js';

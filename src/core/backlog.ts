@@ -39,15 +39,18 @@ export class Backlog {
   ) {}
 
   /**
-   * Writes `frame` of `policy`'s event to `recipients`; `data` is what was
-   * published, or {@link RELAYED}. Returns how many were written or queued.
+   * Writes `plain` of `policy`'s event to `recipients`; `data` is what was
+   * published, or {@link RELAYED}. With `positioned` (an event with a history),
+   * clients of the `carom` subprotocol get that frame instead. Returns how many
+   * were written or queued.
    */
   write(
     recipients: readonly Session[],
-    frame: Frame,
+    plain: Frame,
     policy: DeliveryPolicy,
     event: string,
     data: unknown,
+    positioned?: Frame,
   ): number {
     const limit = this.limits.backlogBytes;
     let slot: string | undefined;
@@ -55,6 +58,7 @@ export class Backlog {
     for (let i = 0; i < recipients.length; i++) {
       const s = recipients[i]!;
       const peer = s.peer;
+      const frame = positioned !== undefined && peer.protocol === 'carom' ? positioned : plain;
       if (s.outbound === undefined && !((peer.bufferedBytes ?? 0) > limit)) {
         peer.send(frame);
         reached++;
@@ -65,7 +69,7 @@ export class Backlog {
         continue;
       }
       // Computed once per publish, and only when someone is backlogged.
-      slot ??= this.slotOf(policy, event, data, frame);
+      slot ??= this.slotOf(policy, event, data, plain);
       if (slot === NO_KEY || peer.awaitDrain === undefined) {
         peer.send(frame);
       } else {

@@ -1,4 +1,7 @@
 import type { Frame } from '../protocol/frame.js';
+import type { Clock } from './clock.js';
+import type { HistoryNode, HistoryStore } from './history.js';
+import { MemoryHistory } from './memory-history.js';
 
 /**
  * What one node asks of a connection another node holds. A `send` carries the
@@ -50,7 +53,7 @@ export interface RelayScope {
  * this one. The app hands it to {@link Broker.start}. Every method is
  * synchronous and never throws; a broker calls them as messages arrive.
  */
-export interface BrokerNode {
+export interface BrokerNode extends HistoryNode {
   /**
    * A frame another node published: it is written, as it is, to this node's
    * subscribers of `event`, or, with a `scope`, to the connections the scope
@@ -213,6 +216,12 @@ export interface Broker {
    * start-up.
    */
   readonly leases?: LeaseStore;
+  /**
+   * Histories across the nodes, when the broker keeps them: an app that
+   * declares a history (`@Topic(event, { history })`) on a broker without
+   * them is refused at start-up. The broker starts it with the node it is given.
+   */
+  readonly history?: HistoryStore;
   /** Stops relaying and lets go of the broker's connections. */
   close(): Promise<void>;
 }
@@ -234,6 +243,8 @@ export function nodeOf(connectionId: string): string | undefined {
 export class LocalBroker implements Broker {
   readonly nodeId = '';
   readonly presence = new LocalPresence();
+  /** Histories in this process; a new broker (a restarted node) starts a new epoch. */
+  readonly history: MemoryHistory;
   /** A lone node holds every lease. */
   readonly leases: LeaseStore = {
     acquire: () => Promise.resolve(true),
@@ -241,7 +252,13 @@ export class LocalBroker implements Broker {
   };
   private lost = 0;
 
-  start(): Promise<void> {
+  /** `clock` measures the histories' `ttlMs` (the app passes its own). */
+  constructor(options: { readonly clock?: Clock; readonly maxEventsPerTopic?: number } = {}) {
+    this.history = new MemoryHistory(options);
+  }
+
+  start(node: BrokerNode): Promise<void> {
+    this.history.start(node);
     return Promise.resolve();
   }
 

@@ -3,6 +3,7 @@ import { appError, CaromError } from './errors.js';
 import { CHANNEL_CREATED, CHANNEL_DELETED } from '../protocol/names.js';
 import type { Broker } from './broker.js';
 import { checkDelivery, type DeliveryOptions, type DeliveryPolicies } from './delivery.js';
+import { type HistoryDeclaration, type HistoryPolicies } from './history-policies.js';
 import type { Publisher } from './publisher.js';
 import type { Session } from './session.js';
 import type { Subscriptions } from './subscriptions.js';
@@ -27,6 +28,7 @@ export class Channels {
     private readonly maxChannels: number,
     private readonly broker: Broker,
     private readonly policies?: DeliveryPolicies,
+    private readonly histories?: HistoryPolicies,
   ) {}
 
   /**
@@ -35,10 +37,18 @@ export class Channels {
    * when `maxChannels` exist already (thrown from a handler, the client is told
    * exactly that). `delivery` gives the channel a delivery policy on this
    * node (the other nodes take the policy of a `topics` family covering the
-   * name, if any: declare the family for a cluster).
+   * name, if any: declare the family for a cluster). `history` keeps its
+   * recent messages for clients that come back, in the broker's store (the
+   * other nodes use the history of a `topics` family covering the name: as
+   * for delivery, declare the family for a cluster).
    */
-  create(name: string, delivery?: DeliveryOptions): void {
-    if (delivery !== undefined) checkDelivery(`channels.create('${name}')`, delivery);
+  create(name: string, delivery?: DeliveryOptions & HistoryDeclaration): void {
+    const where = `channels.create('${name}')`;
+    if (delivery !== undefined) checkDelivery(where, delivery);
+    const history =
+      delivery?.history === undefined
+        ? undefined
+        : this.histories?.checked(where, delivery.history);
     if (this.count >= this.maxChannels) {
       throw new CaromError(
         ErrorCode.LIMIT_EXCEEDED,
@@ -46,7 +56,8 @@ export class Channels {
       );
     }
     this.add(name);
-    if (delivery !== undefined) this.policies?.set(name, delivery, `channels.create('${name}')`);
+    if (delivery !== undefined) this.policies?.set(name, delivery, where);
+    if (history !== undefined) this.histories?.set(name, history, where);
     this.broker.channelCreated(name);
   }
 
@@ -89,6 +100,7 @@ export class Channels {
   private remove(name: string): void {
     this.topics.undeclare(name);
     this.policies?.remove(name);
+    this.histories?.remove(name);
     this.count--;
     this.index.dropName(name);
     this.publisher.broadcast(CHANNEL_DELETED, { name }, this.sessions);

@@ -8,6 +8,7 @@ import type {
 import { Frame } from '../protocol/frame.js';
 import type { Broker, BrokerNode, ConnectionCommand, RelayScope } from './broker.js';
 import type { Channels } from './channels.js';
+import type { Position } from './history.js';
 import type { CaromLogger } from './logger.js';
 import type { Publisher } from './publisher.js';
 import type { Session } from './session.js';
@@ -37,6 +38,15 @@ export class ClusterNode implements BrokerNode {
 
   deliver(event: string, frame: Frame, scope?: RelayScope): number {
     return this.parts.publisher.deliver(event, frame, scope);
+  }
+
+  deliverRecorded(
+    event: string,
+    frame: Frame,
+    position: Position,
+    scope: RelayScope | undefined,
+  ): number {
+    return this.parts.publisher.deliverRecorded(event, frame, position, scope);
   }
 
   command(connectionId: string, command: ConnectionCommand): boolean {

@@ -1,5 +1,5 @@
 import { appError } from './errors.js';
-import { patternPrefix, someDotPrefix } from '../protocol/names.js';
+import { TopicMap } from './topic-map.js';
 
 /**
  * What a connection that reads slower than the server publishes gets of an event:
@@ -98,13 +98,11 @@ export function checkDelivery(where: string, options: DeliveryOptions): void {
  * once per publish of an event, only when some policy exists.
  */
 export class DeliveryPolicies {
-  private readonly exact = new Map<string, DeliveryPolicy>();
-  /** By prefix (`ticker.`), as `someDotPrefix` walks them. */
-  private readonly families = new Map<string, DeliveryPolicy>();
+  private readonly map = new TopicMap<DeliveryPolicy>();
 
   /** How many topics have a policy; 0 keeps every publish on the plain path. */
   get size(): number {
-    return this.exact.size + this.families.size;
+    return this.map.size;
   }
 
   /** Records `topic`'s policy (checked first); `all` records nothing. */
@@ -112,40 +110,23 @@ export class DeliveryPolicies {
     checkDelivery(where, options);
     const mode = options.delivery;
     if (mode === undefined || mode === 'all') return;
-    const policy = new DeliveryPolicy(topic, mode, options.key);
-    if (topic.endsWith('.*')) this.families.set(patternPrefix(topic), policy);
-    else this.exact.set(topic, policy);
+    this.map.set(topic, new DeliveryPolicy(topic, mode, options.key));
   }
 
   /** Forgets an exact name's policy (a deleted channel). */
   remove(topic: string): void {
-    this.exact.delete(topic);
+    this.map.remove(topic);
   }
 
   /** The policy `event` is delivered by: its own, else the shortest family's covering it. */
   of(event: string): DeliveryPolicy | undefined {
-    const own = this.exact.get(event);
-    if (own !== undefined || this.families.size === 0) return own;
-    const search: FamilySearch = { families: this.families, found: undefined };
-    someDotPrefix(event, findFamily, search);
-    return search.found;
+    return this.map.of(event);
   }
 
   /** Every policy's counters, by topic. */
   counts(): Record<string, DeliveryCounts> {
     const out: Record<string, DeliveryCounts> = {};
-    for (const p of this.families.values()) out[p.topic] = p.counts();
-    for (const p of this.exact.values()) out[p.topic] = p.counts();
+    for (const p of this.map.values()) out[p.topic] = p.counts();
     return out;
   }
-}
-
-interface FamilySearch {
-  readonly families: ReadonlyMap<string, DeliveryPolicy>;
-  found: DeliveryPolicy | undefined;
-}
-
-function findFamily(prefix: string, search: FamilySearch): boolean {
-  search.found = search.families.get(prefix);
-  return search.found !== undefined;
 }

@@ -22,6 +22,8 @@ import type { Replies } from './replies.js';
 import type { Session } from './session.js';
 import type { StaleFilter } from './stale-filter.js';
 import { readSubscriptionList, type SubscriptionRequests } from './subscription-requests.js';
+import type { Recovery } from './recovery.js';
+import { readRecoveryAsk, type RecoveryAsk } from './recovery-request.js';
 import type { DtoClass, PayloadValidator } from './validation.js';
 
 /** What the dispatcher needs from the app. */
@@ -46,6 +48,14 @@ export interface DispatcherParts {
   readonly handlerTimeoutMs: number;
   /** Metrics and traces; undefined when nothing observes, and then no call is made. */
   readonly observer?: CaromObserver | undefined;
+  /** Serves a `subscribe`'s `resume` and `recent` (history); without it they are refused. */
+  readonly recovery?: Recovery | undefined;
+}
+
+/** A `subscribe` or `unsubscribe` as read: its names and, for a resuming subscribe, what it asks of the histories. */
+interface SubscriptionChange {
+  readonly names: string[];
+  readonly ask: RecoveryAsk | undefined;
 }
 
 const SHUTTING_DOWN = new CaromError(
@@ -364,14 +374,25 @@ export class Dispatcher implements InboundRunner<Session> {
 
   /** Stage 8 for `subscribe` and `unsubscribe`: the list of names. */
   private readSubscriptions(session: Session, envelope: InboundEnvelope): boolean {
-    let names: string[];
+    let change: SubscriptionChange;
     try {
-      names = readSubscriptionList(envelope.data, envelope.event, this.parts.requests.limits);
+      const limits = this.parts.requests.limits;
+      const names = readSubscriptionList(envelope.data, envelope.event, limits);
+      const ask =
+        envelope.event === 'subscribe'
+          ? readRecoveryAsk(
+              envelope.data,
+              session.peer.protocol === 'carom' && this.parts.recovery !== undefined,
+              envelope.id !== undefined,
+              limits,
+            )
+          : undefined;
+      change = { names, ask };
     } catch (err) {
       this.replies.failure(session, envelope, undefined, err);
       return true;
     }
-    return this.handle(session, envelope, undefined, names);
+    return this.handle(session, envelope, undefined, change);
   }
 
   /**
@@ -393,8 +414,8 @@ export class Dispatcher implements InboundRunner<Session> {
   ): boolean {
     this.parts.stale.handled(session, envelope.event, envelope.timestamp);
     if (entries === undefined) {
-      this.changeSubscriptions(session, envelope, payload as string[]).catch((err: unknown) =>
-        this.lastResort(err),
+      this.changeSubscriptions(session, envelope, payload as SubscriptionChange).catch(
+        (err: unknown) => this.lastResort(err),
       );
       return false;
     }
@@ -495,8 +516,14 @@ export class Dispatcher implements InboundRunner<Session> {
   private async changeSubscriptions(
     session: Session,
     envelope: InboundEnvelope,
-    names: string[],
+    change: SubscriptionChange,
   ): Promise<void> {
+    const { names, ask } = change;
+    const recovery = this.parts.recovery;
+    // A replaying subscribe is answered before anything the connection sent after it
+    // starts, and holds its events' live messages from before it takes effect.
+    const plan = ask === undefined ? undefined : recovery!.begin(session, ask, names);
+    if (plan !== undefined) session.inbound.block();
     try {
       const action = envelope.event;
       const requests = this.parts.requests;
@@ -504,9 +531,11 @@ export class Dispatcher implements InboundRunner<Session> {
         action === 'subscribe'
           ? await requests.subscribe(session, names)
           : requests.unsubscribe(session, names);
+      const report = plan === undefined ? undefined : await recovery!.finish(session, plan);
       // The list is the ack's: built only when someone asked, so a change costs the
       // same however many subscriptions the connection already holds.
-      const list = envelope.id === undefined ? undefined : requests.list(session);
+      let list = envelope.id === undefined ? undefined : requests.list(session);
+      if (report !== undefined) list = { ...list!, recovery: report };
       if (refused) {
         const details = { ...(refused.details as object), ...list };
         this.replies.error(
@@ -520,6 +549,10 @@ export class Dispatcher implements InboundRunner<Session> {
     } catch (err) {
       this.replies.failure(session, envelope, undefined, err);
     } finally {
+      if (plan !== undefined) {
+        recovery!.settle(session, plan);
+        session.inbound.unblock();
+      }
       session.inbound.done();
     }
   }

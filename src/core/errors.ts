@@ -158,6 +158,10 @@ const ERROR_TABLE = {
     type: configuration,
     message: (where: string, problem: string) => `${where}: ${problem}`,
   },
+  CAROM_ERR_BAD_HISTORY: {
+    type: configuration,
+    message: (where: string, problem: string) => `${where}: bad history: ${problem}`,
+  },
   CAROM_ERR_BAD_PERIOD: {
     type: configuration,
     message: (event: string, sender: string) =>
@@ -330,6 +334,11 @@ const ERROR_TABLE = {
     type: configuration,
     message: () =>
       'the presence option needs a broker that keeps presence across nodes, and this one does not',
+  },
+  CAROM_ERR_NO_HISTORY_STORE: {
+    type: configuration,
+    message: (where: string) =>
+      `${where} declares a history, which needs a broker that keeps histories, and this one does not`,
   },
   CAROM_ERR_OBSERVER_BOUND: {
     type: usage,

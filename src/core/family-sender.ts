@@ -140,6 +140,8 @@ export function bindFamily(
   }
   if (sender[kBinding]) throw appError('CAROM_ERR_SENDER_IN_OTHER_APP', cls.name);
   parts.topics.declareFamily(event);
-  parts.policies?.set(event, topic.options, `@Topic('${event}') on ${cls.name}`);
+  const where = `@Topic('${event}') on ${cls.name}`;
+  parts.policies?.set(event, topic.options, where);
+  parts.histories?.set(event, topic.options.history, where);
   sender[kBinding] = { family: event, prefix: event.slice(0, -1), parts };
 }

@@ -23,6 +23,7 @@ export class InboundQueue<O> {
   private inFlight = 0;
   private ready = false;
   private isDraining = false;
+  private blocked = false;
   private onIdle: (() => void) | undefined = undefined;
 
   constructor(
@@ -43,7 +44,12 @@ export class InboundQueue<O> {
 
   /** Starts `envelope` now, or queues it behind the others; false when the queue is full. */
   add(envelope: InboundEnvelope): boolean {
-    if (this.ready && this.inFlight < this.limits.maxInFlight && this.waiting.length === 0) {
+    if (
+      this.ready &&
+      !this.blocked &&
+      this.inFlight < this.limits.maxInFlight &&
+      this.waiting.length === 0
+    ) {
       this.start(envelope);
       return true;
     }
@@ -56,6 +62,20 @@ export class InboundQueue<O> {
   open(): void {
     this.ready = true;
     this.pump();
+  }
+
+  /**
+   * Nothing more starts until {@link unblock}, whatever `maxInFlight` allows:
+   * an envelope whose answer the ones behind it must not overtake (a
+   * `subscribe` replaying history) calls it as it starts.
+   */
+  block(): void {
+    this.blocked = true;
+  }
+
+  /** What waited may start again (on the following `done()`). */
+  unblock(): void {
+    this.blocked = false;
   }
 
   /** Ends one run that did not finish at once. */
@@ -87,7 +107,12 @@ export class InboundQueue<O> {
   }
 
   private pump(): void {
-    while (this.ready && this.inFlight < this.limits.maxInFlight && this.waiting.length > 0) {
+    while (
+      this.ready &&
+      !this.blocked &&
+      this.inFlight < this.limits.maxInFlight &&
+      this.waiting.length > 0
+    ) {
       this.start(this.waiting.shift()!);
     }
   }

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { DeliveryOptions } from './delivery.js';
+import type { HistoryDeclaration } from './history-policies.js';
 import type { DtoClass } from './validation.js';
 import type { Interceptor } from './interceptors.js';
 import type { MessageGuard } from './options.js';
@@ -35,8 +36,12 @@ export interface OnOptions {
   readonly ack?: DtoClass;
 }
 
-/** Options of `@Topic`; `delivery` and `key` say what a backlogged connection gets (see {@link DeliveryOptions}). */
-export interface TopicOptions extends DeliveryOptions {
+/**
+ * Options of `@Topic`; `delivery` and `key` say what a backlogged connection
+ * gets (see {@link DeliveryOptions}), `history` what a client that comes back
+ * can recover (see {@link HistoryDeclaration}).
+ */
+export interface TopicOptions extends DeliveryOptions, HistoryDeclaration {
   /** For a `TimedSender`: publish every this many milliseconds. */
   readonly everyMs?: number;
   /**

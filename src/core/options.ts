@@ -5,6 +5,7 @@ import type { CaromObserver } from './observer.js';
 import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
 import type { DeliveryOptions } from './delivery.js';
+import type { HistoryDeclaration } from './history-policies.js';
 import type { Context } from './context.js';
 import type { ErrorClass } from './guard.js';
 import { LOG_LEVELS, type CaromLogger, type LogLevel } from './logger.js';
@@ -67,7 +68,8 @@ export interface CaromOptions {
   readonly providers?: ReadonlyArray<Class | object | ValueProvider>;
   /**
    * Extra declared names: exact names, or families such as `room.*` (every name
-   * under `room.`); `{ name, delivery, key }` declares one with a delivery policy.
+   * under `room.`); `{ name, delivery, key, history }` declares one with a
+   * delivery policy or a history (a family's events each get their own).
    */
   readonly topics?: ReadonlyArray<string | TopicDeclaration>;
   /**
@@ -221,8 +223,8 @@ export interface CaromOptions {
   readonly lifecycleTimeoutMs?: number;
 }
 
-/** An entry of the `topics` option that declares a delivery policy with its name. */
-export interface TopicDeclaration extends DeliveryOptions {
+/** An entry of the `topics` option that declares a delivery policy or a history with its name. */
+export interface TopicDeclaration extends DeliveryOptions, HistoryDeclaration {
   /** An exact name, or a family (`ticker.*`): the policy covers channels made under it too. */
   readonly name: string;
 }
@@ -414,7 +416,7 @@ const OPTION_RULES: { readonly [K in keyof CaromOptions]-?: Rule } = {
   senders: listOf('an array of classes or instances', anyItem),
   providers: listOf('an array of classes, instances or { provide, useValue }', anyItem),
   topics: listOf(
-    'an array of event names and families, or { name, delivery, key }',
+    'an array of event names and families, or { name, delivery, key, history }',
     (t) => typeof t === 'string' || (isObject(t) && typeof t.name === 'string'),
   ),
   allowUndeclared: { expected: 'true or false', test: (value) => typeof value === 'boolean' },

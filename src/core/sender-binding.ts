@@ -2,6 +2,7 @@ import { appError } from './errors.js';
 import type { Frame } from '../protocol/frame.js';
 import type { Connection } from './connection.js';
 import type { DeliveryPolicies } from './delivery.js';
+import type { HistoryPolicies } from './history-policies.js';
 import type { Class, Container } from './container.js';
 import { readTopic } from './metadata.js';
 import { MAX_TIMER_MS } from './options.js';
@@ -27,6 +28,8 @@ export interface SenderParts {
   readonly scheduler: Scheduler;
   /** Where the topic's delivery policy goes, when it has one. */
   readonly policies?: DeliveryPolicies;
+  /** Where the topic's history goes, when it has one. */
+  readonly histories?: HistoryPolicies;
 }
 
 /**
@@ -54,7 +57,9 @@ export function bindSender(cls: Class, parts: SenderParts): void {
     throw appError('CAROM_ERR_SENDER_IN_OTHER_APP', cls.name);
   }
   parts.topics.declare(topic.event, { kind: 'sender', by: cls.name });
-  parts.policies?.set(topic.event, topic.options, `@Topic('${topic.event}') on ${cls.name}`);
+  const where = `@Topic('${topic.event}') on ${cls.name}`;
+  parts.policies?.set(topic.event, topic.options, where);
+  parts.histories?.set(topic.event, topic.options.history, where);
   const { event } = topic;
   // Serialized once per sender: every publish splices the same JSON name into its frame.
   const eventJson = JSON.stringify(event);

@@ -1,5 +1,6 @@
 import type { Frame } from '../protocol/frame.js';
 import type { OutboundQueue } from './outbound-queue.js';
+import type { Replay } from './replay.js';
 import type { Peer, PeerListener } from './seam.js';
 import type { Connection } from './connection.js';
 import type { InboundQueue } from './inbound-queue.js';
@@ -34,6 +35,7 @@ export interface SessionHost {
  * - `connection`, `finalSubscriptions`: `Sessions` (sessions.ts).
  * - `open`: this class, when the connection closes.
  * - `outbound`: `Backlog` (backlog.ts) makes it; this class empties it when the socket drains.
+ * - `replay`: `Recovery` (recovery.ts), while a `subscribe` replays history to the connection.
  *
  * Optional fields stay `undefined` until first needed, as most connections
  * hold few subscriptions and no watermark. They are declared, not added later,
@@ -55,6 +57,8 @@ export class Session implements Subscriber, Watermarked, PeerListener {
   finalSubscriptions: SubscriptionList = NOTHING;
   /** Messages of `latest` events waiting for the socket to drain; undefined when none are. */
   outbound: OutboundQueue | undefined = undefined;
+  /** Live messages held back while history is replayed to this connection; undefined when none is. */
+  replay: Replay | undefined = undefined;
 
   constructor(
     readonly peer: Peer,
@@ -78,6 +82,7 @@ export class Session implements Subscriber, Watermarked, PeerListener {
 
   /** The socket drained: what waited for it goes out, newest values in the order of their last update. */
   onDrain(): void {
+    this.replay?.drained();
     const queue = this.outbound;
     if (queue === undefined) return;
     this.outbound = undefined;
@@ -99,6 +104,7 @@ export class Session implements Subscriber, Watermarked, PeerListener {
   onClose(code: number): void {
     if (!this.open) return;
     this.open = false;
+    this.replay?.end();
     this.host.closed(this, code);
   }
 }

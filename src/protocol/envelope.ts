@@ -197,6 +197,16 @@ export function withSkipped(envelopeText: string, skipped: number): string {
   return `${envelopeText.slice(0, -1)},"skipped":${skipped}}`;
 }
 
+/**
+ * A published envelope's text with its place in the event's history, for
+ * clients of the `carom` subprotocol: `,"position":{"epoch","offset"}` added
+ * before the final `}`. Text that is not an object is returned as it is.
+ */
+export function withPosition(envelopeText: string, epoch: string, offset: number): string {
+  if (!envelopeText.endsWith('}')) return envelopeText;
+  return `${envelopeText.slice(0, -1)},"position":{"epoch":${JSON.stringify(epoch)},"offset":${offset}}}`;
+}
+
 /** Builds an `ack` reply. */
 export function encodeAck(id: EnvelopeId, dataJson: string, timestamp: string): string {
   const idJson = typeof id === 'number' ? String(id) : JSON.stringify(id);

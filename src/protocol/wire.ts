@@ -25,6 +25,32 @@ export interface WireEnvelope<Data = unknown> {
    * it while the connection was backlogged. Absent when none were.
    */
   readonly skipped?: number;
+  /**
+   * Extension, to clients of the `carom` subprotocol: on a published envelope
+   * of an event with a history, where it stands in that history.
+   */
+  readonly position?: WirePosition;
+}
+
+/** A place in an event's history: the history's epoch, and the message's offset in it. */
+export interface WirePosition {
+  /** The history's identity (1 to 64 characters); a new one means what came before is gone. */
+  readonly epoch: string;
+  /** 1 for the first message of the epoch, one more per publish of the event. */
+  readonly offset: number;
+}
+
+/** Why a `resume` was not recovered in full. */
+export type WireRecoveryReason = 'GAP' | 'EPOCH' | 'NO_HISTORY' | 'NOT_SUBSCRIBED' | 'UNAVAILABLE';
+
+/** What a `subscribe` with `resume` or `recent` got of one event's history. */
+export interface WireRecovery extends WirePosition {
+  /** True when nothing after the position asked for is missing (always, for `recent`). */
+  readonly recovered: boolean;
+  /** Messages of the history written before the ack. */
+  readonly replayed: number;
+  /** Why it was not recovered; absent when it was. */
+  readonly reason?: WireRecoveryReason;
 }
 
 /** The `data` of an `error` envelope. */
@@ -50,4 +76,10 @@ export interface WireSubscriptionAck {
   readonly events: readonly string[];
   /** Exclusions held, when there are any. */
   readonly excluded?: readonly string[];
+  /**
+   * Extension: per event named in the `subscribe`'s `resume` (and each exact
+   * name given `recent`), what it got of the event's history. Present only
+   * when `resume` or `recent` was asked.
+   */
+  readonly recovery?: Readonly<Record<string, WireRecovery>>;
 }

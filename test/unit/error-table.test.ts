@@ -50,6 +50,10 @@ const SAMPLES: { readonly [C in AppErrorCode]: Parameters<(typeof CAROM_ERRORS)[
     "@Topic('price') on PriceSender",
     "delivery must be 'all', 'latest' or 'drop'",
   ],
+  CAROM_ERR_BAD_HISTORY: [
+    "@Topic('chat') on ChatSender",
+    'size must be an integer from 1 to 100000',
+  ],
   CAROM_ERR_NOT_A_HANDLER: ['NotAHandler'],
   CAROM_ERR_NOT_A_METHOD: ['@On', 'Broken.handle'],
   CAROM_ERR_BAD_DTO: ['note', 'NoteHandler'],
@@ -80,6 +84,7 @@ const SAMPLES: { readonly [C in AppErrorCode]: Parameters<(typeof CAROM_ERRORS)[
   CAROM_ERR_ONE_NODE_WITHOUT_TIMED_SENDER: ['Ticker'],
   CAROM_ERR_NO_LEASE_STORE: ['Ticker'],
   CAROM_ERR_NO_PRESENCE_STORE: [],
+  CAROM_ERR_NO_HISTORY_STORE: ["@Topic('chat') on ChatSender"],
   CAROM_ERR_OBSERVER_BOUND: [],
   CAROM_ERR_PEER_MISSING: ['carom/metrics', 'prom-client', 'Cannot find package'],
   CAROM_ERR_PRESENCE_NOT_TRACKED: ['lobby'],

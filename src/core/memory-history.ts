@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import type { Frame } from '../protocol/frame.js';
+import type { RelayScope } from './broker.js';
+import { systemClock, type Clock } from './clock.js';
+import type {
+  HistoryEntry,
+  HistoryNode,
+  HistoryOptions,
+  HistoryRead,
+  HistoryStore,
+  Position,
+} from './history.js';
+
+/** Options of {@link MemoryHistory}. */
+export interface MemoryHistoryOptions {
+  /** The clock `ttlMs` is measured by. Default: the system clock. */
+  readonly clock?: Clock;
+  /**
+   * Event histories kept per declared history: one for an exact name, and
+   * under a family (`room.*`) one per event of it. Past it, the history of
+   * the event published least recently is dropped (a client resuming it is
+   * told `EPOCH`). Default 10 000.
+   */
+  readonly maxEventsPerTopic?: number;
+}
+
+/** Default of {@link MemoryHistoryOptions.maxEventsPerTopic}. */
+export const MAX_EVENTS_PER_TOPIC = 10_000;
+
+/**
+ * One event's messages: a ring of at most `size` texts, with the time each
+ * was published. The entry at ring index `(start + i) % size` has offset
+ * `offset - count + 1 + i`.
+ */
+class EventHistory {
+  offset = 0;
+  count = 0;
+  private start = 0;
+  private readonly texts: string[] = [];
+  private readonly times: number[] = [];
+
+  constructor(
+    readonly epoch: string,
+    private readonly options: HistoryOptions,
+  ) {}
+
+  /** Appends a message; the oldest goes when `size` are held. */
+  append(text: string, now: number): number {
+    const size = this.options.size;
+    if (this.count < size) {
+      // Grows up to `size` rather than allocating it up front: most histories stay small.
+      const at = (this.start + this.count) % size;
+      if (at === this.texts.length) {
+        this.texts.push(text);
+        this.times.push(now);
+      } else {
+        this.texts[at] = text;
+        this.times[at] = now;
+      }
+      this.count++;
+    } else {
+      this.texts[this.start] = text;
+      this.times[this.start] = now;
+      this.start = (this.start + 1) % size;
+    }
+    return ++this.offset;
+  }
+
+  /** Drops what is older than the ttl. */
+  trim(now: number): void {
+    const ttl = this.options.ttlMs;
+    if (ttl === undefined) return;
+    const size = this.options.size;
+    while (this.count > 0 && this.times[this.start]! <= now - ttl) {
+      // Released for the collector: a quiet room must not pin its old messages.
+      this.texts[this.start] = '';
+      this.start = (this.start + 1) % size;
+      this.count--;
+    }
+  }
+
+  /** The offset of the oldest message held (one past the newest when none is). */
+  get first(): number {
+    return this.offset - this.count + 1;
+  }
+
+  /** Up to `limit` messages from offset `from` on, oldest first. */
+  entries(from: number, limit: number): HistoryEntry[] {
+    const out: HistoryEntry[] = [];
+    const size = this.options.size;
+    const end = Math.min(this.offset, from + limit - 1);
+    for (let offset = Math.max(from, this.first); offset <= end; offset++) {
+      const i = (this.start + (offset - this.first)) % size;
+      out.push({ offset, text: this.texts[i]! });
+    }
+    return out;
+  }
+}
+
+/**
+ * The history store of a lone node, in this process: per event a ring of its
+ * last `size` messages, trimmed of those older than `ttlMs` when it is written
+ * or read. Its epoch is random, made when the store is, so a restart of the
+ * process (a new store) is reported to resuming clients as `EPOCH`. Publishes
+ * are delivered at once, in the caller's turn, in offset order.
+ *
+ * Bounded: `size` messages per event, and `maxEventsPerTopic` event histories
+ * per declaration (a family such as `room.*` can name events without end);
+ * past that the history published least recently is dropped, and an event
+ * whose history was dropped starts again under a new epoch.
+ */
+export class MemoryHistory implements HistoryStore {
+  private node: HistoryNode | undefined;
+  private readonly clock: Clock;
+  private readonly maxEvents: number;
+  /** This store's random part of every epoch. */
+  private readonly base = randomBytes(9).toString('base64url');
+  private generation = 0;
+  /** Per declaration (the options object a topic or family declared), its events' histories, least recently published first. */
+  private readonly byTopic = new Map<HistoryOptions, Map<string, EventHistory>>();
+
+  constructor(options: MemoryHistoryOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.maxEvents = options.maxEventsPerTopic ?? MAX_EVENTS_PER_TOPIC;
+  }
+
+  /** Where recorded messages are delivered from now on; the broker calls it at its start. */
+  start(node: HistoryNode): void {
+    this.node = node;
+  }
+
+  /** How many event histories are kept now, over all declarations. */
+  get events(): number {
+    let n = 0;
+    for (const events of this.byTopic.values()) n += events.size;
+    return n;
+  }
+
+  publish(
+    event: string,
+    frame: Frame,
+    history: HistoryOptions,
+    scope: RelayScope | undefined,
+  ): void {
+    const now = this.clock.now();
+    const events = this.eventsOf(history);
+    const h = this.historyOf(events, event, history);
+    // Moved to the end: the least recently published is the first to go.
+    events.delete(event);
+    events.set(event, h);
+    h.trim(now);
+    const offset = h.append(frame.text, now);
+    this.node?.deliverRecorded(event, frame, { epoch: h.epoch, offset }, scope);
+  }
+
+  read(
+    event: string,
+    history: HistoryOptions,
+    since: Position | undefined,
+    limit: number,
+  ): Promise<HistoryRead> {
+    const h = this.historyOf(this.eventsOf(history), event, history);
+    h.trim(this.clock.now());
+    const { epoch, offset } = h;
+    if (since === undefined) {
+      const entries = h.entries(Math.max(h.first, offset - limit + 1), limit);
+      return Promise.resolve({ epoch, offset, entries, complete: true });
+    }
+    // What followed `since` is all here only in the same epoch, when it has not
+    // rolled over or expired, and when `since` is not ahead of what was published.
+    const complete = since.epoch === epoch && since.offset <= offset && since.offset + 1 >= h.first;
+    const entries = complete ? h.entries(since.offset + 1, limit) : [];
+    return Promise.resolve({ epoch, offset, entries, complete });
+  }
+
+  private eventsOf(history: HistoryOptions): Map<string, EventHistory> {
+    let events = this.byTopic.get(history);
+    if (events === undefined) this.byTopic.set(history, (events = new Map<string, EventHistory>()));
+    return events;
+  }
+
+  /**
+   * The event's history, made on first use (a read makes it too, so that the
+   * position it reports holds when the first message comes). A read does not
+   * count as use for the bound: only publishes keep a history from going.
+   */
+  private historyOf(
+    events: Map<string, EventHistory>,
+    event: string,
+    history: HistoryOptions,
+  ): EventHistory {
+    let h = events.get(event);
+    if (h !== undefined) return h;
+    if (events.size >= this.maxEvents) {
+      const oldest = events.keys().next().value as string;
+      events.delete(oldest);
+    }
+    h = new EventHistory(`${this.base}.${(this.generation++).toString(36)}`, history);
+    events.set(event, h);
+    return h;
+  }
+}

@@ -6,7 +6,6 @@ import {
   type ConnectionCommand,
   type RelayScope,
 } from '../core/broker.js';
-import type { HistoryNode } from '../core/history.js';
 import type { CaromLogger } from '../core/logger.js';
 import { Frame } from '../protocol/frame.js';
 import { reconnectDelay } from './backoff.js';
@@ -28,11 +27,6 @@ import { RedisLeases } from './leases.js';
 import { RedisOnce } from './once.js';
 import { RedisPresence } from './presence.js';
 
-/**
- * The node the app hands to {@link RedisBroker.start}: a broker node that,
- * once the core records histories, also takes recorded messages.
- */
-type RecordingNode = BrokerNode & Partial<HistoryNode>;
 
 /** How often subscriptions the server refused (it was down) are tried again. */
 const RETRY_MS = 1000;
@@ -83,7 +77,7 @@ export class RedisBroker implements Broker {
   readonly history: RedisHistory;
   /** Keys of requests handled once, so that a retry on another node is recognised. */
   readonly once: RedisOnce;
-  private node: RecordingNode | undefined;
+  private node: BrokerNode | undefined;
   private readonly names: RedisNames;
   private readonly outage: Outage;
   private relayedCount = 0;
@@ -425,7 +419,7 @@ export class RedisBroker implements Broker {
     }
   }
 
-  private carryOut(node: RecordingNode, message: Message): void {
+  private carryOut(node: BrokerNode, message: Message): void {
     switch (message.kind) {
       case Kind.RECORDED:
       case Kind.RECORDED_SCOPED:
@@ -455,10 +449,10 @@ export class RedisBroker implements Broker {
     }
   }
 
-  /** Hands a recorded publish to the node; one that is not carom's (or a node without histories) counts as malformed. */
-  private deliverRecorded(node: RecordingNode, message: Message): void {
+  /** Hands a recorded publish to the node; one that is not carom's counts as malformed. */
+  private deliverRecorded(node: BrokerNode, message: Message): void {
     const recorded = decodeRecorded(message.body);
-    if (recorded === undefined || node.deliverRecorded === undefined) {
+    if (recorded === undefined) {
       this.malformedCount++;
       return;
     }

@@ -74,7 +74,8 @@ return offset`;
  * newest entries), offset asked for, limit, ttl (0: none). A history never
  * published to gets its epoch now, so the position read is the one the next
  * publish continues. Returns epoch, newest offset, complete (1/0), then
- * offset and text of each entry, oldest first.
+ * offset and text of each entry, oldest first: none when incomplete (another
+ * epoch, or a position the history no longer follows on from).
  */
 const READ = `${COMMON}
 local meta, log = KEYS[1], KEYS[2]
@@ -101,8 +102,10 @@ else
     reply[3] = 1
     return reply
   end
-  from = math.max(live, since + 1)
-  if from == since + 1 then reply[3] = 1 end
+  -- Rolled over or expired past it: nothing to replay, the client reloads instead.
+  if live > since + 1 then return reply end
+  from = since + 1
+  reply[3] = 1
 end
 if limit > 0 and from <= last then
   local entries = redis.call('XRANGE', log, id(from), '+', 'COUNT', limit)
@@ -111,7 +114,7 @@ if limit > 0 and from <= last then
     reply[#reply + 1] = e[2][4]
   end
 end
-if since and reply[4] ~= since + 1 then reply[3] = 0 end
+if since and reply[4] ~= since + 1 then return {epoch, last, 0} end
 return reply`;
 
 /** Where one event's history lives, worked out once per event. */

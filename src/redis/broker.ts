@@ -27,7 +27,6 @@ import { RedisLeases } from './leases.js';
 import { RedisOnce } from './once.js';
 import { RedisPresence } from './presence.js';
 
-
 /** How often subscriptions the server refused (it was down) are tried again. */
 const RETRY_MS = 1000;
 /** Begins the channel set's epoch member: a NUL, which no channel name may hold. */
@@ -404,6 +403,10 @@ export class RedisBroker implements Broker {
       return;
     }
     if (this.node === undefined) return;
+    if (message.kind === Kind.MARK) {
+      if (message.origin === this.nodeId) this.history.heard(message.subject);
+      return;
+    }
     if (message.origin !== this.nodeId) this.receivedCount++;
     // A node hears its own publishes on the shared channel: its subscribers had them already,
     // but for recorded ones, which every node delivers from here, in the order of their offsets.

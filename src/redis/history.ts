@@ -71,7 +71,8 @@ return offset`;
 
 /**
  * KEYS: meta, log. ARGV: epoch if none yet, epoch asked for ('' for the
- * newest entries), offset asked for, limit, ttl (0: none). A history never
+ * newest entries), offset asked for, limit, ttl (0: none), '1' to
+ * SPUBLISH, channel, the reading node's mark (see {@link RedisHistory.read}). A history never
  * published to gets its epoch now, so the position read is the one the next
  * publish continues. Returns epoch, newest offset, complete (1/0), then
  * offset and text of each entry, oldest first: none when incomplete (another
@@ -80,41 +81,48 @@ return offset`;
 const READ = `${COMMON}
 local meta, log = KEYS[1], KEYS[2]
 local ttl, limit = tonumber(ARGV[5]), tonumber(ARGV[4])
-local epoch = redis.call('HGET', meta, 'epoch')
-if not epoch then
-  redis.call('DEL', log)
-  redis.call('HSET', meta, 'epoch', ARGV[1], 'offset', 0)
-  if ttl > 0 then redis.call('PEXPIRE', meta, ttl) end
-  epoch = ARGV[1]
-end
-local last = tonumber(redis.call('HGET', meta, 'offset')) or 0
-local live = head(log) or (last + 1)
-if ttl > 0 then live = firstLive(log, live, last, now() - ttl) end
-local reply = {epoch, last, 0}
-local from, since
-if ARGV[2] == '' then
-  from = math.max(live, last - limit + 1)
-  reply[3] = 1
-else
-  since = tonumber(ARGV[3])
-  if ARGV[2] ~= epoch or since > last then return reply end
-  if since == last then
+local function read()
+  local epoch = redis.call('HGET', meta, 'epoch')
+  if not epoch then
+    redis.call('DEL', log)
+    redis.call('HSET', meta, 'epoch', ARGV[1], 'offset', 0)
+    if ttl > 0 then redis.call('PEXPIRE', meta, ttl) end
+    epoch = ARGV[1]
+  end
+  local last = tonumber(redis.call('HGET', meta, 'offset')) or 0
+  local live = head(log) or (last + 1)
+  if ttl > 0 then live = firstLive(log, live, last, now() - ttl) end
+  local reply = {epoch, last, 0}
+  local from, since
+  if ARGV[2] == '' then
+    from = math.max(live, last - limit + 1)
     reply[3] = 1
-    return reply
+  else
+    since = tonumber(ARGV[3])
+    if ARGV[2] ~= epoch or since > last then return reply end
+    if since == last then
+      reply[3] = 1
+      return reply
+    end
+    -- Rolled over or expired past it: nothing to replay, the client reloads instead.
+    if live > since + 1 then return reply end
+    from = since + 1
+    reply[3] = 1
   end
-  -- Rolled over or expired past it: nothing to replay, the client reloads instead.
-  if live > since + 1 then return reply end
-  from = since + 1
-  reply[3] = 1
-end
-if limit > 0 and from <= last then
-  local entries = redis.call('XRANGE', log, id(from), '+', 'COUNT', limit)
-  for _, e in ipairs(entries) do
-    reply[#reply + 1] = offsetOf(e[1])
-    reply[#reply + 1] = e[2][4]
+  if limit > 0 and from <= last then
+    local entries = redis.call('XRANGE', log, id(from), '+', 'COUNT', limit)
+    for _, e in ipairs(entries) do
+      reply[#reply + 1] = offsetOf(e[1])
+      reply[#reply + 1] = e[2][4]
+    end
   end
+  if since and reply[4] ~= since + 1 then return {epoch, last, 0} end
+  return reply
 end
-if since and reply[4] ~= since + 1 then return {epoch, last, 0} end
+local reply = read()
+-- Behind every recorded message of the event on its channel: once the reading node hears it,
+-- it has delivered all that this read covers.
+if ARGV[6] == '1' then redis.call('SPUBLISH', ARGV[7], ARGV[8]) else redis.call('PUBLISH', ARGV[7], ARGV[8]) end
 return reply`;
 
 /** Where one event's history lives, worked out once per event. */
@@ -124,6 +132,9 @@ interface Place {
   /** The start of the relay message: kind, origin, the event as subject. */
   readonly head: string;
 }
+
+/** How long a read waits for its mark to come back through the subscription. */
+const MARK_MS = 5000;
 
 /** Events whose places are remembered; past it the memo starts over (families make many events). */
 const PLACES = 10_000;
@@ -157,6 +168,9 @@ export class RedisHistory implements HistoryStore {
   /** Epochs this node proposes: a random stem and a count, so that no two are ever the same. */
   private readonly stem = randomBytes(9).toString('base64url');
   private proposed = 0;
+  /** Reads waiting for their mark to come back, by mark. */
+  private readonly marks = new Map<string, (back: boolean) => void>();
+  private marked = 0;
   private topicOf: (event: string) => string | undefined = () => undefined;
   private readonly onRecorded = (): void => this.tally.relayed();
   private readonly onFailed = (error: unknown): void => this.tally.failed(error);
@@ -209,20 +223,55 @@ export class RedisHistory implements HistoryStore {
     }
   }
 
+  /**
+   * Reads in one script, which then publishes a mark of this node's behind
+   * the event's recorded messages on their channel; resolves once the mark is
+   * back. Redis keeps the order of one channel, so by then this node has
+   * delivered every message the read covers: a message the read holds never
+   * arrives live after it (it would be a duplicate at the seam). Rejects when
+   * Redis cannot be reached, or the mark is not back within `MARK_MS` (the
+   * subscription is down).
+   */
   async read(
     event: string,
     history: HistoryOptions,
     since: Position | undefined,
     limit: number,
   ): Promise<HistoryRead> {
-    const reply = await this.link.script(READ, this.placeOf(event).keys, [
-      this.epoch(),
-      since?.epoch ?? '',
-      String(since?.offset ?? 0),
-      String(Math.max(0, Math.floor(limit))),
-      String(history.ttlMs ?? 0),
-    ]);
-    return readOf(reply);
+    const place = this.placeOf(event);
+    const mark = (this.marked++).toString(36);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const back = new Promise<boolean>((resolve) => {
+      this.marks.set(mark, resolve);
+      timer = setTimeout(resolve, MARK_MS, false);
+    });
+    try {
+      const reply = await this.link.script(READ, place.keys, [
+        this.epoch(),
+        since?.epoch ?? '',
+        String(since?.offset ?? 0),
+        String(Math.max(0, Math.floor(limit))),
+        String(history.ttlMs ?? 0),
+        this.link.sharded ? '1' : '0',
+        place.channel,
+        encodeMessage(Kind.MARK, this.nodeId, mark, ''),
+      ]);
+      const read = readOf(reply);
+      if (!(await back)) {
+        throw new Error(
+          `carom/redis: the history of '${event}' was read, but its messages did not reach this node within ${MARK_MS} ms`,
+        );
+      }
+      return read;
+    } finally {
+      clearTimeout(timer);
+      this.marks.delete(mark);
+    }
+  }
+
+  /** This node's mark `mark` came back on its event's channel: the read that sent it may resolve. */
+  heard(mark: string): void {
+    this.marks.get(mark)?.(true);
   }
 
   private epoch(): string {

@@ -24,6 +24,11 @@ export const Kind = {
   RECORDED: 'R',
   /** A {@link Kind.RECORDED} publish with a scope: the subject is {@link encodeScope}'s. */
   RECORDED_SCOPED: 'Q',
+  /**
+   * Published by a history read behind the event's recorded messages: the
+   * reading node, hearing its own, knows it has delivered what the read holds.
+   */
+  MARK: 'Y',
 } as const;
 
 /** One of the {@link Kind} letters. */

@@ -178,6 +178,21 @@ export function historyContract(
       assert.equal(fromStart.complete, true);
     });
 
+    it('resolves a read once its node has been handed every message the read covers', async () => {
+      const node = new Recorder();
+      const store = await set.store(node, 'a');
+      for (let round = 1; round <= 5; round++) {
+        publishMany(store, 'news', 40, KEEP, 40 * (round - 1) + 1);
+        // Read at once: what the read covers must not reach the node after it (a duplicate at the seam).
+        const read = await store.read('news', KEEP, undefined, 10);
+        const delivered = node.offsetsOf('news');
+        assert.ok(
+          (delivered.at(-1) ?? 0) >= read.offset,
+          `round ${round}: read up to ${read.offset}, delivered up to ${delivered.at(-1)}`,
+        );
+      }
+    });
+
     it('reads the newest messages for a first subscribe, bounded by the limit', async () => {
       const node = new Recorder();
       const store = await set.store(node, 'a');

@@ -1,0 +1,214 @@
+/**
+ * Resume across nodes over Redis, end to end: two node processes
+ * (test/fixtures/redis-node.ts, whose `feed.*` events have a history in
+ * Redis) and raw `ws` clients speaking the `carom` subprotocol, which resume
+ * with the last position they saw (subscribe data `resume`). A client that
+ * reconnects to the other node recovers what it missed; so does one whose
+ * node is killed with `kill -9`, while the surviving node keeps publishing.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { Client } from '../integration/helpers.js';
+import { terminateAll } from '../integration/helpers.js';
+import { RedisServer } from '../support/redis-server.js';
+import { connectTo, NodeProcess, type NodeClient } from '../support/redis-nodes.js';
+import { eventually } from '../support/wait.js';
+
+interface Position {
+  epoch: string;
+  offset: number;
+}
+
+interface Recovery extends Position {
+  recovered: boolean;
+  replayed: number;
+  reason?: string;
+}
+
+let redis: RedisServer;
+
+before(async () => {
+  redis = await RedisServer.start();
+});
+
+after(async () => {
+  terminateAll();
+  await redis?.end();
+});
+
+let nextId = 1;
+
+/** Subscribes with `resume` (and optionally `recent`), and returns the ack's recovery report. */
+async function resubscribe(
+  client: Client,
+  events: string[],
+  resume: Record<string, Position> | undefined,
+  recent?: number,
+): Promise<Record<string, Recovery>> {
+  const id = nextId++;
+  const data: Record<string, unknown> = { events };
+  if (resume !== undefined) data.resume = resume;
+  if (recent !== undefined) data.recent = recent;
+  const acked = client.next(
+    (e) => (e.event === 'ack' || e.event === 'error') && e.id === id,
+    20_000,
+  );
+  client.send({ event: 'subscribe', id, data });
+  const reply = await acked;
+  assert.equal(reply.event, 'ack', JSON.stringify(reply.data));
+  return (reply.data as { recovery?: Record<string, Recovery> }).recovery ?? {};
+}
+
+/** What a client received of `event`: each message's `n` and position, in the order received. */
+function received(client: Client, event: string): { n: number; position: Position }[] {
+  return client.messages
+    .filter((e) => e.event === event)
+    .map((e) => ({
+      n: (e.data as { n: number }).n,
+      position: (e as unknown as { position: Position }).position,
+    }));
+}
+
+/** Checks offsets run 1..count in one epoch, each message once, in order. */
+function allOnceInOrder(got: { position: Position }[], epoch: string, count: number): void {
+  assert.equal(got.length, count, `${got.length} messages, ${count} expected`);
+  got.forEach((m, i) => {
+    assert.equal(m.position.epoch, epoch);
+    assert.equal(m.position.offset, i + 1, `message ${i}`);
+  });
+}
+
+describe('history across two nodes over Redis', () => {
+  let a: NodeProcess;
+  let b: NodeProcess;
+  const clients: NodeClient[] = [];
+
+  before(async () => {
+    const prefix = `e${randomBytes(4).toString('hex')}`;
+    [a, b] = await Promise.all([
+      NodeProcess.start({ url: redis.url, nodeId: 'alpha', prefix }),
+      NodeProcess.start({ url: redis.url, nodeId: 'beta', prefix }),
+    ]);
+  });
+
+  after(async () => {
+    for (const c of clients) c.client.ws.close();
+    await Promise.all([a?.end(), b?.end()]);
+  });
+
+  async function client(node: NodeProcess): Promise<NodeClient> {
+    const c = await connectTo(node);
+    clients.push(c);
+    return c;
+  }
+
+  /** A client of node a on every feed: once it has a message, Redis has recorded it. */
+  let watcher: NodeClient;
+
+  async function recorded(event: string, count: number): Promise<void> {
+    await eventually(() => received(watcher.client, event).length >= count, `${count} of ${event}`);
+  }
+
+  it('recovers on the other node what a client missed while it was away', async () => {
+    watcher = await client(a);
+    await resubscribe(watcher.client, ['feed.*'], undefined);
+    const first = await client(a);
+    await resubscribe(first.client, ['feed.one'], undefined);
+    await a.request('burst', { event: 'feed.one', count: 5 });
+    await eventually(() => received(first.client, 'feed.one').length === 5, 'the first five');
+    const seen = received(first.client, 'feed.one');
+    const epoch = seen[0]!.position.epoch;
+    allOnceInOrder(seen, epoch, 5);
+    first.client.ws.close();
+    await first.client.closed;
+
+    // Published while the client is away, from both nodes.
+    await a.request('burst', { event: 'feed.one', count: 100 });
+    await b.request('burst', { event: 'feed.one', count: 100 });
+    await recorded('feed.one', 205);
+    const second = await client(b);
+    const recovery = await resubscribe(second.client, ['feed.*'], {
+      'feed.one': seen.at(-1)!.position,
+    });
+    assert.deepEqual(recovery['feed.one'], {
+      recovered: true,
+      epoch,
+      offset: 205,
+      replayed: 200,
+    });
+    await a.request('publish', { event: 'feed.one', data: { n: -1 } });
+    await eventually(() => received(second.client, 'feed.one').length === 201, 'the live one');
+    const got = received(second.client, 'feed.one');
+    assert.deepEqual(
+      got.map((m) => m.position.offset),
+      Array.from({ length: 201 }, (_, i) => i + 6),
+    );
+    assert.deepEqual(
+      got.map((m) => m.n),
+      [
+        ...Array.from({ length: 100 }, (_, n) => n),
+        ...Array.from({ length: 100 }, (_, n) => n),
+        -1,
+      ],
+    );
+  });
+
+  it('shows a client joining on one node the last messages published on the other', async () => {
+    await a.request('burst', { event: 'feed.room', count: 30 });
+    await recorded('feed.room', 30);
+    const late = await client(b);
+    const recovery = await resubscribe(late.client, ['feed.room'], undefined, 10);
+    assert.equal(recovery['feed.room']!.recovered, true);
+    assert.equal(recovery['feed.room']!.replayed, 10);
+    assert.deepEqual(
+      received(late.client, 'feed.room').map((m) => m.n),
+      Array.from({ length: 10 }, (_, i) => 20 + i),
+    );
+  });
+
+  it('recovers from the other node every message, once and in order, after its node is killed with kill -9, while publishes go on', async () => {
+    const onA = await client(a);
+    await resubscribe(onA.client, ['feed.kill'], undefined);
+    await a.request('burst', { event: 'feed.kill', count: 50 });
+    await eventually(() => received(onA.client, 'feed.kill').length === 50, 'the first fifty');
+    const last = received(onA.client, 'feed.kill').at(-1)!.position;
+
+    await a.kill();
+    await onA.client.closed;
+    await b.request('burst', { event: 'feed.kill', count: 300 });
+
+    const onB = await client(b);
+    // Publishes race the replay: they must come after it, none twice, none missing.
+    const racing = (async () => {
+      for (let i = 0; i < 10; i++) await b.request('burst', { event: 'feed.kill', count: 20 });
+    })();
+    const recovery = await resubscribe(onB.client, ['feed.kill'], { 'feed.kill': last });
+    await racing;
+    assert.equal(recovery['feed.kill']!.recovered, true, JSON.stringify(recovery));
+    assert.equal(recovery['feed.kill']!.epoch, last.epoch);
+    assert.ok(
+      recovery['feed.kill']!.replayed >= 300,
+      `replayed ${recovery['feed.kill']!.replayed}`,
+    );
+    const total = 50 + 300 + 200;
+    await eventually(
+      () => received(onB.client, 'feed.kill').length === total - 50,
+      'every message after the position',
+      20_000,
+    );
+    const got = [...received(onA.client, 'feed.kill'), ...received(onB.client, 'feed.kill')];
+    allOnceInOrder(got, last.epoch, total);
+  });
+
+  it('tells a client whose position the history no longer follows on from, instead of hiding the gap', async () => {
+    const c = await client(b);
+    const recovery = await resubscribe(c.client, ['feed.one'], {
+      'feed.one': { epoch: 'an-epoch-long-gone', offset: 3 },
+    });
+    assert.equal(recovery['feed.one']!.recovered, false);
+    assert.equal(recovery['feed.one']!.reason, 'EPOCH');
+    assert.equal(recovery['feed.one']!.offset, 206);
+    assert.deepEqual(received(c.client, 'feed.one'), []);
+  });
+});

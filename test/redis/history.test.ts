@@ -152,3 +152,17 @@ describe('carom/redis histories against a real Redis', () => {
     }
   });
 });
+
+describe('redisBroker prefix on a Redis Cluster', () => {
+  it('refuses a brace, which would take the place of the keys’ hash tags, and takes one on a lone server', () => {
+    for (const prefix of ['a{b}', '{', 'x}']) {
+      assert.throws(
+        () => redisBroker({ cluster: { rootNodes: [{ url: redis.url }] }, prefix }),
+        (err: Error & { code?: string }) => err.code === 'CAROM_ERR_BAD_OPTION',
+        prefix,
+      );
+    }
+    const broker = redisBroker({ url: redis.url, prefix: 'a{b}', logger: createLogger('fatal') });
+    assert.equal(broker.nodeId.length > 0, true);
+  });
+});

@@ -13,6 +13,7 @@ import { OriginPolicy } from './origins.js';
 import { PendingHandshake } from './pending-handshake.js';
 import { abortHandshake, HANDSHAKE_REFUSALS, type HandshakeRefusal } from './refusal.js';
 import { selectProtocol } from './subprotocol.js';
+import { TurnCorks, type TurnCorked } from './turn-corks.js';
 import type { Admission, Peer, PeerAcceptor, PeerListener } from '../core/seam.js';
 import type { AllowedOrigins, ClientAddress } from '../core/options.js';
 import type { CaromLogger } from '../core/logger.js';
@@ -75,7 +76,7 @@ const SENDER_IDLE = 0;
  * negotiated and `ws`'s sender is idle; otherwise through `socket.send`, which
  * frames it for this socket and keeps the order behind what `ws` holds back.
  */
-class WsPeer implements Peer {
+class WsPeer implements Peer, TurnCorked {
   alive = true;
   /** The core's listener, once the connection is accepted. */
   listener: PeerListener | undefined;
@@ -84,10 +85,6 @@ class WsPeer implements Peer {
   private readonly net: NetSocketLike | undefined;
   /** `ws`'s sender when frames may bypass it (no extension negotiated); else undefined. */
   private readonly sender: WsSenderLike | undefined;
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.net?.uncork();
-  };
   private drainAwaited = false;
   private readonly drained = (): void => {
     this.drainAwaited = false;
@@ -100,6 +97,7 @@ class WsPeer implements Peer {
     readonly protocol: string,
     private readonly maxBuffered: number,
     private readonly cut: SlowConsumerCount,
+    private readonly corks: TurnCorks,
   ) {
     // `ws` keeps the net.Socket here; it is not in its types.
     this.net = (socket as unknown as { _socket?: NetSocketLike })._socket;
@@ -122,7 +120,7 @@ class WsPeer implements Peer {
       }
       this.corked = true;
       this.net.cork();
-      process.nextTick(this.uncork);
+      this.corks.add(this);
     }
     const sender = this.sender;
     // An idle sender would write this frame to the socket at once, so writing it here
@@ -136,6 +134,12 @@ class WsPeer implements Peer {
     } else {
       this.socket.send(frame.bytes, TEXT_FRAME);
     }
+  }
+
+  /** The turn that corked the socket is over. */
+  endTurn(): void {
+    this.corked = false;
+    this.net?.uncork();
   }
 
   get bufferedBytes(): number {
@@ -242,6 +246,8 @@ export class WsTransport {
   hungUp = 0;
   /** Connections closed (1013) because they did not read what was sent to them. */
   readonly cut: SlowConsumerCount = { slowConsumers: 0 };
+  /** Sockets corked this turn, uncorked together at its end. */
+  private readonly corks = new TurnCorks();
   private readonly wss: WebSocketServer;
   private readonly peers = new Set<WsPeer>();
   private readonly pending = new Set<PendingHandshake>();
@@ -481,7 +487,14 @@ export class WsTransport {
   }
 
   private connect(ws: WebSocket, address: string, user: unknown): void {
-    const peer = new WsPeer(ws, address, ws.protocol, this.options.maxBufferedBytes, this.cut);
+    const peer = new WsPeer(
+      ws,
+      address,
+      ws.protocol,
+      this.options.maxBufferedBytes,
+      this.cut,
+      this.corks,
+    );
     let listener: PeerListener;
     try {
       listener = this.acceptor.accept(peer, user);

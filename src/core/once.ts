@@ -27,13 +27,21 @@ export type Claim =
  */
 export interface OnceStore {
   /**
-   * Claims `key` of `identity` for `windowMs`; an identity keeps at most
-   * `maxKeys` keys (claiming one more forgets its oldest), the store's own
-   * bound when not given. Rejects only when the store cannot be reached.
+   * Claims `key` of `identity` for `windowMs`. Rejects only when the store
+   * cannot be reached. `maxKeys` is the app's bound on the keys one identity
+   * holds (the oldest go first); a store that cannot bound per identity
+   * bounds by the window and documents it.
    */
   claim(identity: string, key: string, windowMs: number, maxKeys?: number): Promise<Claim>;
   /** Records the first answer of a claimed key, for the rest of the window. Never throws. */
   settle(identity: string, key: string, answer: FirstAnswer, windowMs: number): void;
   /** Lets go of a claimed key that was not handled (refused before its handler ran), so a retry is handled. Never throws. */
   release(identity: string, key: string): void;
+  /**
+   * Resolves once a key another attempt holds is no longer pending here
+   * (settled, released, expired or evicted), or after `timeoutMs`; the caller
+   * then claims again. Never rejects. Optional: without it the dispatcher
+   * claims again after a growing delay (at most 250 ms), within the same bound.
+   */
+  awaitSettled?(identity: string, key: string, timeoutMs: number): Promise<void>;
 }

@@ -1,7 +1,6 @@
 import type { Frame } from '../protocol/frame.js';
-import type { Clock } from './clock.js';
 import type { HistoryNode, HistoryStore } from './history.js';
-import { MemoryHistory } from './memory-history.js';
+import { MemoryHistory, type MemoryHistoryOptions } from './memory-history.js';
 
 /**
  * What one node asks of a connection another node holds. A `send` carries the
@@ -252,8 +251,8 @@ export class LocalBroker implements Broker {
   };
   private lost = 0;
 
-  /** `clock` measures the histories' `ttlMs` (the app passes its own). */
-  constructor(options: { readonly clock?: Clock; readonly maxEventsPerTopic?: number } = {}) {
+  /** How the memory history runs: `clock` measures its `ttlMs` (the app passes its own). */
+  constructor(options: MemoryHistoryOptions = {}) {
     this.history = new MemoryHistory(options);
   }
 

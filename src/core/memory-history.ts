@@ -16,16 +16,17 @@ export interface MemoryHistoryOptions {
   /** The clock `ttlMs` is measured by. Default: the system clock. */
   readonly clock?: Clock;
   /**
-   * Event histories kept per declared history: one for an exact name, and
-   * under a family (`room.*`) one per event of it. Past it, the history of
-   * the event published least recently is dropped (a client resuming it is
-   * told `EPOCH`). Default 10 000.
+   * Event histories kept: a family (`room.*`) can name events without end.
+   * Past it, the history of the event published least recently is dropped
+   * (a client resuming it is told `EPOCH`). Histories a resume or `recent`
+   * made for events never published are bounded apart, by the same number,
+   * so that reads cannot push out what was published. Default 10 000.
    */
-  readonly maxEventsPerTopic?: number;
+  readonly maxEvents?: number;
 }
 
-/** Default of {@link MemoryHistoryOptions.maxEventsPerTopic}. */
-export const MAX_EVENTS_PER_TOPIC = 10_000;
+/** Default of {@link MemoryHistoryOptions.maxEvents}. */
+export const MAX_EVENTS = 10_000;
 
 /**
  * One event's messages: a ring of at most `size` texts, with the time each
@@ -100,14 +101,14 @@ class EventHistory {
 /**
  * The history store of a lone node, in this process: per event a ring of its
  * last `size` messages, trimmed of those older than `ttlMs` when it is written
- * or read. Its epoch is random, made when the store is, so a restart of the
+ * or read. Its epochs are random, made when the store is, so a restart of the
  * process (a new store) is reported to resuming clients as `EPOCH`. Publishes
  * are delivered at once, in the caller's turn, in offset order.
  *
- * Bounded: `size` messages per event, and `maxEventsPerTopic` event histories
- * per declaration (a family such as `room.*` can name events without end);
- * past that the history published least recently is dropped, and an event
- * whose history was dropped starts again under a new epoch.
+ * Bounded: `size` messages per event, and `maxEvents` event histories (a
+ * family such as `room.*` can name events without end); past that the
+ * history published least recently is dropped, and an event whose history was
+ * dropped starts again under a new epoch.
  */
 export class MemoryHistory implements HistoryStore {
   private node: HistoryNode | undefined;
@@ -116,12 +117,14 @@ export class MemoryHistory implements HistoryStore {
   /** This store's random part of every epoch. */
   private readonly base = randomBytes(9).toString('base64url');
   private generation = 0;
-  /** Per declaration (the options object a topic or family declared), its events' histories, least recently published first. */
-  private readonly byTopic = new Map<HistoryOptions, Map<string, EventHistory>>();
+  /** Events published, least recently published first. */
+  private readonly published = new Map<string, EventHistory>();
+  /** Events read but never published (a resume of a quiet room), oldest first. */
+  private readonly unpublished = new Map<string, EventHistory>();
 
   constructor(options: MemoryHistoryOptions = {}) {
     this.clock = options.clock ?? systemClock;
-    this.maxEvents = options.maxEventsPerTopic ?? MAX_EVENTS_PER_TOPIC;
+    this.maxEvents = options.maxEvents ?? MAX_EVENTS;
   }
 
   /** Where recorded messages are delivered from now on; the broker calls it at its start. */
@@ -129,11 +132,9 @@ export class MemoryHistory implements HistoryStore {
     this.node = node;
   }
 
-  /** How many event histories are kept now, over all declarations. */
+  /** How many event histories are kept now. */
   get events(): number {
-    let n = 0;
-    for (const events of this.byTopic.values()) n += events.size;
-    return n;
+    return this.published.size + this.unpublished.size;
   }
 
   publish(
@@ -143,11 +144,17 @@ export class MemoryHistory implements HistoryStore {
     scope: RelayScope | undefined,
   ): void {
     const now = this.clock.now();
-    const events = this.eventsOf(history);
-    const h = this.historyOf(events, event, history);
-    // Moved to the end: the least recently published is the first to go.
-    events.delete(event);
-    events.set(event, h);
+    let h = this.published.get(event);
+    if (h !== undefined) {
+      // Moved to the end: the least recently published is the first to go.
+      this.published.delete(event);
+    } else {
+      h = this.unpublished.get(event);
+      if (h !== undefined) this.unpublished.delete(event);
+      else h = this.made(history);
+      this.bound(this.published);
+    }
+    this.published.set(event, h);
     h.trim(now);
     const offset = h.append(frame.text, now);
     this.node?.deliverRecorded(event, frame, { epoch: h.epoch, offset }, scope);
@@ -159,7 +166,7 @@ export class MemoryHistory implements HistoryStore {
     since: Position | undefined,
     limit: number,
   ): Promise<HistoryRead> {
-    const h = this.historyOf(this.eventsOf(history), event, history);
+    const h = this.readable(event, history);
     h.trim(this.clock.now());
     const { epoch, offset } = h;
     if (since === undefined) {
@@ -173,30 +180,26 @@ export class MemoryHistory implements HistoryStore {
     return Promise.resolve({ epoch, offset, entries, complete });
   }
 
-  private eventsOf(history: HistoryOptions): Map<string, EventHistory> {
-    let events = this.byTopic.get(history);
-    if (events === undefined) this.byTopic.set(history, (events = new Map<string, EventHistory>()));
-    return events;
+  /**
+   * The event's history for a read, made when there is none, so that the
+   * position it reports holds when the first message comes.
+   */
+  private readable(event: string, history: HistoryOptions): EventHistory {
+    let h = this.published.get(event) ?? this.unpublished.get(event);
+    if (h === undefined) {
+      this.bound(this.unpublished);
+      this.unpublished.set(event, (h = this.made(history)));
+    }
+    return h;
   }
 
-  /**
-   * The event's history, made on first use (a read makes it too, so that the
-   * position it reports holds when the first message comes). A read does not
-   * count as use for the bound: only publishes keep a history from going.
-   */
-  private historyOf(
-    events: Map<string, EventHistory>,
-    event: string,
-    history: HistoryOptions,
-  ): EventHistory {
-    let h = events.get(event);
-    if (h !== undefined) return h;
-    if (events.size >= this.maxEvents) {
-      const oldest = events.keys().next().value as string;
-      events.delete(oldest);
-    }
-    h = new EventHistory(`${this.base}.${(this.generation++).toString(36)}`, history);
-    events.set(event, h);
-    return h;
+  private made(history: HistoryOptions): EventHistory {
+    return new EventHistory(`${this.base}.${(this.generation++).toString(36)}`, history);
+  }
+
+  /** Makes room for one more in `events`, dropping its oldest. */
+  private bound(events: Map<string, EventHistory>): void {
+    if (events.size < this.maxEvents) return;
+    events.delete(events.keys().next().value as string);
   }
 }

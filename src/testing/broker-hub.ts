@@ -9,6 +9,8 @@ import {
   type RelayScope,
 } from '../core/broker.js';
 import { UsageError } from '../core/errors.js';
+import type { Position } from '../core/history.js';
+import { MemoryHistory } from '../core/memory-history.js';
 import { Frame } from '../protocol/frame.js';
 
 /**
@@ -24,17 +26,45 @@ import { Frame } from '../protocol/frame.js';
  *
  * Like a real broker it delivers asynchronously (on the microtask queue, in
  * the order things were sent) and at most once; {@link settled} waits until
- * nothing is in flight.
+ * nothing is in flight. Histories are the hub's, shared by its nodes: a
+ * message of an event with a history reaches every node, the publishing one
+ * too, on a later microtask and in offset order, as from Redis.
  */
 export class BrokerHub {
   /** Presence shared by every node of the hub; a node's entries go when it closes. */
   readonly presence = new LocalPresence();
+  /** Histories shared by every node of the hub. */
+  readonly history = new MemoryHistory();
   private readonly nodes = new Map<string, HubBroker>();
   /** Who holds each lease. In memory a lease lasts until its node releases it or closes. */
   private readonly leaseHolders = new Map<string, string>();
   private readonly channels = new Set<string>();
   private inFlight = 0;
   private seq = 0;
+
+  constructor() {
+    this.history.start({
+      deliverRecorded: (event, frame, position, scope) => {
+        this.record(event, frame.text, position, scope);
+        return 0;
+      },
+    });
+  }
+
+  /** @internal Hands a recorded message to every node, later, in the order recorded. */
+  private record(
+    event: string,
+    text: string,
+    position: Position,
+    scope: RelayScope | undefined,
+  ): void {
+    for (const node of this.nodes.values()) {
+      const carried = scope && { topics: scope.topics && [...scope.topics], except: scope.except };
+      this.later(() =>
+        node.recorded((n) => n.deliverRecorded(event, new Frame(text), position, carried)),
+      );
+    }
+  }
 
   /** A broker for one more node; `nodeId` defaults to `n1`, `n2`, ... */
   broker(nodeId = `n${++this.seq}`): Broker {
@@ -112,6 +142,7 @@ export class BrokerHub {
 
 class HubBroker implements Broker {
   readonly presence: LocalPresence;
+  readonly history: MemoryHistory;
   readonly leases: LeaseStore = {
     acquire: (name) => Promise.resolve(this.hub.lease(name, this.nodeId, true)),
     release: (name) => void this.hub.lease(name, this.nodeId, false),
@@ -126,6 +157,7 @@ class HubBroker implements Broker {
     private readonly hub: BrokerHub,
   ) {
     this.presence = hub.presence;
+    this.history = hub.history;
   }
 
   start(node: BrokerNode): Promise<void> {
@@ -182,6 +214,11 @@ class HubBroker implements Broker {
     if (this.node === undefined) return;
     this.received++;
     handle(this.node);
+  }
+
+  /** A message of a history arrives here (not counted as relayed: the store delivers it). */
+  recorded(handle: (node: BrokerNode) => void): void {
+    if (this.node !== undefined) handle(this.node);
   }
 
   private tell(handle: (node: BrokerNode) => void): void {

@@ -9,10 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import WebSocket from 'ws';
-import { Carom, CAROM_PROTOCOL, type DeliveryMode } from '../../src/index.js';
+import { Carom, type DeliveryMode } from '../../src/index.js';
 import { eventually } from '../support/wait.js';
-import { Client, connect, terminateAll } from './helpers.js';
+import { Client, connect, connectCarom, terminateAll } from './helpers.js';
 
 const KEYS = 20;
 const UPDATES = 10_000;
@@ -36,17 +35,6 @@ function prefixOf(seqs: readonly number[]): number {
   return i;
 }
 
-const opened: WebSocket[] = [];
-
-/** A client of the `carom` subprotocol, past its welcome. */
-async function connectCarom(url: string): Promise<Client> {
-  const ws = new WebSocket(url, [CAROM_PROTOCOL]);
-  opened.push(ws);
-  const client = new Client(ws);
-  await client.nextOf('carom.welcome');
-  return client;
-}
-
 async function subscribe(c: Client): Promise<void> {
   await c.request({ event: 'subscribe', data: { events: ['price'] }, id: 's' });
 }
@@ -62,7 +50,6 @@ describe('a paused reader of a latest or drop event, over real sockets', () => {
   let app: Carom | undefined;
   afterEach(async () => {
     terminateAll();
-    for (const ws of opened.splice(0)) ws.terminate();
     await app?.close();
     app = undefined;
   });

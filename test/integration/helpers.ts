@@ -116,6 +116,16 @@ export async function connect(url: string, options: WebSocket.ClientOptions = {}
   return client;
 }
 
+/** Opens a client of the `carom` subprotocol and waits for its `carom.welcome`. */
+export async function connectCarom(url: string): Promise<Client> {
+  const ws = new WebSocket(url, ['carom']);
+  open.add(ws);
+  ws.once('close', () => open.delete(ws));
+  const client = new Client(ws);
+  await client.nextOf('carom.welcome');
+  return client;
+}
+
 /**
  * Attempts an upgrade that the server is expected to refuse; resolves with the
  * HTTP status. `options` are `ws`'s (an `origin`, say).

@@ -64,6 +64,9 @@ if ttl > 0 then
   end
   redis.call('PEXPIRE', meta, ttl)
   redis.call('PEXPIRE', log, ttl)
+elseif offset == 1 then
+  -- A read may have made the meta, with an expiry: published to, it stays.
+  redis.call('PERSIST', meta)
 end
 local message = ARGV[6] .. epoch .. ' ' .. string.format('%d', offset) .. ' ' .. ARGV[7]
 if ARGV[4] == '1' then redis.call('SPUBLISH', ARGV[5], message) else redis.call('PUBLISH', ARGV[5], message) end
@@ -72,9 +75,10 @@ return offset`;
 /**
  * KEYS: meta, log. ARGV: epoch if none yet, epoch asked for ('' for the
  * newest entries), offset asked for, limit, ttl (0: none), '1' to
- * SPUBLISH, channel, the reading node's mark (see {@link RedisHistory.read}). A history never
- * published to gets its epoch now, so the position read is the one the next
- * publish continues. Returns epoch, newest offset, complete (1/0), then
+ * SPUBLISH, channel, the reading node's mark (see {@link RedisHistory.read}),
+ * how long a meta never published to lives. A history never published to
+ * gets its epoch now, so the position read is the one the next publish
+ * continues (if it comes before the meta expires). Returns epoch, newest offset, complete (1/0), then
  * offset and text of each entry, oldest first: none when incomplete (another
  * epoch, or a position the history no longer follows on from).
  */
@@ -86,10 +90,11 @@ local function read()
   if not epoch then
     redis.call('DEL', log)
     redis.call('HSET', meta, 'epoch', ARGV[1], 'offset', 0)
-    if ttl > 0 then redis.call('PEXPIRE', meta, ttl) end
     epoch = ARGV[1]
   end
   local last = tonumber(redis.call('HGET', meta, 'offset')) or 0
+  -- Made by reads alone (a client can name events without end): kept a while after the last.
+  if last == 0 then redis.call('PEXPIRE', meta, ARGV[9]) end
   local live = head(log) or (last + 1)
   if ttl > 0 then live = firstLive(log, live, last, now() - ttl) end
   local reply = {epoch, last, 0}
@@ -132,6 +137,13 @@ interface Place {
   /** The start of the relay message: kind, origin, the event as subject. */
   readonly head: string;
 }
+
+/**
+ * How long the meta a read made for an event never published to lives after
+ * the last read (its `ttlMs` when it has one): a client can name events
+ * without end, and a Redis key is not free.
+ */
+const UNPUBLISHED_MS = 60_000;
 
 /** How long a read waits for its mark to come back through the subscription. */
 const MARK_MS = 5000;
@@ -255,6 +267,7 @@ export class RedisHistory implements HistoryStore {
         this.link.sharded ? '1' : '0',
         place.channel,
         encodeMessage(Kind.MARK, this.nodeId, mark, ''),
+        String(history.ttlMs ?? UNPUBLISHED_MS),
       ]);
       const read = readOf(reply);
       if (!(await back)) {

@@ -107,6 +107,14 @@ describe('carom/redis histories against a real Redis', () => {
       }
       for (const key of keys.slice(0, 2)) assert.equal(await cli('PTTL', key), '-1', key);
       assert.equal(await cli('XLEN', keys[0]!), '1');
+      // A read of an event never published makes its meta, for a while only (clients name events).
+      await broker.history.read('room.quiet', { size: 5 }, undefined, 5);
+      const quiet = `${prefix}:history:{${prefix}:topic:room.*}:meta:room.quiet`;
+      const made = Number(await cli('PTTL', quiet));
+      assert.ok(made > 0 && made <= 60_000, `read-made meta expires: ${made}`);
+      broker.history.publish('room.quiet', frameOf('room.quiet', {}), { size: 5 }, undefined);
+      await eventually(() => recorder.recorded.length === 3, 'the first publish');
+      assert.equal(await cli('PTTL', quiet), '-1', 'published to, it stays');
     } finally {
       await broker.close();
     }

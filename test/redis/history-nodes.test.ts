@@ -15,6 +15,9 @@ import { RedisServer } from '../support/redis-server.js';
 import { connectTo, NodeProcess, type NodeClient } from '../support/redis-nodes.js';
 import { eventually } from '../support/wait.js';
 
+/** Waits across processes, generous: the machine is shared, and nothing here asserts speed. */
+const LOADED = 20_000;
+
 let redis: RedisServer;
 
 before(async () => {
@@ -54,7 +57,11 @@ describe('history across two nodes over Redis', () => {
   let watcher: NodeClient;
 
   async function recorded(event: string, count: number): Promise<void> {
-    await eventually(() => received(watcher.client, event).length >= count, `${count} of ${event}`);
+    await eventually(
+      () => received(watcher.client, event).length >= count,
+      `${count} of ${event}`,
+      LOADED,
+    );
   }
 
   it('recovers on the other node what a client missed while it was away', async () => {
@@ -63,7 +70,11 @@ describe('history across two nodes over Redis', () => {
     const first = await client(a);
     await resubscribe(first.client, ['feed.one'], undefined);
     await a.request('burst', { event: 'feed.one', count: 5 });
-    await eventually(() => received(first.client, 'feed.one').length === 5, 'the first five');
+    await eventually(
+      () => received(first.client, 'feed.one').length === 5,
+      'the first five',
+      LOADED,
+    );
     const seen = received(first.client, 'feed.one');
     const epoch = seen[0]!.position.epoch;
     allOnceInOrder(seen, epoch, 5);
@@ -85,7 +96,11 @@ describe('history across two nodes over Redis', () => {
       replayed: 200,
     });
     await a.request('publish', { event: 'feed.one', data: { n: -1 } });
-    await eventually(() => received(second.client, 'feed.one').length === 201, 'the live one');
+    await eventually(
+      () => received(second.client, 'feed.one').length === 201,
+      'the live one',
+      LOADED,
+    );
     const got = received(second.client, 'feed.one');
     assert.deepEqual(
       got.map((m) => m.position.offset),
@@ -118,7 +133,11 @@ describe('history across two nodes over Redis', () => {
     const onA = await client(a);
     await resubscribe(onA.client, ['feed.kill'], undefined);
     await a.request('burst', { event: 'feed.kill', count: 50 });
-    await eventually(() => received(onA.client, 'feed.kill').length === 50, 'the first fifty');
+    await eventually(
+      () => received(onA.client, 'feed.kill').length === 50,
+      'the first fifty',
+      LOADED,
+    );
     const last = received(onA.client, 'feed.kill').at(-1)!.position;
 
     await a.kill();

@@ -208,6 +208,7 @@ export class RedisBroker implements Broker {
   async close(): Promise<void> {
     this.closed = true;
     this.outage.stop();
+    this.history.close();
     clearTimeout(this.retry);
     clearTimeout(this.resyncRetry);
     // Before the connections go: the node's entries leave with it, not a TTL later.

@@ -256,6 +256,7 @@ export class RedisHistory implements HistoryStore {
     const back = new Promise<boolean>((resolve) => {
       this.marks.set(mark, resolve);
       timer = setTimeout(resolve, MARK_MS, false);
+      timer.unref();
     });
     try {
       const reply = await this.link.script(READ, place.keys, [
@@ -272,7 +273,7 @@ export class RedisHistory implements HistoryStore {
       const read = readOf(reply);
       if (!(await back)) {
         throw new Error(
-          `carom/redis: the history of '${event}' was read, but its messages did not reach this node within ${MARK_MS} ms`,
+          `carom/redis: the history of '${event}' was read, but its messages did not reach this node (no subscription within ${MARK_MS} ms, or the broker closed)`,
         );
       }
       return read;
@@ -280,6 +281,12 @@ export class RedisHistory implements HistoryStore {
       clearTimeout(timer);
       this.marks.delete(mark);
     }
+  }
+
+  /** The broker is closing: reads still waiting for their mark reject now. */
+  close(): void {
+    for (const done of this.marks.values()) done(false);
+    this.marks.clear();
   }
 
   /** This node's mark `mark` came back on its event's channel: the read that sent it may resolve. */

@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { createLogger } from '../../src/index.js';
+import { createLogger, type CaromLogger } from '../../src/index.js';
 import { redisBroker } from '../../src/redis/index.js';
 import { frameOf, historyContract, Recorder } from '../support/history-contract.js';
 import { onceContract } from '../support/once-contract.js';
@@ -46,13 +46,17 @@ onceContract('Redis on one redis-server', () => redisOnces(reach)(), { shared: t
 describe('carom/redis histories against a real Redis', () => {
   const KEEP = { size: 100 };
 
-  async function started(recorder: Recorder, prefix = `x${randomBytes(4).toString('hex')}`) {
+  async function started(
+    recorder: Recorder,
+    prefix = `x${randomBytes(4).toString('hex')}`,
+    logger: CaromLogger = createLogger('fatal'),
+  ) {
     const broker = redisBroker({
       url: redis.url,
       nodeId: 'solo',
       prefix,
       startTimeoutMs: 500,
-      logger: createLogger('fatal'),
+      logger,
     });
     await broker.start(nodeFor(recorder));
     return broker;
@@ -122,7 +126,15 @@ describe('carom/redis histories against a real Redis', () => {
 
   it('counts publishes as lost while Redis is down, without throwing, and starts a new epoch once it is back empty', async () => {
     const recorder = new Recorder();
-    const broker = await started(recorder);
+    const warnings: string[] = [];
+    const quiet = () => undefined;
+    const logger = {
+      debug: quiet,
+      info: quiet,
+      error: quiet,
+      warn: (m: unknown) => warnings.push(String(m)),
+    };
+    const broker = await started(recorder, undefined, logger);
     try {
       broker.history.publish('news', frameOf('news', { n: 1 }), KEEP, undefined);
       await eventually(() => recorder.recorded.length === 1, 'the first publish');
@@ -131,6 +143,12 @@ describe('carom/redis histories against a real Redis', () => {
       for (let n = 2; n <= 4; n++)
         broker.history.publish('news', frameOf('news', { n }), KEEP, undefined);
       await eventually(() => broker.stats().lost === 3, 'three lost publishes');
+      assert.equal(recorder.recorded.length, 1, 'delivered nowhere, this node included');
+      assert.equal(
+        warnings.filter((w) => w.includes('Redis is unreachable')).length,
+        1,
+        'logged once',
+      );
       await assert.rejects(broker.history.read('news', KEEP, before, 10));
       await redis.restart();
       let read = await broker.history.read('news', KEEP, before, 10).catch(() => undefined);

@@ -28,12 +28,28 @@ export function timedPeriodFor(subscribers: number): number {
   return Math.max(2, Math.ceil(subscribers / 100));
 }
 
-/** About 80 characters, so that a tick's data is about 100 bytes of JSON. */
-export const BODY =
-  'The quick brown fox jumps over the lazy dog while carom counts every frame it sends.'.slice(
+/** The largest payload size `--sizes` takes, in bytes: well inside every contender's 1 MiB frame cap. */
+export const MAX_SIZE_BYTES = 256 * 1024;
+
+/**
+ * The `body` of every fan-out message: `BENCH_BODY_BYTES` characters when the
+ * orchestrator sets it (`--sizes`, the slow-readers scenario), otherwise about
+ * 80 characters, so that a tick's data is about 100 bytes of JSON.
+ */
+export const BODY = bodyOf(Number(process.env.BENCH_BODY_BYTES) || 0);
+
+function bodyOf(bytes: number): string {
+  if (bytes > 0) return 'b'.repeat(Math.min(bytes, MAX_SIZE_BYTES));
+  return 'The quick brown fox jumps over the lazy dog while carom counts every frame it sends.'.slice(
     0,
     80,
   );
+}
+
+/** The `text` of an inbound request: `bytes` characters, or `hello` when 0 (the default payload). */
+export function requestText(bytes: number): string {
+  return bytes > 0 ? 't'.repeat(Math.min(bytes, MAX_SIZE_BYTES)) : 'hello';
+}
 
 /**
  * The data of one fan-out message: `{"seq":123,"body":"..."}`, about 100 bytes.
@@ -68,6 +84,7 @@ export const CONTENDERS = [
   'socketio',
   'carom-metrics',
   'carom-observed',
+  'carom-history',
 ] as const;
 /**
  * The contenders a run has when `--contenders` is not given: `carom-observed`

@@ -11,6 +11,7 @@ import {
   epochMs,
   nextTurn,
   quantile,
+  requestText,
   serveCommands,
   sleep,
   TICK,
@@ -56,6 +57,9 @@ let tally: Tally | undefined;
 let stray = 0;
 let replyErrors = 0;
 const clients: BenchClient[] = [];
+/** Every request's `text`, set by `connect`'s `textBytes` (`--sizes`); its JSON form for the envelope clients. */
+let text = requestText(0);
+let textJson = JSON.stringify(text);
 /** The slow-readers scenario's throttled clients: outside the tally, reported by `slowReport`. */
 const slowClients: SlowReader[] = [];
 
@@ -203,7 +207,7 @@ class EnvelopeClient implements BenchClient {
   }
 
   request(event: string, n: number, onReply: ReplyCallback): void {
-    this.send(event, `{"n":${n},"text":"hello"}`, onReply, n);
+    this.send(event, `{"n":${n},"text":${textJson}}`, onReply, n);
   }
 
   close(): void {
@@ -333,9 +337,7 @@ class SocketIoClient implements BenchClient {
   }
 
   request(event: string, n: number, onReply: ReplyCallback): void {
-    this.socket.emit(event, { n, text: 'hello' }, (reply: { n?: number }) =>
-      onReply(reply?.n === n),
-    );
+    this.socket.emit(event, { n, text }, (reply: { n?: number }) => onReply(reply?.n === n));
   }
 
   close(): void {
@@ -357,9 +359,12 @@ function within<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
  * when asked, in `group` (0 unless given), from `localAddress` when given (an
  * address of 127.0.0.0/8: each has its own ~28k ephemeral ports); each client
  * has `clientTimeoutMs` (15 s unless given) to open, and as long for its ack.
+ * `textBytes` sets the size of every request's text from then on (0: `hello`).
  */
 async function connect(cmd: Command): Promise<object> {
   const kind = cmd.kind as 'envelope' | 'socketio';
+  text = requestText((cmd.textBytes as number | undefined) ?? 0);
+  textJson = JSON.stringify(text);
   const group = (cmd.group as number | undefined) ?? 0;
   if (!Number.isInteger(group) || group < 0 || group >= GROUPS)
     throw new Error(`bad group ${group}`);

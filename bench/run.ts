@@ -11,7 +11,8 @@
  *   --quick            smaller sizes, 3 repetitions (about two minutes)
  *   --smoke            tiny sizes, 1 repetition (CI: it must work, not be fast)
  *   --scenario NAME    fanout, fanout-timed, inbound, idle (repeatable or comma-separated)
- *   --contenders LIST  raw-ws,raw-ws-send,carom,socketio (default), carom-metrics, carom-observed
+ *   --contenders LIST  raw-ws,raw-ws-send,carom,socketio (default), carom-metrics, carom-observed,
+ *                      carom-history
  *   --reps N           repetitions
  *   --out FILE         write the JSON there instead of bench/results/
  *   --cpu-prof DIR     run each server with --cpu-prof: DIR/<contender>-<scenario>-<size>-<run>.cpuprofile

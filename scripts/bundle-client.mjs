@@ -6,32 +6,19 @@
 // stdout, for the README's figure.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { stdout } from 'node:process';
-import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { BROWSER_ESM, bundleSize, CAROM_CLIENT } from './client-bundle.mjs';
 
 const OUT = 'build/client/carom-client.js';
 
-/** @type {import('esbuild').BuildOptions} */
-const common = {
-  entryPoints: ['src/client/index.ts'],
-  tsconfig: 'tsconfig.client.json',
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  legalComments: 'none',
-  logLevel: 'warning',
-};
-
 await mkdir('build/client', { recursive: true });
 await build({
-  ...common,
+  ...BROWSER_ESM,
+  ...CAROM_CLIENT,
   outfile: OUT,
   banner: { js: '// carom/client, bundled from src/client: one ES module with no imports.' },
 });
-const minified = await build({ ...common, minify: true, write: false });
-const code = minified.outputFiles[0].contents;
-const size = { minified: code.length, gzipped: gzipSync(code, { level: 9 }).length };
+const size = await bundleSize(CAROM_CLIENT);
 await writeFile('build/client/size.json', `${JSON.stringify(size)}\n`);
 stdout.write(
   `${OUT}: ${(size.minified / 1024).toFixed(1)} KiB minified, ${(size.gzipped / 1024).toFixed(1)} KiB gzipped\n`,

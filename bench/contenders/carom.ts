@@ -55,7 +55,7 @@ const TICK_SENDERS: Readonly<Record<DeliveryMode, typeof TickSender>> = {
 
 /**
  * The slow-readers scenario's settings: the tick's policy (`BENCH_DELIVERY`),
- * `backlogBytes` and `maxBufferedBytes`, and the size of each tick's body.
+ * `backlogBytes` and `maxBufferedBytes`, and each tick's body (`BENCH_BODY_BYTES`, read by `BODY`).
  */
 function slowReadersOptions(env: NodeJS.ProcessEnv): {
   sender: typeof TickSender;
@@ -70,8 +70,7 @@ function slowReadersOptions(env: NodeJS.ProcessEnv): {
     Object.assign(limits, { backlogBytes: Number(env.BENCH_BACKLOG_BYTES) });
   if (env.BENCH_MAX_BUFFERED)
     Object.assign(limits, { maxBufferedBytes: Number(env.BENCH_MAX_BUFFERED) });
-  const bodyBytes = Number(env.BENCH_BODY_BYTES) || 0;
-  return { sender, limits, body: bodyBytes > 0 ? 'b'.repeat(bodyBytes) : BODY };
+  return { sender, limits, body: BODY };
 }
 
 /**
@@ -143,12 +142,18 @@ export function createServer(options: ServerOptions): Promise<BenchServer> {
   return caromServer(options, []);
 }
 
-/** carom's server, with the observers given (none for `carom`, metrics and tracing for `carom-observed`). */
+/**
+ * carom's server, with the observers given (none for `carom`, metrics and
+ * tracing for `carom-observed`), and the fan-out event's sender when another
+ * one declares it (`carom-history`).
+ */
 export async function caromServer(
   options: ServerOptions,
   observers: readonly CaromObserver[],
+  tickSender?: typeof TickSender,
 ): Promise<BenchServer> {
   const slow = slowReadersOptions(process.env);
+  if (tickSender !== undefined) slow.sender = tickSender;
   const app = new Carom({
     observers,
     ...(await brokerOf(process.env)),

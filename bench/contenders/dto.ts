@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { IsInt, IsString, Length, Min, validate } from 'class-validator';
+import { MAX_SIZE_BYTES } from '../common.js';
 
 /** The DTO of the `echo_dto` request, the same class in every contender. */
 export class EchoDto {
@@ -8,7 +9,8 @@ export class EchoDto {
   n!: number;
 
   @IsString()
-  @Length(1, 100)
+  // Long enough for the largest `--sizes` request.
+  @Length(1, MAX_SIZE_BYTES)
   text!: string;
 }
 

@@ -35,6 +35,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   killChildrenOnExit('bench');
   const settings = settingsFor(args.mode);
   if (args.reps) settings.reps = args.reps;
+  if (args.sizes) settings.payloadBytes = args.sizes;
   const pin = pinning('load generator');
   const ctx: RunContext = {
     settings,
@@ -73,7 +74,10 @@ export async function main(argv: readonly string[]): Promise<number> {
           let record: RunRecord;
           const runStart = Date.now();
           try {
-            record = { ...base, ...(await SCENARIO_RUNS[scenario](ctx, contender, kase.n)) };
+            record = {
+              ...base,
+              ...(await SCENARIO_RUNS[scenario](ctx, contender, kase.n, kase.bytes)),
+            };
           } catch (err) {
             record = {
               ...base,

@@ -109,7 +109,8 @@ export const METRICS: Readonly<Record<Scenario, readonly MetricSpec[]>> = {
 
 /** The line above each scenario's table. */
 export const TITLES: Readonly<Record<Scenario, string>> = {
-  fanout: 'fan-out: one event to N subscribers, ~100-byte payloads in bursts',
+  fanout:
+    'fan-out: one event to N subscribers, ~100-byte payloads (B=: bytes of the body) in bursts',
   'fanout-timed':
     'fan-out by timer (TimedSender / setInterval): one message per period, max(2, N/100) ms',
   inbound: 'inbound: requests with an id to a trivial handler, acked',

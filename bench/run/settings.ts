@@ -72,6 +72,12 @@ export interface Settings {
     maxBufferedBytes: number;
   };
   connectConcurrency: number;
+  /**
+   * `--sizes`: the payload sizes, in bytes, that fan-out (each message's
+   * `body`) and inbound (each request's `text`) run at, each a case of its
+   * own; empty for their default payloads (about 100 bytes of data, `hello`).
+   */
+  payloadBytes: number[];
 }
 
 /** The settings of a mode (a fresh object: the caller may change `reps`). */
@@ -116,6 +122,7 @@ export function settingsFor(mode: Mode): Settings {
       maxBufferedBytes: 128 * 1024,
     },
     connectConcurrency: 100,
+    payloadBytes: [],
   };
   if (mode === 'quick') {
     return {
@@ -155,21 +162,42 @@ export function settingsFor(mode: Mode): Settings {
   return base;
 }
 
-/** One size of a scenario: `N=1000` subscribers or connections, `K=100` clients. */
+/**
+ * One size of a scenario: `N=1000` subscribers or connections, `K=100` clients;
+ * with `--sizes`, also a payload size (`N=1000 B=4096`).
+ */
 export interface Case {
   label: string;
   n: number;
+  /** The payload size in bytes (`--sizes`); undefined for the default payload. */
+  bytes?: number;
+}
+
+/** Each case at each of `--sizes`' payload sizes, or as it is without them. */
+function atSizes(settings: Settings, cases: Case[]): Case[] {
+  if (settings.payloadBytes.length === 0) return cases;
+  return cases.flatMap((c) =>
+    settings.payloadBytes.map((bytes) => ({ label: `${c.label} B=${bytes}`, n: c.n, bytes })),
+  );
 }
 
 /** The cases of a scenario under these settings, in run order. */
 export function casesOf(settings: Settings, scenario: Scenario): Case[] {
   switch (scenario) {
     case 'fanout':
-      return settings.fanout.sizes.map((n) => ({ label: `N=${n}`, n }));
+      return atSizes(
+        settings,
+        settings.fanout.sizes.map((n) => ({ label: `N=${n}`, n })),
+      );
     case 'fanout-timed':
-      return settings.timed.sizes.map((n) => ({ label: `N=${n}`, n }));
+      return atSizes(
+        settings,
+        settings.timed.sizes.map((n) => ({ label: `N=${n}`, n })),
+      );
     case 'inbound':
-      return [{ label: `K=${settings.inbound.clients}`, n: settings.inbound.clients }];
+      return atSizes(settings, [
+        { label: `K=${settings.inbound.clients}`, n: settings.inbound.clients },
+      ]);
     case 'idle':
       return settings.idle.sizes.map((n) => ({ label: `N=${n}`, n }));
     case 'cross-node':

@@ -88,12 +88,15 @@ const BINARY = new CaromError(ErrorCode.BAD_JSON, 'binary frames are not accepte
  * 7. Guard (`canHandle`, then each handler's own `guard`): `FORBIDDEN`. Skipped
  *    for `subscribe`/`unsubscribe`.
  * 8. Validate (each handler's DTO): `VALIDATION_FAILED`. For `subscribe` and
- *    `unsubscribe`, the list of names: `BAD_ENVELOPE`, `LIMIT_EXCEEDED`.
+ *    `unsubscribe`, the list of names: `BAD_ENVELOPE`, `LIMIT_EXCEEDED`; and a
+ *    `subscribe`'s `resume` and `recent` (`recovery-request.ts`): `BAD_ENVELOPE`.
  * 9. Handlers: the envelope now counts as handled (its timestamp moves the
  *    watermark, in `handle` only); they run one after another in registration
  *    order. A throw is `HANDLER_ERROR` unless the error is exposed. For
  *    `subscribe`/`unsubscribe`: `canSubscribe` per name, then the change;
- *    refused names are `UNKNOWN_EVENT`, `FORBIDDEN` or `LIMIT_EXCEEDED`.
+ *    refused names are `UNKNOWN_EVENT`, `FORBIDDEN` or `LIMIT_EXCEEDED`. A
+ *    `subscribe` with `resume` or `recent` then replays history (`Recovery`),
+ *    and nothing more of the connection starts until it is answered.
  * 10. Reply (`Replies`): an `ack` when the envelope has an id; a value that is
  *    not JSON is `HANDLER_ERROR`. A guard or validator that throws is answered
  *    as a handler that throws.
@@ -103,7 +106,8 @@ const BINARY = new CaromError(ErrorCode.BAD_JSON, 'binary frames are not accepte
  * (`Deadlines`): past it the client gets `HANDLER_TIMEOUT` and the queue moves on.
  *
  * One handler without a DTO, guard or interceptor (the common case) that
- * returns synchronously goes from stage 1 to 10 with no promise, no closure and no timer.
+ * returns synchronously goes from stage 1 to 10 with no promise, no closure and no timer;
+ * so does one whose DTO has no asynchronous constraint (decided when the app is built).
  */
 export class Dispatcher implements InboundRunner<Session> {
   private readonly decodeLimits: DecodeLimits;
@@ -125,6 +129,9 @@ export class Dispatcher implements InboundRunner<Session> {
     this.replies = parts.replies;
     this.deadlines = new Deadlines(parts.clock, parts.logger);
     this.obs = parts.observer;
+    for (const entries of parts.registry.handlers.values()) {
+      for (const { dto } of entries) if (dto !== undefined) parts.validator.prepare(dto);
+    }
   }
 
   /** Gives a new connection its inbound queue and, when the rate limit is on, a full bucket. */
@@ -211,8 +218,7 @@ export class Dispatcher implements InboundRunner<Session> {
     if (this.isPlain(entries)) {
       const dto = entries[0]!.dto;
       if (dto === undefined) return this.handle(session, envelope, entries, envelope.data);
-      this.validateOne(session, envelope, entries, dto);
-      return false;
+      return this.validateOne(session, envelope, entries, dto);
     }
     this.checkAll(session, envelope, entries).catch((err: unknown) => this.lastResort(err));
     return false;
@@ -266,15 +272,29 @@ export class Dispatcher implements InboundRunner<Session> {
     };
   }
 
-  /** Stage 8 for one handler with a DTO and no guard, with few hops. */
+  /**
+   * Stage 8 for one handler with a DTO and no guard, with few hops: in this
+   * turn when nothing in the DTO waits. Returns true when answered synchronously.
+   */
   private validateOne(
     session: Session,
     envelope: InboundEnvelope,
     entries: readonly HandlerEntry[],
     dto: DtoClass,
-  ): void {
+  ): boolean {
     const entry = entries[0]!;
-    const validation = this.parts.validator.validate(dto, envelope.data);
+    const validator = this.parts.validator;
+    if (validator.isSync(dto)) {
+      let payload: object;
+      try {
+        payload = validator.validateNow(dto, envelope.data);
+      } catch (err) {
+        this.replies.failure(session, envelope, entry, err);
+        return true;
+      }
+      return this.handle(session, envelope, entries, payload);
+    }
+    const validation = validator.validate(dto, envelope.data);
     const bounded = this.deadlines.within(
       validation,
       entry.timeoutMs,
@@ -291,6 +311,7 @@ export class Dispatcher implements InboundRunner<Session> {
         session.inbound.done();
       },
     );
+    return false;
   }
 
   /**
@@ -338,7 +359,10 @@ export class Dispatcher implements InboundRunner<Session> {
         }
         let value = validated.get(entry.dto);
         if (value === undefined) {
-          const validation = this.parts.validator.validate(entry.dto, envelope.data);
+          const validator = this.parts.validator;
+          const validation = validator.isSync(entry.dto)
+            ? validator.validateNow(entry.dto, envelope.data)
+            : validator.validate(entry.dto, envelope.data);
           value = await this.bounded(
             validation,
             entry.timeoutMs,

@@ -27,6 +27,13 @@ export interface HistoryEntry {
   readonly offset: number;
   /** The published envelope's text, as plain clients received it. */
   readonly text: string;
+  /**
+   * The scope it was published with, when it had one (`topics`, `except`): a
+   * replay gives it only to a connection the publish would have reached, so
+   * that a message scoped to some topics' subscribers never reaches others
+   * through the event's history.
+   */
+  readonly scope?: RelayScope | undefined;
 }
 
 /** What a history holds after a position. */

@@ -39,6 +39,7 @@ class EventHistory {
   private start = 0;
   private readonly texts: string[] = [];
   private readonly times: number[] = [];
+  private readonly scopes: (RelayScope | undefined)[] = [];
 
   constructor(
     readonly epoch: string,
@@ -46,24 +47,19 @@ class EventHistory {
   ) {}
 
   /** Appends a message; the oldest goes when `size` are held. */
-  append(text: string, now: number): number {
+  append(text: string, scope: RelayScope | undefined, now: number): number {
     const size = this.options.size;
+    let at = this.start;
     if (this.count < size) {
       // Grows up to `size` rather than allocating it up front: most histories stay small.
-      const at = (this.start + this.count) % size;
-      if (at === this.texts.length) {
-        this.texts.push(text);
-        this.times.push(now);
-      } else {
-        this.texts[at] = text;
-        this.times[at] = now;
-      }
+      at = (this.start + this.count) % size;
       this.count++;
     } else {
-      this.texts[this.start] = text;
-      this.times[this.start] = now;
       this.start = (this.start + 1) % size;
     }
+    this.texts[at] = text;
+    this.times[at] = now;
+    this.scopes[at] = scope;
     return ++this.offset;
   }
 
@@ -75,6 +71,7 @@ class EventHistory {
     while (this.count > 0 && this.times[this.start]! <= now - ttl) {
       // Released for the collector: a quiet room must not pin its old messages.
       this.texts[this.start] = '';
+      this.scopes[this.start] = undefined;
       this.start = (this.start + 1) % size;
       this.count--;
     }
@@ -92,7 +89,12 @@ class EventHistory {
     const end = Math.min(this.offset, from + limit - 1);
     for (let offset = Math.max(from, this.first); offset <= end; offset++) {
       const i = (this.start + (offset - this.first)) % size;
-      out.push({ offset, text: this.texts[i]! });
+      const scope = this.scopes[i];
+      out.push(
+        scope === undefined
+          ? { offset, text: this.texts[i]! }
+          : { offset, text: this.texts[i]!, scope },
+      );
     }
     return out;
   }
@@ -156,7 +158,7 @@ export class MemoryHistory implements HistoryStore {
     }
     this.published.set(event, h);
     h.trim(now);
-    const offset = h.append(frame.text, now);
+    const offset = h.append(frame.text, scope, now);
     this.node?.deliverRecorded(event, frame, { epoch: h.epoch, offset }, scope);
   }
 

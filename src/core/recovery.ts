@@ -4,6 +4,7 @@ import { Frame } from '../protocol/frame.js';
 import { isPattern, patternsCover } from '../protocol/names.js';
 import type { WireRecovery, WireRecoveryReason } from '../protocol/wire.js';
 import type { Clock } from './clock.js';
+import type { RelayScope } from './broker.js';
 import type { HistoryOptions, HistoryRead, HistoryStore, Position } from './history.js';
 import type { HistoryPolicies } from './history-policies.js';
 import type { CaromLogger } from './logger.js';
@@ -145,7 +146,7 @@ export class Recovery {
     if (since !== undefined && !read.complete) {
       reason = read.epoch === since.epoch ? 'GAP' : 'EPOCH';
     } else {
-      replayed = await this.write(session, replay, read);
+      replayed = await this.write(session, replay, event, read);
       if (!session.open) return undefined;
       if (since !== undefined && !continues(read, since)) reason = 'GAP';
     }
@@ -154,13 +155,23 @@ export class Recovery {
     return reason === undefined ? out : { ...out, reason };
   }
 
-  /** Writes what was read, oldest first, waiting for the socket to drain past `backlogBytes`. */
-  private async write(session: Session, replay: Replay, read: HistoryRead): Promise<number> {
+  /**
+   * Writes what was read, oldest first, waiting for the socket to drain past
+   * `backlogBytes`; a scoped message only when its publish would have reached
+   * this connection.
+   */
+  private async write(
+    session: Session,
+    replay: Replay,
+    event: string,
+    read: HistoryRead,
+  ): Promise<number> {
     const { backlogBytes, clock, drainTimeoutMs } = this.parts;
     const { epoch, entries } = read;
     let written = 0;
     for (const entry of entries) {
       if (!session.open) break;
+      if (entry.scope !== undefined && !reaches(session, event, entry.scope)) continue;
       session.peer.send(new Frame(withPosition(entry.text, epoch, entry.offset)));
       written++;
       if (replay.backlogged(backlogBytes) && !(await replay.drain(clock, drainTimeoutMs))) {
@@ -178,6 +189,15 @@ export class Recovery {
 function covers(session: Session, event: string): boolean {
   if (session.exact?.has(event)) return true;
   return patternsCover(session.patterns, event) && !session.excluded?.has(event);
+}
+
+/** True when a publish with `scope` would have reached the connection. */
+function reaches(session: Session, event: string, scope: RelayScope): boolean {
+  if (scope.except === session.connection.id) return false;
+  const topics = scope.topics;
+  if (topics === undefined) return covers(session, event);
+  for (const topic of topics) if (covers(session, topic)) return true;
+  return false;
 }
 
 /** True when the entries read continue `since` up to the newest offset with nothing missing. */

@@ -1,9 +1,15 @@
 import { plainToInstance } from 'class-transformer';
-import { validate, type ValidationError } from 'class-validator';
+import {
+  validate,
+  validateSync,
+  type ValidationError,
+  type ValidatorOptions,
+} from 'class-validator';
 import { ErrorCode } from '../protocol/errors.js';
 import { CaromError } from './errors.js';
 import { countValues } from '../protocol/json-limits.js';
 import type { UnknownProperties } from './options.js';
+import { validatesSynchronously } from './dto-sync.js';
 
 /** One property that failed validation, as sent in `details`. */
 export interface PropertyFailure {
@@ -30,8 +36,8 @@ function flatten(errors: ValidationError[], prefix: string, out: PropertyFailure
  * failed property in `details`.
  */
 export class PayloadValidator {
-  private readonly whitelist: boolean;
-  private readonly forbidNonWhitelisted: boolean;
+  private readonly options: ValidatorOptions;
+  private readonly synchronous = new Set<DtoClass>();
 
   /**
    * @param maxValues - values a payload may hold; class-transformer and
@@ -42,12 +48,44 @@ export class PayloadValidator {
     unknownProperties: UnknownProperties,
     private readonly maxValues: number,
   ) {
-    this.whitelist = unknownProperties !== 'keep';
-    this.forbidNonWhitelisted = unknownProperties === 'refuse';
+    this.options = {
+      whitelist: unknownProperties !== 'keep',
+      forbidNonWhitelisted: unknownProperties === 'refuse',
+      forbidUnknownValues: true,
+    };
+  }
+
+  /**
+   * Decides once, when the app is built, whether `dto` is checked without
+   * waiting (see `validatesSynchronously`); a DTO never prepared takes the
+   * asynchronous path, which is always right.
+   */
+  prepare(dto: DtoClass): void {
+    if (validatesSynchronously(dto)) this.synchronous.add(dto);
+  }
+
+  /** True when `dto` was prepared and nothing in it waits: use {@link validateNow}. */
+  isSync(dto: DtoClass): boolean {
+    return this.synchronous.has(dto);
   }
 
   /** Resolves to the validated instance, or rejects with a `VALIDATION_FAILED` CaromError. */
   async validate(dto: DtoClass, data: unknown): Promise<object> {
+    const instance = this.instanceOf(dto, data);
+    return this.checked(instance, await validate(instance, this.options));
+  }
+
+  /**
+   * The same as {@link validate}, in the caller's turn: returns the instance or
+   * throws. Only for a DTO that {@link isSync} says never waits: `validateSync`
+   * skips asynchronous constraints.
+   */
+  validateNow(dto: DtoClass, data: unknown): object {
+    const instance = this.instanceOf(dto, data);
+    return this.checked(instance, validateSync(instance, this.options));
+  }
+
+  private instanceOf(dto: DtoClass, data: unknown): object {
     if (data === null || typeof data !== 'object' || Array.isArray(data)) {
       throw new CaromError(
         ErrorCode.VALIDATION_FAILED,
@@ -62,12 +100,10 @@ export class PayloadValidator {
         [{ property: '', constraints: { maxValues: `at most ${this.maxValues} values` } }],
       );
     }
-    const instance = plainToInstance(dto, data);
-    const errors = await validate(instance, {
-      whitelist: this.whitelist,
-      forbidNonWhitelisted: this.forbidNonWhitelisted,
-      forbidUnknownValues: true,
-    });
+    return plainToInstance(dto, data);
+  }
+
+  private checked(instance: object, errors: ValidationError[]): object {
     if (errors.length > 0) {
       const details: PropertyFailure[] = [];
       flatten(errors, '', details);

@@ -62,6 +62,11 @@ test('a bad command line is a UsageError that names what is wrong', () => {
     [['--reps', '2.5'], /--reps takes 1\.\.100/],
     [['--out'], /--out needs a value/],
     [['--fast'], /unknown argument --fast/],
+    [['--sizes', '100,0'], /--sizes takes byte counts 1\.\.262144, not 0/],
+    [['--sizes', '1e3,abc'], /not abc/],
+    [['--sizes', '262145'], /not 262145/],
+    [['--sizes', '64,'], /not $/],
+    [['--sizes'], /--sizes needs a value/],
   ];
   for (const [argv, message] of bad) {
     assert.throws(
@@ -97,6 +102,30 @@ test('each mode has its cases: N subscribers or connections, K clients', () => {
   const smoke = settingsFor('smoke');
   assert.equal(smoke.reps, 1);
   for (const scenario of SCENARIOS) assert.ok(casesOf(smoke, scenario).length > 0, scenario);
+});
+
+test('--sizes: fan-out and inbound run each case at each payload size, the rest as they are', () => {
+  const args = parseArgs(['--quick', '--sizes', '64,4096']);
+  assert.deepEqual(args.sizes, [64, 4096]);
+  assert.equal(parseArgs([]).sizes, undefined);
+  const settings = settingsFor('quick');
+  assert.deepEqual(settings.payloadBytes, [], 'no sizes: the default payloads');
+  settings.payloadBytes = [64, 4096];
+  assert.deepEqual(casesOf(settings, 'fanout'), [
+    { label: 'N=100 B=64', n: 100, bytes: 64 },
+    { label: 'N=100 B=4096', n: 100, bytes: 4096 },
+    { label: 'N=1000 B=64', n: 1000, bytes: 64 },
+    { label: 'N=1000 B=4096', n: 1000, bytes: 4096 },
+  ]);
+  assert.deepEqual(
+    casesOf(settings, 'fanout-timed').map((c) => c.label),
+    ['N=1000 B=64', 'N=1000 B=4096'],
+  );
+  assert.deepEqual(casesOf(settings, 'inbound'), [
+    { label: 'K=100 B=64', n: 100, bytes: 64 },
+    { label: 'K=100 B=4096', n: 100, bytes: 4096 },
+  ]);
+  assert.deepEqual(casesOf(settings, 'idle'), [{ label: 'N=1000', n: 1000 }]);
 });
 
 test('cross-node and scale run carom alone: they measure carom against itself', () => {

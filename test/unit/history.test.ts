@@ -191,6 +191,28 @@ describe('history: positioned publishes', () => {
     assert.deepEqual(numbers(again, 'chat'), [2, 3]);
   });
 
+  it('replays a message scoped to some topics only to their subscribers', async () => {
+    const t = await make({ topics: ['user.1', 'user.2'] });
+    const watcher = await t.connect({ protocol: 'carom' });
+    await watcher.subscribe('chat');
+    t.app.publish('chat', { n: 1 });
+    const at = seen(watcher, 'chat')[0]!.position!;
+    t.app.publish('chat', { n: 2 }, { topics: ['user.1'] });
+    t.app.publish('chat', { n: 3 }, { topics: ['user.2', 'user.1'] });
+    t.app.publish('chat', { n: 4 }, { topics: ['user.2'] });
+    t.app.publish('chat', { n: 5 });
+    const one = await t.connect({ protocol: 'carom' });
+    const ack = await one.request('subscribe', {
+      events: ['chat', 'user.1'],
+      resume: { chat: at },
+    });
+    assert.deepEqual(recoveryOf(ack, 'chat'), { ...at, offset: 5, recovered: true, replayed: 3 });
+    assert.deepEqual(numbers(one, 'chat'), [2, 3, 5]);
+    const other = await t.connect({ protocol: 'carom' });
+    await other.request('subscribe', { events: ['chat'], resume: { chat: at } });
+    assert.deepEqual(numbers(other, 'chat'), [5]);
+  });
+
   it('keeps delivery policies: a latest event with a history conflates for a paused reader', async () => {
     @Topic('tick', { delivery: 'latest', history: { size: 50 } })
     class TickSender extends Sender<{ n: number }> {}

@@ -25,23 +25,29 @@ export function violationsOf(round: Reply): number {
   return (round.violations as number) + (round.missing as number) + (round.stray as number);
 }
 
-/** One fan-out run to `n` subscribers, by bursts or (`timed`) by the contender's timer. */
+/**
+ * One fan-out run to `n` subscribers, by bursts or (`timed`) by the
+ * contender's timer; each message's body `bytes` long when given (`--sizes`).
+ */
 export function runFanout(
   ctx: RunContext,
   contender: ContenderName,
   n: number,
   timed: boolean,
+  bytes?: number,
 ): Promise<RunOutcome> {
   const event = timed ? TOCK : TICK;
   const messages = fanoutMessages(ctx, timed, n);
   const warmup = Math.max(timed ? 10 : 2 * ctx.settings.fanout.burst, Math.round(messages / 5));
   const burst = ctx.settings.fanout.burst;
   const periodMs = timedPeriodFor(n);
-  const env = { BENCH_TIMED_PERIOD_MS: String(periodMs) };
+  const env: Record<string, string> = { BENCH_TIMED_PERIOD_MS: String(periodMs) };
+  if (bytes !== undefined) env.BENCH_BODY_BYTES = String(bytes);
+  const sized = bytes === undefined ? '' : `-B${bytes}`;
   return withProcesses(
     ctx,
     contender,
-    { label: `${timed ? 'fanout-timed' : 'fanout'}-N${n}`, env, timed },
+    { label: `${timed ? 'fanout-timed' : 'fanout'}-N${n}${sized}`, env, timed },
     async (server, load, ready) => {
       const conn = await load.call(
         'connect',
@@ -82,6 +88,7 @@ export function runFanout(
         },
         detail: {
           subscribers: n,
+          bodyBytes: bytes,
           messages,
           warmupMessages: warmup,
           burst: timed ? 1 : burst,

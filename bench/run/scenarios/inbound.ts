@@ -17,22 +17,28 @@ const VARIANTS: ReadonlyArray<readonly ['plain' | 'dto', string]> = [
 /** Time a phase of `ms` may take before its command is given up. */
 const phaseTimeout = (ms: number): number => ms + 15_000;
 
-/** One inbound run with the settings' K clients. */
-export function runInbound(ctx: RunContext, contender: ContenderName): Promise<RunOutcome> {
+/** One inbound run with the settings' K clients; each request's text `bytes` long when given (`--sizes`). */
+export function runInbound(
+  ctx: RunContext,
+  contender: ContenderName,
+  bytes?: number,
+): Promise<RunOutcome> {
   const s = ctx.settings.inbound;
+  const sized = bytes === undefined ? '' : `-B${bytes}`;
   return withProcesses(
     ctx,
     contender,
-    { label: `inbound-K${s.clients}` },
+    { label: `inbound-K${s.clients}${sized}` },
     async (server, load, ready) => {
       await load.call(
         'connect',
-        connectParams(ctx, contender, ready, s.clients, undefined),
+        { ...connectParams(ctx, contender, ready, s.clients, undefined), textBytes: bytes ?? 0 },
         connectTimeout(s.clients),
       );
       const metrics: Metrics = {};
       const detail: Record<string, unknown> = {
         clients: s.clients,
+        textBytes: bytes,
         window: s.window,
         rate: s.rate,
       };

@@ -9,18 +9,22 @@ import { runInbound } from './inbound.js';
 import { runScale } from './scale.js';
 import { runSlowReaders } from './slow-readers.js';
 
-/** Runs one case (`n` from settings.ts's `casesOf`) of a scenario for one contender. */
+/**
+ * Runs one case (`n` and, with `--sizes`, the payload's `bytes`, from
+ * settings.ts's `casesOf`) of a scenario for one contender.
+ */
 export type ScenarioRun = (
   ctx: RunContext,
   contender: ContenderName,
   n: number,
+  bytes: number | undefined,
 ) => Promise<RunOutcome>;
 
 /** The run of every scenario. */
 export const SCENARIO_RUNS: Readonly<Record<Scenario, ScenarioRun>> = {
-  fanout: (ctx, contender, n) => runFanout(ctx, contender, n, false),
-  'fanout-timed': (ctx, contender, n) => runFanout(ctx, contender, n, true),
-  inbound: (ctx, contender) => runInbound(ctx, contender),
+  fanout: (ctx, contender, n, bytes) => runFanout(ctx, contender, n, false, bytes),
+  'fanout-timed': (ctx, contender, n, bytes) => runFanout(ctx, contender, n, true, bytes),
+  inbound: (ctx, contender, _n, bytes) => runInbound(ctx, contender, bytes),
   idle: runIdle,
   'cross-node': runCrossNode,
   scale: runScale,

@@ -194,12 +194,12 @@ export async function createRawServer(mode: PublishMode): Promise<BenchServer> {
       case ECHO:
         ack(conn, id, { n: (data as { n: number }).n });
         return;
-      case ECHO_DTO:
-        void validateEcho(data).then((result) => {
-          if (typeof result === 'string') fail(conn, id, 'VALIDATION_FAILED', result, event);
-          else ack(conn, id, { n: result.n });
-        });
+      case ECHO_DTO: {
+        const result = validateEcho(data);
+        if (typeof result === 'string') fail(conn, id, 'VALIDATION_FAILED', result, event);
+        else ack(conn, id, { n: result.n });
         return;
+      }
       case 'subscribe':
       case 'unsubscribe':
         subscribe(conn, id, data ?? {}, event === 'subscribe');

@@ -36,13 +36,12 @@ export async function createServer(): Promise<BenchServer> {
       ack?.({ n: data.n });
     });
     socket.on(ECHO_DTO, (data: unknown, ack?: Ack) => {
-      void validateEcho(data).then((result) => {
-        ack?.(
-          typeof result === 'string'
-            ? { error: 'VALIDATION_FAILED', message: result }
-            : { n: result.n },
-        );
-      });
+      const result = validateEcho(data);
+      ack?.(
+        typeof result === 'string'
+          ? { error: 'VALIDATION_FAILED', message: result }
+          : { n: result.n },
+      );
     });
   });
 

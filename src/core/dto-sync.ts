@@ -4,6 +4,7 @@
  * message never pays for the question.
  */
 import { types } from 'node:util';
+import * as classValidator from 'class-validator';
 import { getMetadataStorage, ValidationTypes, type MetadataStorage } from 'class-validator';
 import type { DtoClass } from './validation.js';
 
@@ -21,14 +22,23 @@ const PLAIN_RULES = new Set<string>([
 ]);
 
 /**
- * A constraint waits when class-validator was told so (`async: true` on
- * `@ValidatorConstraint` or `registerDecorator`), or when its class's `validate`
- * is an `async` function, which always returns a promise whatever it was told.
+ * The names of class-validator's own decorators (`isString`, `matches`...),
+ * which it exports as constants: their checks never return a promise.
+ */
+const BUILT_IN = new Set<unknown>(
+  Object.values(classValidator).filter((v): v is string => typeof v === 'string'),
+);
+
+/**
+ * A constraint may wait unless it is one of class-validator's own. An
+ * application's constraint is taken to wait even when its `validate` looks
+ * synchronous: one that returns a promise without saying so would be passed
+ * by `validateSync` unread (failing open), and its rejection would go unhandled.
  */
 function constraintWaits(storage: MetadataStorage, cls: unknown): boolean {
   if (typeof cls !== 'function') return true;
   for (const constraint of storage.getTargetValidatorConstraints(cls)) {
-    if (constraint.async) return true;
+    if (constraint.async || !BUILT_IN.has(constraint.name)) return true;
     const proto = (constraint.target as { prototype?: { validate?: unknown } }).prototype;
     if (types.isAsyncFunction(proto?.validate)) return true;
   }

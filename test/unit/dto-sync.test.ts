@@ -127,6 +127,25 @@ class ExplodingDto {
   x!: string;
 }
 
+/**
+ * Not marked async, and its `validate` is a plain function, yet it returns a
+ * promise: `validateSync` would take the promise as a pass and leave its
+ * rejection unhandled, so the application's constraints keep the waiting path.
+ */
+@ValidatorConstraint({ name: 'quietlyAsync' })
+class QuietlyAsync implements ValidatorConstraintInterface {
+  validate(value: unknown): Promise<boolean> {
+    return value === 'boom'
+      ? Promise.reject(new Error('lookup failed'))
+      : Promise.resolve(value !== 'no');
+  }
+}
+
+class QuietlyAsyncDto {
+  @Validate(QuietlyAsync)
+  answer!: string;
+}
+
 const seen: Array<[string, unknown]> = [];
 
 /** Records what a handler got. */
@@ -169,6 +188,11 @@ class Handlers {
   @On('exploding')
   exploding(@Payload() data: ExplodingDto): string {
     return saw('exploding', data).x;
+  }
+
+  @On('quiet')
+  quiet(@Payload() data: QuietlyAsyncDto): string {
+    return saw('quiet', data).answer;
   }
 
   @On('guarded', { guard: () => true })
@@ -231,8 +255,9 @@ describe('which DTOs are validated synchronously', () => {
     });
   }
 
-  it('a synchronous constraint that throws does not make a DTO asynchronous', () => {
-    assert.equal(validatesSynchronously(ExplodingDto), true);
+  it("an application's own constraint is not, even when it looks synchronous", () => {
+    assert.equal(validatesSynchronously(ExplodingDto), false);
+    assert.equal(validatesSynchronously(QuietlyAsyncDto), false);
   });
 });
 
@@ -277,13 +302,25 @@ describe('a synchronous DTO is handled in the turn its frame arrives', () => {
 
   it('a constraint that throws is HANDLER_ERROR, and nothing escapes', async () => {
     const c = await (await app()).connect();
-    const pending = c.request('exploding', { x: 'a' });
-    assert.equal(t!.app.stats().pending, 0);
-    const reply = await pending;
+    const reply = await c.request('exploding', { x: 'a' });
     assert.equal(reply.event, 'error');
     assert.equal(reply.data.code, ErrorCode.HANDLER_ERROR);
     assert.equal(seen.length, 0);
     assert.equal(c.closed, false);
+  });
+
+  it('a constraint that returns a promise unannounced is waited for: refused, or HANDLER_ERROR when it rejects', async () => {
+    const c = await (await app()).connect();
+    const no = await c.request('quiet', { answer: 'no' });
+    assert.equal(no.data.code, ErrorCode.VALIDATION_FAILED);
+    const boom = await c.request('quiet', { answer: 'boom' });
+    assert.equal(boom.data.code, ErrorCode.HANDLER_ERROR);
+    const yes = await c.request('quiet', { answer: 'yes' });
+    assert.equal(yes.event, 'ack');
+    assert.deepEqual(
+      seen.map(([event]) => event),
+      ['quiet'],
+    );
   });
 
   it('with a guard or several handlers, the same answers', async () => {

@@ -1,17 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import type { RelayScope } from '../core/broker.js';
-import type { HistoryOptions, HistoryRead, HistoryStore, Position } from '../core/history.js';
+import type {
+  HistoryEntry,
+  HistoryOptions,
+  HistoryRead,
+  HistoryStore,
+  Position,
+} from '../core/history.js';
 import type { Frame } from '../protocol/frame.js';
 import type { RedisLink } from './link.js';
-import { encodeMessage, encodeScope, Kind } from './message.js';
+import { decodeScope, encodeMessage, encodeScope, Kind } from './message.js';
 import type { RedisNames } from './names.js';
 import { tagOfSlot } from './slot.js';
 
 /**
  * Lua shared by both scripts. A history's stream holds one entry per offset,
- * ID `<offset>-0`, fields `t` (Redis's clock, ms) then `d` (the frame); its
- * offsets run without a hole from its head to the meta's `offset`, as entries
- * only ever leave from the head (`MAXLEN`, `MINID`).
+ * ID `<offset>-0`, fields `t` (Redis's clock, ms), `d` (the frame), then `s`
+ * (its scope) if it had one; its offsets run without a hole from its head to
+ * the meta's `offset`, as entries only ever leave from the head (`MAXLEN`,
+ * `MINID`).
  */
 const COMMON = `local function now()
   local t = redis.call('TIME')
@@ -44,7 +51,7 @@ end
 
 /**
  * KEYS: meta, log. ARGV: epoch if none yet, size, ttl (0: none), '1' to
- * SPUBLISH, channel, message head, frame text. A new epoch starts an empty
+ * SPUBLISH, channel, message head, frame text, scope ('' for none). A new epoch starts an empty
  * stream (Redis lost the meta: what the stream holds is of another epoch).
  * Returns the offset.
  */
@@ -55,7 +62,11 @@ if redis.call('HSETNX', meta, 'epoch', ARGV[1]) == 1 then redis.call('DEL', log)
 local epoch = redis.call('HGET', meta, 'epoch')
 local offset = redis.call('HINCRBY', meta, 'offset', 1)
 local t = now()
-redis.call('XADD', log, 'MAXLEN', ARGV[2], id(offset), 't', string.format('%d', t), 'd', ARGV[7])
+if ARGV[8] == '' then
+  redis.call('XADD', log, 'MAXLEN', ARGV[2], id(offset), 't', string.format('%d', t), 'd', ARGV[7])
+else
+  redis.call('XADD', log, 'MAXLEN', ARGV[2], id(offset), 't', string.format('%d', t), 'd', ARGV[7], 's', ARGV[8])
+end
 if ttl > 0 then
   local cutoff = t - ttl
   local first = head(log)
@@ -78,9 +89,10 @@ return offset`;
  * SPUBLISH, channel, the reading node's mark (see {@link RedisHistory.read}),
  * how long a meta never published to lives. A history never published to
  * gets its epoch now, so the position read is the one the next publish
- * continues (if it comes before the meta expires). Returns epoch, newest offset, complete (1/0), then
- * offset and text of each entry, oldest first: none when incomplete (another
- * epoch, or a position the history no longer follows on from).
+ * continues (if it comes before the meta expires). Returns epoch, newest
+ * offset, complete (1/0), then offset, text and scope ('' for none) of each
+ * entry, oldest first: none when incomplete (another epoch, or a position the
+ * history no longer follows on from).
  */
 const READ = `${COMMON}
 local meta, log = KEYS[1], KEYS[2]
@@ -119,6 +131,7 @@ local function read()
     for _, e in ipairs(entries) do
       reply[#reply + 1] = offsetOf(e[1])
       reply[#reply + 1] = e[2][4]
+      reply[#reply + 1] = e[2][6] or ''
     end
   end
   if since and reply[4] ~= since + 1 then return {epoch, last, 0} end
@@ -209,15 +222,11 @@ export class RedisHistory implements HistoryStore {
   ): void {
     try {
       const place = this.placeOf(event);
+      const scoped = scope === undefined ? '' : encodeScope(event, scope.except, scope.topics);
       const head =
         scope === undefined
           ? place.head
-          : encodeMessage(
-              Kind.RECORDED_SCOPED,
-              this.nodeId,
-              encodeScope(event, scope.except, scope.topics),
-              '',
-            );
+          : encodeMessage(Kind.RECORDED_SCOPED, this.nodeId, scoped, '');
       this.link
         .script(PUBLISH, place.keys, [
           this.epoch(),
@@ -227,6 +236,7 @@ export class RedisHistory implements HistoryStore {
           place.channel,
           head,
           frame.text,
+          scoped,
         ])
         .then(this.onRecorded, this.onFailed);
     } catch (err) {
@@ -318,15 +328,23 @@ export class RedisHistory implements HistoryStore {
 
 /** The read script's reply as a {@link HistoryRead}; rejects one carom did not write. */
 function readOf(reply: unknown): HistoryRead {
-  if (!Array.isArray(reply) || reply.length < 3 || reply.length % 2 === 0) throw unreadable();
+  if (!Array.isArray(reply) || reply.length < 3 || reply.length % 3 !== 0) throw unreadable();
   const [epoch, offset, complete] = reply as unknown[];
   if (typeof epoch !== 'string' || typeof offset !== 'number') throw unreadable();
-  const entries: { offset: number; text: string }[] = [];
-  for (let i = 3; i < reply.length; i += 2) {
+  const entries: HistoryEntry[] = [];
+  for (let i = 3; i < reply.length; i += 3) {
     const at: unknown = reply[i];
     const text: unknown = reply[i + 1];
-    if (typeof at !== 'number' || typeof text !== 'string') throw unreadable();
-    entries.push({ offset: at, text });
+    const scoped: unknown = reply[i + 2];
+    if (typeof at !== 'number' || typeof text !== 'string' || typeof scoped !== 'string')
+      throw unreadable();
+    if (scoped === '') {
+      entries.push({ offset: at, text });
+      continue;
+    }
+    const scope = decodeScope(scoped);
+    if (scope === undefined) throw unreadable();
+    entries.push({ offset: at, text, scope: { topics: scope.topics, except: scope.except } });
   }
   return { epoch, offset, entries, complete: complete === 1 };
 }

@@ -58,7 +58,7 @@ export class RedisNames {
     return `${this.prefix}:history:{${tag}}:meta:${event}`;
   }
 
-  /** The stream of one event's history: entry ID `<offset>-0`, fields `t` (ms) and `d` (the frame). */
+  /** The stream of one event's history: entry ID `<offset>-0`, fields `t` (ms), `d` (the frame), `s` (its scope, if any). */
   historyLog(tag: string, event: string): string {
     return `${this.prefix}:history:{${tag}}:log:${event}`;
   }

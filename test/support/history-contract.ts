@@ -335,6 +335,15 @@ export function historyContract(
       assert.deepEqual(node.recorded[0]!.scope, scope);
       assert.deepEqual(node.recorded[1]!.scope, { topics: undefined, except: 'a:c2' });
       assert.deepEqual(node.offsetsOf('news'), [1, 2]);
+      // Kept with the message: a replay gives it only to whom the publish would have reached.
+      store.publish('news', frameOf('news', { n: 3 }), KEEP, undefined);
+      await delivered(node, 'news', 3);
+      const read = await store.read('news', KEEP, undefined, 10);
+      assert.deepEqual(
+        read.entries.map((e) => e.scope),
+        [scope, { topics: undefined, except: 'a:c2' }, undefined],
+      );
+      assert.ok(!('scope' in read.entries[2]!), 'none for an unscoped publish');
     });
 
     it('keeps any text and event name as it was published', async () => {

@@ -139,6 +139,41 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
   return sorted[i]!;
 }
 
+/** A distribution of latencies (ms); NaN where there are none. */
+export interface LatencySummary {
+  count: number;
+  /** Values that were NaN (a message without a stamp). */
+  unstamped: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** The distribution of some latencies (ms): count, p50, p99, max, and how many were NaN. It sorts `values`. */
+export function latencyOf(values: Float64Array): LatencySummary {
+  const sorted = values.sort();
+  // A message without a stamp reads NaN, which sorts last.
+  let stamped = sorted.length;
+  while (stamped > 0 && Number.isNaN(sorted[stamped - 1])) stamped--;
+  const s = sorted.subarray(0, stamped);
+  return {
+    count: s.length,
+    unstamped: sorted.length - stamped,
+    p50: quantile(s, 0.5),
+    p99: quantile(s, 0.99),
+    max: s.length ? s[s.length - 1]! : NaN,
+  };
+}
+
+/** Rejects when `promise` has not settled within `ms`. */
+export function within<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Median of unsorted numbers (NaN for none). */
 export function median(values: readonly number[]): number {
   const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);

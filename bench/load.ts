@@ -9,6 +9,7 @@ import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import {
   epochMs,
+  latencyOf,
   nextTurn,
   quantile,
   requestText,
@@ -16,8 +17,10 @@ import {
   sleep,
   TICK,
   TOCK,
+  within,
   type Command,
 } from './common.js';
+import { PingObserver, storm, type Pinger, type Redialable } from './storm.js';
 
 type ReplyCallback = (ok: boolean) => void;
 
@@ -127,33 +130,63 @@ function readInt(text: string, from: number): number {
   return i === from ? -1 : n;
 }
 
-/** A raw `ws` client speaking carom's protocol (used against carom and raw ws). */
-class EnvelopeClient implements BenchClient {
+/**
+ * A raw `ws` client speaking carom's protocol (used against carom and raw ws).
+ * The storm scenario cuts its connection and dials again (`drop`, `reopen`).
+ */
+class EnvelopeClient implements BenchClient, Redialable, Pinger {
   next = 0;
   got = 0;
   private nextId = 1;
   private readonly pending = new Map<number, { n: number; cb: ReplyCallback }>();
-  private readonly ws: WebSocket;
+  private ws: WebSocket;
 
   constructor(
-    url: string,
+    private readonly url: string,
     readonly group: number,
-    localAddress: string | undefined,
+    private readonly localAddress: string | undefined,
   ) {
-    this.ws = new WebSocket(url, {
+    this.ws = this.dial();
+  }
+
+  private dial(): WebSocket {
+    return new WebSocket(this.url, {
       perMessageDeflate: false,
       skipUTF8Validation: true,
-      ...(localAddress === undefined ? {} : { localAddress }),
+      ...(this.localAddress === undefined ? {} : { localAddress: this.localAddress }),
     });
   }
 
   open(): Promise<void> {
+    const ws = this.ws;
     return new Promise((resolve, reject) => {
-      this.ws.once('open', resolve);
-      this.ws.once('error', reject);
-      this.ws.on('error', () => undefined);
-      this.ws.on('message', (data: Buffer) => this.receive(data.toString()));
+      ws.once('open', resolve);
+      ws.once('error', reject);
+      ws.on('error', () => undefined);
+      ws.on('message', (data: Buffer) => {
+        // A socket the storm cut may still hand over what it had read: it is not this client's now.
+        if (ws === this.ws) this.receive(data.toString());
+      });
     });
+  }
+
+  /** Cuts the connection at once, without a closing handshake, as a network failure would. */
+  drop(): void {
+    this.ws.terminate();
+  }
+
+  /** Dials again from the same address; resolves once open. Requests in flight are forgotten. */
+  reopen(): Promise<void> {
+    this.pending.clear();
+    this.ws = this.dial();
+    return this.open();
+  }
+
+  /** Sends `carom.ping` with an id; `onReply(ok)` runs when its ack arrives. */
+  ping(onReply: ReplyCallback): void {
+    const id = this.nextId++;
+    this.pending.set(id, { n: -1, cb: onReply });
+    this.ws.send(`{"event":"carom.ping","id":${id}}`);
   }
 
   private receive(text: string): void {
@@ -345,15 +378,6 @@ class SocketIoClient implements BenchClient {
   }
 }
 
-/** Rejects when `promise` has not settled within `ms`. */
-function within<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * Opens `count` clients, `concurrency` handshakes at a time, each subscribed
  * when asked, in `group` (0 unless given), from `localAddress` when given (an
@@ -524,22 +548,6 @@ async function wait(cmd: Command): Promise<object> {
   };
 }
 
-/** The distribution of some latencies (ms): count, p50, p99, max, and how many had no stamp. */
-function latencyOf(values: Float64Array): object {
-  const sorted = values.sort();
-  // A message without a stamp reads NaN, which sorts last.
-  let stamped = sorted.length;
-  while (stamped > 0 && Number.isNaN(sorted[stamped - 1])) stamped--;
-  const s = sorted.subarray(0, stamped);
-  return {
-    count: s.length,
-    unstamped: sorted.length - stamped,
-    p50: quantile(s, 0.5),
-    p99: quantile(s, 0.99),
-    max: s.length ? s[s.length - 1]! : NaN,
-  };
-}
-
 /** Waits (bounded) until no request is outstanding. */
 async function drain(outstanding: () => number, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
@@ -633,6 +641,15 @@ async function openLoop(cmd: Command): Promise<object> {
   };
 }
 
+/** The envelope clients of this process; throws when there is another kind. */
+function envelopeClients(): EnvelopeClient[] {
+  const out = clients.filter((c): c is EnvelopeClient => c instanceof EnvelopeClient);
+  if (out.length !== clients.length) throw new Error('the storm needs envelope clients');
+  return out;
+}
+
+let observer: PingObserver | undefined;
+
 function closeAll(): void {
   for (const c of clients) {
     try {
@@ -654,6 +671,28 @@ serveCommands(
     closedLoop,
     openLoop,
     slowReport,
+    /** Cuts every client's connection at once; each dials again and resubscribes (storm.ts). */
+    storm: (cmd) =>
+      storm(envelopeClients(), {
+        events: cmd.events as string[],
+        attemptMs: cmd.attemptMs as number,
+        maxAttempts: cmd.maxAttempts as number,
+        boundMs: cmd.boundMs as number,
+      }),
+    /** Starts timing `carom.ping` round trips on the first client, one every `everyMs`. */
+    pingStart: (cmd) => {
+      void observer?.stop(0);
+      const first: Pinger | undefined = envelopeClients()[0];
+      if (!first) throw new Error('pingStart without a client');
+      observer = new PingObserver(first, cmd.everyMs as number, cmd.boundMs as number);
+      return {};
+    },
+    pingStop: async (cmd) => {
+      if (!observer) throw new Error('pingStop without pingStart');
+      const report = await observer.stop(cmd.drainMs as number);
+      observer = undefined;
+      return report;
+    },
     stats: () => ({ replyErrors, stray, clients: clients.length }),
     close: () => {
       closeAll();

@@ -10,13 +10,14 @@
  *
  *   --quick            smaller sizes, 3 repetitions (about two minutes)
  *   --smoke            tiny sizes, 1 repetition (CI: it must work, not be fast)
- *   --scenario NAME    fanout, fanout-timed, inbound, idle (repeatable or comma-separated)
+ *   --scenario NAME    fanout, fanout-timed, inbound, idle, cross-node, scale, slow-readers,
+ *                      crowd, storm (repeatable or comma-separated)
  *   --contenders LIST  raw-ws,raw-ws-send,carom,socketio (default), carom-metrics, carom-observed,
  *                      carom-history
  *   --reps N           repetitions
  *   --out FILE         write the JSON there instead of bench/results/
  *   --cpu-prof DIR     run each server with --cpu-prof: DIR/<contender>-<scenario>-<size>-<run>.cpuprofile
- *   --heap-snapshot DIR  idle scenario: heap snapshots of each server before and after connecting
+ *   --heap-snapshot DIR  idle and crowd scenarios: heap snapshots of each server before and after connecting
  *
  * Summarize those with build/bench/profile-summary.js and build/bench/heap-diff.js.
  */

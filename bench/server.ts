@@ -93,6 +93,7 @@ serveCommands(
       await collect();
       return { file: writeHeapSnapshot(cmd.file as string) };
     },
+    connections: () => ({ connections: server.connections() }),
     deliveryStats: () => ({ stats: server.deliveryStats?.() ?? null }),
     mem: async () => {
       await collect();

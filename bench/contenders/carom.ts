@@ -198,6 +198,7 @@ export async function caromServer(
     unixPath,
     publish: (seq, at) => ticks.send(at === undefined ? { seq, body } : { seq, at, body }),
     startTimed: (count) => app.get(TockSender).run(count),
+    connections: () => app.stats().connections,
     deliveryStats: () => ({ ...app.deliveryStats(), connections: app.stats().connections }),
     close: async () => {
       await app.close();

@@ -6,7 +6,8 @@
  * socket within one event-loop turn are coalesced with cork/uncork; a socket
  * whose unsent bytes pass 16 MiB is dropped as too slow; timestamps are
  * formatted once per millisecond; per-message deflate is off and frames are
- * capped at 1 MiB. The DTO request is checked with the same class-validator DTO
+ * capped at 1 MiB. `carom.ping` is answered as carom answers it (an ack with
+ * null data). The DTO request is checked with the same class-validator DTO
  * carom uses. How a publish reaches the sockets is the one difference:
  * `frame` builds the WebSocket frame once (`ws`'s own `Sender.frame`) and
  * writes the same buffers to every subscriber's net socket, `send` calls
@@ -200,6 +201,9 @@ export async function createRawServer(mode: PublishMode): Promise<BenchServer> {
         else ack(conn, id, { n: result.n });
         return;
       }
+      case 'carom.ping':
+        ack(conn, id, null);
+        return;
       case 'subscribe':
       case 'unsubscribe':
         subscribe(conn, id, data ?? {}, event === 'subscribe');
@@ -257,6 +261,7 @@ export async function createRawServer(mode: PublishMode): Promise<BenchServer> {
     path: '/ws',
     publish: (seq) => publish(TICK, seq),
     startTimed: (count) => timed.run(count),
+    connections: () => conns.size,
     close: async () => {
       timed.stop();
       for (const conn of conns) conn.ws.close(1001, 'server shutting down');

@@ -59,6 +59,7 @@ export async function createServer(): Promise<BenchServer> {
     path: '/socket.io/',
     publish: (seq) => publish(TICK, seq),
     startTimed: (count) => timed.run(count),
+    connections: () => io.engine.clientsCount,
     close: async () => {
       timed.stop();
       io.disconnectSockets(true);

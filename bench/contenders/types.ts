@@ -6,6 +6,8 @@ export interface BenchServer {
   readonly path: string;
   /** The Unix socket it listens on instead of TCP, when asked (`BENCH_UNIX_PATH`). */
   readonly unixPath?: string;
+  /** Connections open now (the storm scenario checks the server let go of the cut ones). */
+  connections(): number;
   /** carom's delivery counters (`app.deliveryStats()`), for the slow-readers scenario. */
   deliveryStats?(): unknown;
   /**

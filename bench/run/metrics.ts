@@ -105,6 +105,21 @@ export const METRICS: Readonly<Record<Scenario, readonly MetricSpec[]>> = {
     { key: 'connectsPerSec', label: 'connects/s (all loads at once)', format: fmtRate },
   ],
   'slow-readers': ['baseline', 'all', 'latest', 'drop'].flatMap(slowSetupMetrics),
+  crowd: [
+    { key: 'heapPerConn', label: 'heap/connection', format: fmtBytes },
+    { key: 'rssPerConn', label: 'RSS/connection', format: fmtBytes },
+    { key: 'connectsPerSec', label: 'connects/s', format: fmtRate },
+    { key: 'lastMs', label: 'publish to last receipt', format: fmtMs },
+  ],
+  storm: [
+    { key: 'resubscribeMs', label: 'cut to last resubscribed', format: fmtMs },
+    { key: 'resubscribesPerSec', label: 'resubscribes/s', format: fmtRate },
+    { key: 'stormPingP99Ms', label: 'observer ping p99, storm', format: fmtMs },
+    { key: 'stormPingP50Ms', label: 'observer ping p50, storm', format: fmtMs },
+    { key: 'stormPingMaxMs', label: 'observer ping max, storm', format: fmtMs },
+    { key: 'quietPingP99Ms', label: 'observer ping p99, quiet', format: fmtMs },
+    { key: 'connectsPerSec', label: 'connects/s (before)', format: fmtRate },
+  ],
 };
 
 /** The line above each scenario's table. */
@@ -121,4 +136,8 @@ export const TITLES: Readonly<Record<Scenario, string>> = {
     'scale-out: N idle subscribed connections split over carom nodes on one Redis, one publish to all',
   'slow-readers':
     'slow readers: paced fan-out, some readers at a tenth of the rate, by delivery policy (carom only)',
+  crowd:
+    'crowd: N idle subscribed connections to one server process, after forced GC; one publish to all',
+  storm:
+    'reconnect storm: N subscribed connections cut at once, each reconnecting and resubscribing at once',
 };

@@ -13,7 +13,7 @@ export interface RunContext {
   pin: boolean;
   /** Where `--cpu-prof` puts the servers' profiles. */
   cpuProf: string | undefined;
-  /** Where `--heap-snapshot` puts the idle servers' snapshots. */
+  /** Where `--heap-snapshot` puts the idle and crowd servers' snapshots. */
   heapSnapshot: string | undefined;
 }
 

@@ -15,6 +15,8 @@ export const SCENARIOS = [
   'cross-node',
   'scale',
   'slow-readers',
+  'crowd',
+  'storm',
 ] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -71,6 +73,36 @@ export interface Settings {
     backlogBytes: number;
     maxBufferedBytes: number;
   };
+  /**
+   * The crowd: N idle subscribed connections to one server process (as many as
+   * its limit of open files allows), from load processes of at most
+   * `maxPerLoad` clients each, `concurrency` handshakes at a time each; then
+   * `rounds` single publishes to all of them.
+   */
+  crowd: {
+    sizes: number[];
+    maxPerLoad: number;
+    concurrency: number;
+    rounds: number;
+    settleMs: number;
+  };
+  /**
+   * The reconnect storm: N subscribed connections cut at once, each dialling
+   * again and resubscribing as carom/client would (attempts of at most
+   * `attemptMs`, up to `maxAttempts` each, the storm bounded by `boundMs`); the observer pings
+   * every `pingEveryMs`, for `quietMs` before the storm and throughout it.
+   */
+  storm: {
+    sizes: number[];
+    maxPerLoad: number;
+    concurrency: number;
+    attemptMs: number;
+    maxAttempts: number;
+    boundMs: number;
+    pingEveryMs: number;
+    quietMs: number;
+    settleMs: number;
+  };
   connectConcurrency: number;
   /**
    * `--sizes`: the payload sizes, in bytes, that fan-out (each message's
@@ -121,6 +153,20 @@ export function settingsFor(mode: Mode): Settings {
       backlogBytes: 8 * 1024,
       maxBufferedBytes: 128 * 1024,
     },
+    // 19,000 of the 20,000 open files a process may have on the machine this was written for.
+    crowd: { sizes: [19_000], maxPerLoad: 5000, concurrency: 25, rounds: 5, settleMs: 1000 },
+    // Each attempt as long as carom/client's default connectTimeoutMs.
+    storm: {
+      sizes: [10_000],
+      maxPerLoad: 5000,
+      concurrency: 25,
+      attemptMs: 10_000,
+      maxAttempts: 30,
+      boundMs: 300_000,
+      pingEveryMs: 10,
+      quietMs: 2000,
+      settleMs: 1000,
+    },
     connectConcurrency: 100,
     payloadBytes: [],
   };
@@ -135,6 +181,8 @@ export function settingsFor(mode: Mode): Settings {
       crossNode: { ...base.crossNode, sizes: [1000], deliveries: 300_000, latencyMessages: 100 },
       scale: { ...base.scale, sizes: [8000] },
       slowReaders: { ...base.slowReaders, messages: 300 },
+      crowd: { ...base.crowd, sizes: [4000], rounds: 3 },
+      storm: { ...base.storm, sizes: [2000], quietMs: 1000 },
     };
   }
   if (mode === 'smoke') {
@@ -156,6 +204,19 @@ export function settingsFor(mode: Mode): Settings {
       // Two loads per node even here, so that spreading over source addresses is exercised.
       scale: { nodes: 2, sizes: [20], maxPerLoad: 5, concurrency: 5, rounds: 2, settleMs: 100 },
       slowReaders: { ...base.slowReaders, subscribers: 20, slow: 2, rate: 100, messages: 100 },
+      // Two loads each even here, so that spreading over source addresses is exercised.
+      crowd: { sizes: [20], maxPerLoad: 10, concurrency: 5, rounds: 2, settleMs: 100 },
+      storm: {
+        sizes: [20],
+        maxPerLoad: 10,
+        concurrency: 5,
+        attemptMs: 5000,
+        maxAttempts: 5,
+        boundMs: 15_000,
+        pingEveryMs: 10,
+        quietMs: 200,
+        settleMs: 100,
+      },
       connectConcurrency: 10,
     };
   }
@@ -204,6 +265,10 @@ export function casesOf(settings: Settings, scenario: Scenario): Case[] {
       return settings.crossNode.sizes.map((n) => ({ label: `N=${n}`, n }));
     case 'scale':
       return settings.scale.sizes.map((n) => ({ label: `N=${n}`, n }));
+    case 'crowd':
+      return settings.crowd.sizes.map((n) => ({ label: `N=${n}`, n }));
+    case 'storm':
+      return settings.storm.sizes.map((n) => ({ label: `N=${n}`, n }));
     case 'slow-readers': {
       const s = settings.slowReaders;
       return [{ label: `N=${s.subscribers} slow=${s.slow}`, n: s.subscribers }];
@@ -215,10 +280,20 @@ export function casesOf(settings: Settings, scenario: Scenario): Case[] {
  * The contenders of `contenders` that run `scenario`: all of them, except for
  * cross-node, which compares carom with itself (one node against two), and
  * scale, which measures carom's own scale-out, and slow-readers, which compares carom's
- * delivery policies.
+ * delivery policies; crowd and storm, whose clients speak carom's envelopes, leave out
+ * Socket.IO, and storm also `raw-ws-send` (how a publish is framed plays no part in it).
  */
 export function contendersOf<C extends string>(scenario: Scenario, contenders: readonly C[]): C[] {
-  return scenario === 'cross-node' || scenario === 'scale' || scenario === 'slow-readers'
-    ? contenders.filter((c) => c === 'carom')
-    : [...contenders];
+  switch (scenario) {
+    case 'cross-node':
+    case 'scale':
+    case 'slow-readers':
+      return contenders.filter((c) => c === 'carom');
+    case 'crowd':
+      return contenders.filter((c) => c !== 'socketio');
+    case 'storm':
+      return contenders.filter((c) => c !== 'socketio' && c !== 'raw-ws-send');
+    default:
+      return [...contenders];
+  }
 }

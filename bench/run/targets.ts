@@ -37,6 +37,8 @@ export const TARGETS: readonly Target[] = [
   { scenario: 'inbound',      size: 'first',  metric: 'dtoP99Ms',         contender: 'carom', comparison: 'raw-ws',   op: '<=', limit: 1.2,  name: 'inbound p99 vs raw ws (DTO)' },
   { scenario: 'idle',         size: 'every',  metric: 'heapPerConn',      contender: 'carom', comparison: 'raw-ws',   op: '<=', limit: 1.3,  name: 'idle {case} heap/connection vs raw ws' },
   { scenario: 'idle',         size: 'every',  metric: 'rssPerConn',       contender: 'carom', comparison: 'raw-ws',   op: '<=', limit: 1.1,  name: 'idle {case} RSS/connection vs raw ws' },
+  { scenario: 'crowd',        size: 'every',  metric: 'heapPerConn',      contender: 'carom', comparison: 'raw-ws',   op: '<=', limit: 1.3,  name: 'crowd {case} heap/connection vs raw ws' },
+  { scenario: 'crowd',        size: 'every',  metric: 'rssPerConn',       contender: 'carom', comparison: 'raw-ws',   op: '<=', limit: 1.1,  name: 'crowd {case} RSS/connection vs raw ws' },
 ];
 
 /** One target checked against a run, as the JSON's `targets` keeps it. */

@@ -99,6 +99,15 @@ test('each mode has its cases: N subscribers or connections, K clients', () => {
     casesOf(full, 'scale').map((c) => c.label),
     ['N=60000'],
   );
+  // One server process at the machine's 20,000 open files, less room for the rest.
+  assert.deepEqual(
+    casesOf(full, 'crowd').map((c) => c.label),
+    ['N=19000'],
+  );
+  assert.deepEqual(
+    casesOf(full, 'storm').map((c) => c.label),
+    ['N=10000'],
+  );
   const smoke = settingsFor('smoke');
   assert.equal(smoke.reps, 1);
   for (const scenario of SCENARIOS) assert.ok(casesOf(smoke, scenario).length > 0, scenario);
@@ -136,6 +145,12 @@ test('cross-node and scale run carom alone: they measure carom against itself', 
   assert.deepEqual(contendersOf('fanout', all), all);
 });
 
+test('crowd and storm run the contenders that speak envelopes; storm leaves out raw-ws-send', () => {
+  const all: ContenderName[] = ['raw-ws', 'raw-ws-send', 'carom', 'socketio', 'carom-metrics'];
+  assert.deepEqual(contendersOf('crowd', all), ['raw-ws', 'raw-ws-send', 'carom', 'carom-metrics']);
+  assert.deepEqual(contendersOf('storm', all), ['raw-ws', 'carom', 'carom-metrics']);
+});
+
 /** A successful run with one metric. */
 function run(
   scenario: Scenario,
@@ -154,6 +169,8 @@ const NO_CASES: Record<Scenario, string[]> = {
   'cross-node': [],
   scale: [],
   'slow-readers': [],
+  crowd: [],
+  storm: [],
 };
 
 test('a target divides the medians and checks the bound both ways', () => {
@@ -220,6 +237,8 @@ test('the targets apply to every case, the first only, or one case by its label'
     'cross-node': ['N=1000'],
     scale: ['N=8000'],
     'slow-readers': [],
+    crowd: ['N=19000'],
+    storm: ['N=10000'],
   };
   const names = evaluateTargets([], cases).map((r) => r.target);
   assert.deepEqual(names, [
@@ -238,6 +257,8 @@ test('the targets apply to every case, the first only, or one case by its label'
     'idle N=1000 RSS/connection vs raw ws',
     'idle N=5000 heap/connection vs raw ws',
     'idle N=5000 RSS/connection vs raw ws',
+    'crowd N=19000 heap/connection vs raw ws',
+    'crowd N=19000 RSS/connection vs raw ws',
   ]);
   // Without N=1000 there is no Socket.IO target; a scenario not run has none.
   const small = evaluateTargets([], { ...NO_CASES, fanout: ['N=10'] }).map((r) => r.target);

@@ -9,13 +9,21 @@ import { withProcesses, type CommandChild } from '../processes.js';
 import type { RunContext, RunOutcome } from '../record.js';
 import { connectParams, connectTimeout } from './connect.js';
 
+/** With `--heap-snapshot DIR`, a snapshot of the server's heap: `DIR/<name>.heapsnapshot`. */
+export async function snapshotHeap(
+  ctx: RunContext,
+  server: CommandChild,
+  name: string,
+): Promise<void> {
+  if (!ctx.heapSnapshot) return;
+  const file = path.join(ctx.heapSnapshot, `${name}.heapsnapshot`);
+  await server.call('heapSnapshot', { file }, 300_000);
+}
+
 /** One idle run with `n` connections. */
 export function runIdle(ctx: RunContext, contender: ContenderName, n: number): Promise<RunOutcome> {
-  const snapshot = async (server: CommandChild, when: string): Promise<void> => {
-    if (!ctx.heapSnapshot) return;
-    const file = path.join(ctx.heapSnapshot, `${contender}-N${n}-${when}.heapsnapshot`);
-    await server.call('heapSnapshot', { file }, 120_000);
-  };
+  const snapshot = (server: CommandChild, when: string): Promise<void> =>
+    snapshotHeap(ctx, server, `${contender}-N${n}-${when}`);
   return withProcesses(
     ctx,
     contender,

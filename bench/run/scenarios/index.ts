@@ -3,11 +3,13 @@ import type { ContenderName } from '../../common.js';
 import type { RunContext, RunOutcome } from '../record.js';
 import type { Scenario } from '../settings.js';
 import { runCrossNode } from './cross-node.js';
+import { runCrowd } from './crowd.js';
 import { runFanout } from './fanout.js';
 import { runIdle } from './idle.js';
 import { runInbound } from './inbound.js';
 import { runScale } from './scale.js';
 import { runSlowReaders } from './slow-readers.js';
+import { runStorm } from './storm.js';
 
 /**
  * Runs one case (`n` and, with `--sizes`, the payload's `bytes`, from
@@ -29,4 +31,6 @@ export const SCENARIO_RUNS: Readonly<Record<Scenario, ScenarioRun>> = {
   'cross-node': runCrossNode,
   scale: runScale,
   'slow-readers': runSlowReaders,
+  crowd: runCrowd,
+  storm: runStorm,
 };

@@ -13,6 +13,7 @@ import {
   LocalBroker,
   MemoryHistory,
   Sender,
+  TimedSender,
   Topic,
   type Broker,
   type CaromOptions,
@@ -189,6 +190,32 @@ describe('history: positioned publishes', () => {
     });
     assert.deepEqual(recoveryOf(ack, 'chat'), { recovered: true, epoch, offset: 3, replayed: 2 });
     assert.deepEqual(numbers(again, 'chat'), [2, 3]);
+  });
+
+  it('records the ticks of a timed sender like any publish', async () => {
+    @Topic('clock', { everyMs: 1000, history: { size: 10 } })
+    class ClockSender extends TimedSender<{ n: number }> {
+      private n = 0;
+      override createMessageData(): { n: number } {
+        return { n: ++this.n };
+      }
+    }
+    const t = await make({ senders: [ClockSender] });
+    // A timed sender ticks while someone listens on its node (ticks nobody hears are not made).
+    const watcher = await t.connect();
+    await watcher.subscribe('clock');
+    await t.clock.advance(3000);
+    const c = await t.connect({ protocol: 'carom' });
+    const ack = await c.request('subscribe', { events: ['clock'], recent: 10 });
+    assert.equal(recoveryOf(ack, 'clock').replayed, 3);
+    assert.deepEqual(
+      seen(c, 'clock').map((s) => [s.n, s.position?.offset]),
+      [
+        [1, 1],
+        [2, 2],
+        [3, 3],
+      ],
+    );
   });
 
   it('replays a message scoped to some topics only to their subscribers', async () => {

@@ -42,6 +42,7 @@ import type { AnyEvents, EventMapOf, PublishableEvent, PublishData } from './pro
 import { Lifecycle } from './core/lifecycle.js';
 import { observerOf } from './core/observer.js';
 import { observedApp } from './core/observed-app.js';
+import { NO_ONCE_STATS, onceGateOf, type OnceGate, type OnceStats } from './core/once-gate.js';
 import { readTopic } from './core/metadata.js';
 import type { AppModel } from './asyncapi/model.js';
 import type { AsyncApiDocument, AsyncApiOptions } from './asyncapi/document.js';
@@ -142,6 +143,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
   private readonly senderClasses: readonly Class[];
   private brokerStarted: Promise<void> | undefined;
   private presenceTracker: Presence | undefined;
+  private readonly once: OnceGate | undefined;
   private ownServer: Server | undefined;
   private started = false;
   private closing: Promise<void> | undefined;
@@ -225,12 +227,14 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       if (o.unvalidatedHandlers === 'error') throw error;
       this.logger.warn(error.message);
     }
+    this.once = onceGateOf(o.once, this.broker, this.clock, this.logger);
     const replies = new Replies({
       clock: this.clock,
       timestamps,
       logger: this.logger,
       exposeErrors: o.exposeErrors,
       observer,
+      once: this.once,
     });
     this.asks = new Asks(this.clock, this.publisher, replies, {
       maxPending: o.maxPendingAsks,
@@ -262,6 +266,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
         clock: this.clock,
         logger: this.logger,
       }),
+      once: this.once,
     });
     this.sessions = new Sessions({
       dispatcher: this.dispatcher,
@@ -510,6 +515,15 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       maxDepth: o.maxDepth,
       listening,
     };
+  }
+
+  /**
+   * What handling keyed envelopes once has done since the app started:
+   * handled, repeats answered or dropped, waits, releases, store failures.
+   * All zero when keys are not handled once.
+   */
+  onceStats(): OnceStats {
+    return this.once?.stats() ?? { ...NO_ONCE_STATS };
   }
 
   /** What the broker relayed to the other nodes, received from them, and lost. */

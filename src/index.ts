@@ -15,6 +15,11 @@ export type {
 } from './core/options.js';
 export { DEFAULTS } from './core/options.js';
 export type { TopicDeclaration } from './core/options.js';
+// Requests handled once: the envelope's `key`, per identity, for a window.
+export { ONCE_DEFAULTS, type OnceOptions } from './core/options.js';
+export type { FirstAnswer, Claim, OnceStore } from './core/once.js';
+export { MemoryOnceStore, type MemoryOnceOptions } from './core/memory-once.js';
+export type { OnceStats } from './core/once-gate.js';
 export type {
   DeliveryMode,
   DeliveryKey,
@@ -101,6 +106,7 @@ export {
   type ForwardedOptions,
 } from './transport/handshake.js';
 export { tokenProtocol, CAROM_PROTOCOL } from './transport/subprotocol.js';
+export { CLIENT_PROTOCOL_PREFIX } from './transport/subprotocol.js';
 export { serveClientModule, CLIENT_MODULE_PATH } from './transport/client-module.js';
 // Typed end to end: one event map for server and client, families, scoped publishes, asks.
 export type {

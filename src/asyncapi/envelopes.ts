@@ -37,6 +37,16 @@ export const ID: JsonSchema = {
   ],
 };
 
+/** A key for a request or emit handled once (clients of the `carom` subprotocol). */
+export const KEY: JsonSchema = {
+  description:
+    'carom subprotocol only: the same key on a resent request or emit makes it a repeat, handled once per identity within the window; a repeat gets the first answer',
+  type: 'string',
+  minLength: 16,
+  maxLength: 64,
+  pattern: '^[A-Za-z0-9_-]+$',
+};
+
 /** A client's timestamp: ISO 8601, with or without an offset, or epoch milliseconds. */
 export const CLIENT_TIMESTAMP: JsonSchema = {
   description:
@@ -55,7 +65,7 @@ export function clientEnvelope(event: JsonSchema, data: JsonSchema): JsonSchema 
   return {
     type: 'object',
     required: ['event'],
-    properties: { event, data, id: ID, timestamp: CLIENT_TIMESTAMP },
+    properties: { event, data, id: ID, timestamp: CLIENT_TIMESTAMP, key: KEY },
   };
 }
 

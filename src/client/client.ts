@@ -13,14 +13,40 @@ import { Backoff } from './backoff.js';
 import { ClientErrorCode, CloseCode } from './codes.js';
 import { RequestError, messageOf, timeoutError, type ServerError } from './errors.js';
 import { decodeFrame, dataOfFrame, encodeFrame, isObject, preview } from './frame.js';
+import { randomId } from './identity.js';
 import { isFinalStatus, UnopenedStreak, upgradeMessage, upgradeStatus } from './handshake.js';
 import { Heartbeat, isPingId } from './heartbeat.js';
 import type { Listener } from './listeners.js';
 import { Listeners } from './listeners.js';
-import { ACK, ASK, CHANNEL_DELETED, ERROR, SUBSCRIBE, UNSUBSCRIBE, WELCOME } from './names.js';
-import { settingsOf, type ClientOptions, type ClientSettings } from './options.js';
-import { Outbox } from './outbox.js';
+import {
+  ACK,
+  ASK,
+  CHANNEL_DELETED,
+  ERROR,
+  isPattern,
+  SUBSCRIBE,
+  UNSUBSCRIBE,
+  WELCOME,
+} from './names.js';
+import {
+  settingsOf,
+  type ClientOptions,
+  type ClientSettings,
+  type EmitOptions,
+  type RequestOptions,
+  type SubscribeOptions,
+} from './options.js';
+import { Outbox, type QueuedEmit } from './outbox.js';
+import { Positions, readPosition } from './positions.js';
+import {
+  readRecovery,
+  record,
+  reportOf,
+  type EventRecovery,
+  type RecoveryReport,
+} from './recovery.js';
 import { Requests } from './requests.js';
+import { runHook } from './restore.js';
 import {
   defaultWebSocket,
   isOpen,
@@ -48,6 +74,14 @@ import type {
   SendData,
   SubscriptionAck,
 } from './types.js';
+
+/** Request data with extensions that only a server of the `carom` subprotocol is sent. */
+class CaromOnly {
+  constructor(
+    readonly plain: object,
+    readonly carom: object,
+  ) {}
+}
 
 /** An envelope as the server sends it. */
 export type ServerEnvelope<T = unknown> = WireEnvelope<T>;
@@ -84,6 +118,12 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   private readonly unopened = new UnopenedStreak();
   /** The HTTP status the current attempt's upgrade was refused with, when visible. */
   private refusedStatus: number | undefined;
+  private readonly positions: Positions;
+  private duplicatesCount = 0;
+  /** Sent in every handshake, so the server knows this client again after a reconnect. */
+  private readonly id = randomId();
+  /** True while the `onRestore` hook runs: the socket is open, the state not yet. */
+  private restoring = false;
 
   constructor(
     private readonly url: string,
@@ -91,6 +131,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   ) {
     this.settings = settingsOf(options);
     this.outbox = new Outbox(this.settings.maxQueue);
+    this.positions = new Positions(this.settings.maxPositions);
     this.backoff = this.settings.reconnect && new Backoff(this.settings.reconnect);
     this.heartbeat = new Heartbeat(this.settings.heartbeatMs, {
       isOpen: () => this.socket !== undefined && this.stateNow === 'open',
@@ -119,6 +160,24 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   /** Emits dropped because the queue was full while disconnected. */
   get dropped(): number {
     return this.droppedCount;
+  }
+
+  /**
+   * This client's random instance id, offered in every handshake as the
+   * subprotocol entry `carom.client.<id>`: the same for the client's whole life,
+   * so the server knows its retried requests across reconnects.
+   */
+  get clientId(): string {
+    return this.id;
+  }
+
+  /**
+   * Published messages ignored because they were already delivered (same
+   * history epoch, offset not past the last one seen), as when a replay after
+   * a reconnect meets what arrived before.
+   */
+  get duplicates(): number {
+    return this.duplicatesCount;
   }
 
   /** Subscriptions the client holds and restores after a reconnect. */
@@ -193,6 +252,17 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   }
 
   /**
+   * Calls `fn` once per reconnect that resumed events with a history, after
+   * their missed messages were delivered: per event, whether nothing is
+   * missing (`recovered`), how many were replayed, and if not, why (`GAP`,
+   * `EPOCH`, ...; see {@link RecoveryReason}). A report that is not recovered
+   * goes to `onError` as `NOT_RECOVERED` when no `onRecovery` listener is registered.
+   */
+  onRecovery(fn: (report: RecoveryReport) => void): () => void {
+    return this.listeners.onRecovery(fn);
+  }
+
+  /**
    * Resolves when the client is open (now, or after it connects). Rejects if it
    * closes for good: `REFUSED` with the server's reason after a 1008, else `CLOSED`.
    */
@@ -215,22 +285,36 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
   /**
    * Subscribes to events or patterns (`chat`, `room.*`, `*`) and resolves with
    * the connection's subscriptions as the server's ack lists them: `events`
-   * and `excluded`. The client remembers them and subscribes again after a
-   * reconnect.
+   * and `excluded`, and `recovery` for the named events that keep a history
+   * (where they stand; with `recent`, how many past messages were delivered).
+   * The client remembers them and subscribes again after a reconnect,
+   * resuming each history from the last message it saw.
    */
   async subscribe(
     events: Array<ReceivableEvent<M> | `${string}.*` | '*'>,
+    options: SubscribeOptions = {},
   ): Promise<SubscriptionAck> {
     this.held.add(events);
+    // `recent` (0 by default) also tells where each named history stands, so that a
+    // reconnect can resume one whose messages the client has not seen yet.
+    const named = events.filter((e) => !isPattern(e));
+    const data =
+      named.length > 0
+        ? new CaromOnly({ events }, { events, recent: options.recent ?? 0 })
+        : { events };
     let ack: unknown;
     try {
-      ack = await this.ask(SUBSCRIBE, { events });
+      ack = await this.ask(SUBSCRIBE, data);
     } catch (err) {
       // Names the server refused are not held, so a reconnect does not ask for them again.
       this.held.forgetRefused(err);
       throw err;
     }
-    return ackOf(ack, SUBSCRIBE);
+    const result = ackOf(ack, SUBSCRIBE);
+    if (!isObject(ack) || !isObject(ack.recovery)) return result;
+    const recovery = readRecovery(ack, [], named);
+    this.follow(recovery);
+    return Object.assign(result, { recovery });
   }
 
   /**
@@ -241,6 +325,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
     events: Array<ReceivableEvent<M> | `${string}.*` | '*'>,
   ): Promise<SubscriptionAck> {
     this.held.remove(events);
+    this.positions.retain((e) => this.held.covers(e));
     return ackOf(await this.ask(UNSUBSCRIBE, { events }), UNSUBSCRIBE);
   }
 
@@ -251,18 +336,20 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
    * so are the emits still queued when the client closes for good (`close()`,
    * a refusal, a lost connection with reconnect off).
    */
-  emit<K extends SendableEvent<M>>(event: K, data: SendData<M, K>): void;
-  emit(event: string, data?: unknown): void {
-    const frame = encodeFrame(event, data);
-    if (this.stateNow === 'open' && isOpen(this.socket)) {
-      this.socket.send(frame);
+  emit<K extends SendableEvent<M>>(event: K, data: SendData<M, K>, options?: EmitOptions): void;
+  emit(event: string, data?: unknown, options: EmitOptions = {}): void {
+    const key = this.keyOf(event, options.retry);
+    const id = key === undefined ? undefined : this.requests.id();
+    const queued: QueuedEmit = { event, frame: encodeFrame(event, data, id, key), id };
+    if (this.sendable(this.socket)) {
+      this.sendQueued(this.socket, queued);
       return;
     }
     if (this.stateNow === 'closed') {
       this.drop(event, data);
       return;
     }
-    const oldest = this.outbox.push(event, frame);
+    const oldest = this.outbox.push(queued);
     if (oldest) this.drop(oldest.event, dataOfFrame(oldest.frame));
   }
 
@@ -270,19 +357,17 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
    * Sends an event with an `id` and resolves with the ack's data; rejects with
    * a `RequestError` carrying the server's error code, or `TIMEOUT`, or
    * `DISCONNECTED` when the connection was lost before the reply, or
-   * `REFUSED`, `CLOSED`, `BAD_REPLY` (see {@link RequestError}).
+   * `REFUSED`, `CLOSED`, `BAD_REPLY` (see {@link RequestError}). With
+   * `retry`, a lost connection does not reject it: it is sent again after the
+   * reconnect with the same key, and settles once, within its timeout.
    */
   async request<K extends SendableEvent<M>>(
     event: K,
     data: SendData<M, K>,
-    options?: { timeoutMs?: number },
+    options?: RequestOptions,
   ): Promise<AckData<M, K>>;
-  async request(
-    event: string,
-    data?: unknown,
-    options: { timeoutMs?: number } = {},
-  ): Promise<unknown> {
-    return this.ask(event, data, options.timeoutMs);
+  async request(event: string, data?: unknown, options: RequestOptions = {}): Promise<unknown> {
+    return this.ask(event, data, options.timeoutMs, this.keyOf(event, options.retry));
   }
 
   /** Closes for good: no reconnect; pending requests reject with `CLOSED`. */
@@ -294,6 +379,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
     this.retryTimer = undefined;
     this.dropSocket(code, reason);
     this.connectionIdNow = undefined;
+    this.restoring = false;
     this.requests.rejectAll(ClientErrorCode.CLOSED, 'the client was closed');
     this.becameClosed({ code, reason, willReconnect: false });
   }
@@ -303,8 +389,9 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
     event: string,
     data: unknown,
     timeoutMs = this.settings.requestTimeoutMs,
+    key?: string,
   ): Promise<unknown> {
-    if (this.stateNow === 'open') return this.call(event, data, timeoutMs);
+    if (this.stateNow === 'open' || this.restoring) return this.call(event, data, timeoutMs, key);
     const deadline = Date.now() + timeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<never>((_, reject) => {
@@ -315,12 +402,13 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
     } finally {
       clearTimeout(timer);
     }
-    return this.call(event, data, Math.max(1, deadline - Date.now()));
+    return this.call(event, data, Math.max(1, deadline - Date.now()), key);
   }
 
-  private call(event: string, data: unknown, timeoutMs: number): Promise<unknown> {
+  private call(event: string, data: unknown, timeoutMs: number, key?: string): Promise<unknown> {
     const socket = this.socket;
-    if (this.stateNow !== 'open' || !isOpen(socket)) {
+    if (data instanceof CaromOnly) data = socket?.protocol === PROTOCOL ? data.carom : data.plain;
+    if (!this.sendable(socket)) {
       return Promise.reject(
         new RequestError(
           ClientErrorCode.DISCONNECTED,
@@ -329,7 +417,41 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
         ),
       );
     }
-    return this.requests.send(socket, event, data, timeoutMs);
+    return this.requests.send(socket, event, data, timeoutMs, key);
+  }
+
+  /** True when what is made now may go on `socket`: open, or open for the restore hook. */
+  private sendable(socket: WebSocketLike | undefined): socket is WebSocketLike {
+    return (this.stateNow === 'open' || this.restoring) && isOpen(socket);
+  }
+
+  /** A fresh key when `event` is retried (by the call, or by the `retry` option). */
+  private keyOf(event: string, retry: boolean | undefined): string | undefined {
+    return (retry ?? this.settings.retry.has(event)) ? randomId() : undefined;
+  }
+
+  /**
+   * Sends an emit; a retried one is tracked like a request: its answer is
+   * dropped, its error reported, and if the client closes first it is dropped.
+   */
+  private sendQueued(socket: WebSocketLike, queued: QueuedEmit): void {
+    const { event, frame, id } = queued;
+    if (id === undefined) {
+      socket.send(frame);
+      return;
+    }
+    this.requests
+      .track(socket, id, event, frame, this.settings.requestTimeoutMs, true)
+      .catch((err: RequestError) => {
+        if (this.stateNow === 'closed') this.drop(event, dataOfFrame(frame));
+        else
+          this.listeners.report({
+            code: err.code,
+            message: err.message,
+            event,
+            details: err.details,
+          });
+      });
   }
 
   private drop(event: string, data: unknown): void {
@@ -371,7 +493,7 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
       return;
     }
     if (generation !== this.generation || this.closedByUser) return;
-    const target = dialTarget(this.url, token, this.settings.tokenIn);
+    const target = dialTarget(this.url, token, this.settings.tokenIn, this.id);
     let socket: WebSocketLike;
     try {
       socket = new Ctor(target.url, target.protocols, { maxPayload: this.settings.maxPayload });
@@ -409,34 +531,127 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
     this.backoff?.opened(Date.now());
     // On a reconnect the server knows nothing of this client: restore its subscriptions
     // before the queued emits go out. On the first open, subscribe() calls send their own.
-    const restoring = this.everOpened;
+    const reconnected = this.everOpened;
     this.everOpened = true;
-    if (restoring) this.restore(socket);
-    for (const queued of this.outbox.take()) socket.send(queued.frame);
+    const hook = this.settings.onRestore;
+    if (!reconnected || hook === undefined) {
+      if (reconnected) void this.restore(socket);
+      this.flush(socket);
+      return;
+    }
+    // The hook may send at once (rejoin rooms); what waited for the connection goes after it.
+    this.restoring = true;
+    void this.restore(socket)
+      .then(() => runHook(hook, this, this.settings.restoreTimeoutMs))
+      .then((failure) => {
+        if (socket !== this.socket) return; // lost meanwhile: the next connection restores again
+        if (failure) this.listeners.report(failure);
+        this.restoring = false;
+        this.flush(socket);
+      });
+  }
+
+  /** Sends what waited for the connection (retried requests, then queued emits), then is open. */
+  private flush(socket: WebSocketLike): void {
+    this.requests.resend(socket);
+    for (const queued of this.outbox.take()) this.sendQueued(socket, queued);
     this.heartbeat.start();
     this.setState('open');
   }
 
   /**
-   * Asks a fresh connection for what the client held, with ids: names the
+   * Asks a fresh connection for what the client held, with ids, resuming each
+   * history from the last position seen (names without one get where they
+   * stand now); settles when every answer is in, never rejects. Names the
    * server refuses now (a channel deleted while the client was away is
    * `UNKNOWN_EVENT`) are let go, so the next reconnect does not ask again,
    * and the refusal goes to `onError`.
    */
-  private restore(socket: WebSocketLike): void {
-    for (const { event, events } of this.held.restoreRequests()) {
-      this.requests
-        .send(socket, event, { events }, this.settings.requestTimeoutMs)
-        .catch((err: unknown) => {
-          if (!(err instanceof RequestError) || !isObject(err.details)) return;
+  private restore(socket: WebSocketLike): Promise<unknown> {
+    const carom = socket.protocol === PROTOCOL;
+    return Promise.all(
+      this.held
+        .restoreRequests()
+        .map(({ event, events }) => this.restoreOne(socket, event, events, carom)),
+    );
+  }
+
+  /** One request of a restore; `history` adds `resume` and `recent` to a subscribe. */
+  private restoreOne(
+    socket: WebSocketLike,
+    event: string,
+    events: string[],
+    history: boolean,
+  ): Promise<void> {
+    const data: Record<string, unknown> = { events };
+    let resumed: string[] = [];
+    let fresh: string[] = [];
+    if (event === SUBSCRIBE && history) {
+      const resume = this.positions.resume((e) => this.held.covers(e));
+      if (resume) data.resume = resume;
+      resumed = resume ? Object.keys(resume) : [];
+      fresh = events.filter((e) => !isPattern(e) && resume?.[e] === undefined);
+      if (fresh.length > 0) data.recent = 0;
+    }
+    const asked = resumed.length + fresh.length > 0;
+    return this.requests.send(socket, event, data, this.settings.requestTimeoutMs).then(
+      (ack) => this.resumed(readRecovery(ack, resumed, fresh), resumed),
+      (err: unknown) => {
+        if (socket !== this.socket) return; // lost again: the next connection asks again
+        const { code, details } =
+          err instanceof RequestError ? err : { code: 'DISCONNECTED', details: undefined };
+        // A server that takes fewer resume entries than sent (a smaller maxSubscriptions):
+        // the subscriptions matter more than what was missed, which is reported.
+        const retry = asked && code === 'BAD_ENVELOPE';
+        if (isObject(details) || retry) {
           this.held.forgetRefused(err);
           this.listeners.report({
-            code: err.code,
-            message: `resubscribing after a reconnect: ${err.message}`,
+            code,
+            message: `resubscribing after a reconnect: ${messageOf(err)}`,
             event,
-            details: err.details,
+            details,
           });
-        });
+        }
+        if (resumed.length > 0) {
+          const found =
+            isObject(details) && isObject(details.recovery)
+              ? readRecovery(details, resumed, fresh)
+              : record<EventRecovery>();
+          for (const e of resumed) {
+            found[e] ??= { recovered: false, replayed: 0, reason: 'FAILED' };
+          }
+          this.resumed(found, resumed);
+        }
+        if (retry) return this.restoreOne(socket, event, events, false);
+      },
+    );
+  }
+
+  /** Follows what a restore's ack says, and reports the events it resumed. */
+  private resumed(found: Record<string, EventRecovery>, resumed: readonly string[]): void {
+    this.follow(found);
+    if (resumed.length === 0) return;
+    const events = record<EventRecovery>();
+    for (const e of resumed) events[e] = found[e]!;
+    const report = reportOf(events);
+    if (this.listeners.recovery(report) || report.recovered) return;
+    this.listeners.report({
+      code: ClientErrorCode.NOT_RECOVERED,
+      message: `messages were missed while disconnected: ${Object.keys(events)
+        .filter((e) => !events[e]!.recovered)
+        .join(', ')}`,
+      details: report,
+    });
+  }
+
+  /** Continues each event from where the server says it stands; forgets those with no history. */
+  private follow(found: Record<string, EventRecovery>): void {
+    for (const e in found) {
+      const { reason, epoch, offset } = found[e]!;
+      if (reason === 'NO_HISTORY' || reason === 'NOT_SUBSCRIBED') this.positions.forget(e);
+      else if (epoch !== undefined && offset !== undefined) {
+        this.positions.saw(e, { epoch, offset });
+      }
     }
   }
 
@@ -485,16 +700,23 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
       this.upgradeRefused(status);
       return;
     }
+    this.restoring = false;
     const suffix = `(${code}${reason ? ` ${reason}` : ''})`;
+    const forGood = backoff === undefined || this.closedByUser || refused;
     if (refused) {
       this.requests.rejectAll(
         ClientErrorCode.REFUSED,
         `the server refused the connection ${suffix}`,
       );
     } else {
-      this.requests.rejectAll(ClientErrorCode.DISCONNECTED, `the connection was lost ${suffix}`);
+      // Retried requests wait for the next connection (as many as emits may queue).
+      this.requests.lost(
+        ClientErrorCode.DISCONNECTED,
+        `the connection was lost ${suffix}`,
+        forGood ? 0 : this.settings.maxQueue,
+      );
     }
-    if (backoff === undefined || this.closedByUser || refused) {
+    if (forGood) {
       this.lastClose = { code, reason, willReconnect: false };
       this.becameClosed(this.lastClose);
       return;
@@ -576,8 +798,31 @@ export class CaromClient<M extends EventMapOf<M> = AnyEvents> {
       this.answers.asked(envelope.data, (frame) => this.reply(socket, frame), this.report);
       return;
     }
+    const position = (envelope as { position?: unknown }).position;
+    if (position !== undefined && !this.positioned(event, position, raw)) return;
     if (event === CHANNEL_DELETED) this.channelDeleted(envelope.data);
     this.listeners.deliver(envelope);
+  }
+
+  /**
+   * Records a published message's position; false when the message was
+   * already delivered (counted in `duplicates`). A malformed position is
+   * reported and the message delivered without it.
+   */
+  private positioned(event: string, value: unknown, raw: unknown): boolean {
+    const position = readPosition(value);
+    if (position === undefined) {
+      this.listeners.report({
+        code: ClientErrorCode.BAD_FRAME,
+        message: `the server sent '${event}' with a malformed position; delivered without it`,
+        event,
+        details: preview(raw),
+      });
+      return true;
+    }
+    if (this.positions.saw(event, position)) return true;
+    this.duplicatesCount++;
+    return false;
   }
 
   /** The server unsubscribed this connection from a deleted channel: do not restore it. */

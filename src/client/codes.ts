@@ -36,6 +36,17 @@ export const ClientErrorCode = {
    * browsers); `details.attempts` is the count. The client keeps retrying.
    */
   UNREACHABLE: 'UNREACHABLE',
+  /**
+   * `onError`, when no `onRecovery` listener is registered: after a reconnect,
+   * some events' histories could not be resumed (`details` is the
+   * `RecoveryReport`). Messages were missed; reload what they showed.
+   */
+  NOT_RECOVERED: 'NOT_RECOVERED',
+  /**
+   * `onError`: the `onRestore` hook threw, rejected or did not settle within
+   * `restoreTimeoutMs` (`details` is what it threw); the queued emits went out anyway.
+   */
+  RESTORE_FAILED: 'RESTORE_FAILED',
 } as const;
 
 /** One of {@link ClientErrorCode}'s values. */

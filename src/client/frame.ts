@@ -43,15 +43,17 @@ export function decodeFrame(raw: unknown, maxPayload = MIB): WireEnvelope | stri
 
 /**
  * The text of one envelope, stamped now; `undefined` data is sent as `{}`.
- * Throws what `JSON.stringify` throws for data it cannot encode.
+ * `key` marks an envelope the client may send again, for the server to handle
+ * once. Throws what `JSON.stringify` throws for data it cannot encode.
  */
-export function encodeFrame(event: string, data: unknown, id?: WireId): string {
+export function encodeFrame(event: string, data: unknown, id?: WireId, key?: string): string {
   const envelope: Record<string, unknown> = {
     event,
     data: data === undefined ? {} : data,
     timestamp: new Date().toISOString(),
   };
   if (id !== undefined) envelope.id = id;
+  if (key !== undefined) envelope.key = key;
   return JSON.stringify(envelope);
 }
 

@@ -12,7 +12,9 @@ export {
 export { ClientErrorCode, CloseCode } from './codes.js';
 export { RequestError, type ServerError } from './errors.js';
 export { CHANNEL_CREATED, CHANNEL_DELETED, PRESENCE, WELCOME } from './names.js';
-export type { ClientOptions } from './options.js';
+export type { ClientOptions, EmitOptions, RequestOptions, SubscribeOptions } from './options.js';
+export type { EventRecovery, RecoveryReason, RecoveryReport } from './recovery.js';
+export type { StreamPosition } from './positions.js';
 export type { WebSocketConstructor, WebSocketLike } from './socket.js';
 export type { ClientState, CloseInfo } from './state.js';
 export type { TokenSource, TokenPlace } from './token.js';

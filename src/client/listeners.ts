@@ -6,6 +6,7 @@ import type { WireEnvelope } from '../protocol/wire.js';
 import { ClientErrorCode } from './codes.js';
 import { messageOf, type ServerError } from './errors.js';
 import { isPattern, patternPrefix, someDotPrefix } from './names.js';
+import type { RecoveryReport } from './recovery.js';
 import type { CloseInfo, ClientState } from './state.js';
 
 /** A listener of `on`. */
@@ -16,6 +17,8 @@ export type StateListener = (state: ClientState, info?: CloseInfo) => void;
 export type ErrorListener = (error: ServerError) => void;
 /** A listener of `onDrop`. */
 export type DropListener = (event: string, data: unknown, dropped: number) => void;
+/** A listener of `onRecovery`. */
+export type RecoveryListener = (report: RecoveryReport) => void;
 
 /** Every listener of one client, and how each kind is called. */
 export class Listeners {
@@ -25,6 +28,7 @@ export class Listeners {
   private readonly states = new Set<StateListener>();
   private readonly errors = new Set<ErrorListener>();
   private readonly drops = new Set<DropListener>();
+  private readonly recoveries = new Set<RecoveryListener>();
 
   /** Adds a listener of an event, or of a pattern (`*`, `prefix.*`) with the protocol's meaning. */
   on(event: string, fn: Listener): void {
@@ -55,6 +59,11 @@ export class Listeners {
   onDrop(fn: DropListener): () => void {
     this.drops.add(fn);
     return () => this.drops.delete(fn);
+  }
+
+  onRecovery(fn: RecoveryListener): () => void {
+    this.recoveries.add(fn);
+    return () => this.recoveries.delete(fn);
   }
 
   /**
@@ -107,6 +116,18 @@ export class Listeners {
         this.threw('an onDrop listener', event, err);
       }
     }
+  }
+
+  /** Hands `report` to every `onRecovery` listener; false when there is none. */
+  recovery(report: RecoveryReport): boolean {
+    for (const fn of this.recoveries) {
+      try {
+        fn(report);
+      } catch (err) {
+        this.threw('an onRecovery listener', undefined, err);
+      }
+    }
+    return this.recoveries.size > 0;
   }
 
   /** Hands an error to every `onError` listener; what one of them throws has nowhere left to go. */

@@ -1,5 +1,6 @@
 /** The options of `connect`, and their defaults. */
 import type { ReconnectOptions } from './backoff.js';
+import type { CaromClient } from './client.js';
 import { MIB } from './frame.js';
 import type { WebSocketConstructor } from './socket.js';
 import type { TokenPlace, TokenSource } from './token.js';
@@ -48,6 +49,58 @@ export interface ClientOptions {
   readonly heartbeatMs?: number;
   /** The WebSocket class. Default: the global one, else the `ws` package (Node 20). */
   readonly WebSocket?: WebSocketConstructor;
+  /**
+   * Events whose requests and emits are retried across a reconnect, as if each
+   * call said `{ retry: true }` (a call's own `retry` wins).
+   */
+  readonly retry?: readonly string[];
+  /**
+   * Events whose history position the client remembers, at most; past it, the
+   * event heard of longest ago is forgotten and cannot be resumed. Keep it at
+   * most the server's `maxSubscriptions` (1000 by default), which bounds a resume. Default 1000.
+   */
+  readonly maxPositions?: number;
+  /**
+   * Run after a reconnect, once the subscriptions are restored (and their
+   * missed messages replayed), before the emits queued while away and the
+   * retried requests go out: rejoin rooms here. What it sends goes at once.
+   * Bounded by `restoreTimeoutMs`; a failure is reported to `onError` as
+   * `RESTORE_FAILED`, then the queue goes out anyway.
+   */
+  readonly onRestore?: (client: CaromClient<any>) => unknown;
+  /** Longest wait for `onRestore`. Default 10 000 ms. */
+  readonly restoreTimeoutMs?: number;
+}
+
+/** Options of one `request`. */
+export interface RequestOptions {
+  /** This request's timeout; default `requestTimeoutMs`. */
+  readonly timeoutMs?: number;
+  /**
+   * Kept (its timeout still running) when the connection drops, and sent again
+   * after the reconnect with the same key, so a carom server handles it once.
+   * Default: true for the events of the `retry` option.
+   */
+  readonly retry?: boolean;
+}
+
+/** Options of one `emit`. */
+export interface EmitOptions {
+  /**
+   * Sent with a key and an id, so the server acknowledges it: kept until then,
+   * and sent again after a reconnect, handled once. Its errors go to `onError`.
+   * Default: true for the events of the `retry` option.
+   */
+  readonly retry?: boolean;
+}
+
+/** Options of one `subscribe`. */
+export interface SubscribeOptions {
+  /**
+   * Also deliver each named event's newest `recent` messages from its history
+   * (capped by the history's size), before the ack. Default 0.
+   */
+  readonly recent?: number;
 }
 
 /** The options with their defaults filled in; `reconnect` is `undefined` when off. */
@@ -61,6 +114,10 @@ export interface ClientSettings {
   readonly maxPayload: number;
   readonly heartbeatMs: number;
   readonly WebSocket: WebSocketConstructor | undefined;
+  readonly retry: ReadonlySet<string>;
+  readonly maxPositions: number;
+  readonly onRestore: ((client: CaromClient<any>) => unknown) | undefined;
+  readonly restoreTimeoutMs: number;
 }
 
 /** Fills in the defaults. */
@@ -76,5 +133,9 @@ export function settingsOf(options: ClientOptions): ClientSettings {
     maxPayload: options.maxPayload ?? MIB,
     heartbeatMs: options.heartbeatMs ?? 0,
     WebSocket: options.WebSocket,
+    retry: new Set(options.retry),
+    maxPositions: options.maxPositions ?? 1000,
+    onRestore: options.onRestore,
+    restoreTimeoutMs: options.restoreTimeoutMs ?? 10_000,
   };
 }

@@ -3,10 +3,14 @@
  * entry when full, and empties in order when the client opens.
  */
 
-/** One queued emit: its event name (for drop reports) and its frame, encoded when it was made. */
+/**
+ * One queued emit: its event name (for drop reports) and its frame, encoded
+ * when it was made; `id` when it is retried (its frame carries the id and a key).
+ */
 export interface QueuedEmit {
   readonly event: string;
   readonly frame: string;
+  readonly id?: number;
 }
 
 /** The emits made while disconnected, at most `max` of them. */
@@ -16,9 +20,9 @@ export class Outbox {
   constructor(private readonly max: number) {}
 
   /** Queues an emit; returns the oldest one when it had to make room. */
-  push(event: string, frame: string): QueuedEmit | undefined {
+  push(emit: QueuedEmit): QueuedEmit | undefined {
     const dropped = this.queue.length >= this.max ? this.queue.shift() : undefined;
-    this.queue.push({ event, frame });
+    this.queue.push(emit);
     return dropped;
   }
 

@@ -25,6 +25,14 @@ export class HeldSubscriptions {
     return [...this.subscribed];
   }
 
+  /** True when what is held brings `name`'s messages: the name itself, or a pattern that does not exclude it. */
+  covers(name: string): boolean {
+    return (
+      this.subscribed.has(name) ||
+      (!this.excluded.has(name) && coveredByPattern(name, this.subscribed))
+    );
+  }
+
   /** Holds `events` (before the server answers: a reconnect meanwhile asks for them too). */
   add(events: readonly string[]): void {
     for (const e of events) {

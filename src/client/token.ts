@@ -3,6 +3,8 @@
  * subprotocol entry by default, or the query string).
  */
 
+import { base64urlBytes, CLIENT_PROTOCOL } from './identity.js';
+
 /** The subprotocol a carom client offers and a carom server selects. */
 export const PROTOCOL = 'carom';
 /** The prefix of the subprotocol entry that carries the token. */
@@ -22,29 +24,27 @@ export function callToken(source: Exclude<TokenSource, string>): Promise<string 
   return Promise.resolve().then(source);
 }
 
-/** The URL and subprotocols of an attempt that carries `token` (if a string) in `place`. */
+/**
+ * The URL and subprotocols of an attempt that carries `token` (if a string) in
+ * `place`, and the client's instance id `client` last (`carom` stays first).
+ */
 export function dialTarget(
   url: string,
   token: string | undefined,
   place: TokenPlace,
+  client: string,
 ): { url: string; protocols: string[] } {
-  const protocols = [PROTOCOL];
-  if (typeof token !== 'string') return { url, protocols };
-  if (place === 'query') return { url: withToken(url, token), protocols };
-  protocols.push(TOKEN_PROTOCOL + base64url(token));
-  return { url, protocols };
+  const entry = CLIENT_PROTOCOL + client;
+  if (typeof token !== 'string') return { url, protocols: [PROTOCOL, entry] };
+  if (place === 'query') return { url: withToken(url, token), protocols: [PROTOCOL, entry] };
+  return { url, protocols: [PROTOCOL, TOKEN_PROTOCOL + base64url(token), entry] };
 }
 
 function withToken(url: string, token: string): string {
   return `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
 }
 
-/** base64url of the UTF-8 bytes, no padding; TextEncoder and btoa exist in browsers and Node alike. */
+/** base64url of the UTF-8 bytes, no padding. */
 export function base64url(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return base64urlBytes(new TextEncoder().encode(text));
 }

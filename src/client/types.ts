@@ -1,5 +1,6 @@
 import type { EventMapOf, ReceivableEvent, ReceiveData } from '../protocol/event-map.js';
 import type { WireEnvelope } from '../protocol/wire.js';
+import type { EventRecovery } from './recovery.js';
 
 /**
  * The typed event map shared by clients and servers. Its definitions live in
@@ -137,4 +138,9 @@ export interface SubscriptionAck extends Array<string> {
   readonly events: string[];
   /** Names excluded from a pattern. */
   readonly excluded: string[];
+  /**
+   * `subscribe` only, from a server that keeps histories: for each named event
+   * that has one, where it stands and how many `recent` messages were delivered.
+   */
+  readonly recovery?: Readonly<Record<string, EventRecovery>>;
 }

@@ -1,6 +1,8 @@
 import type { Frame } from '../protocol/frame.js';
 import type { HistoryNode, HistoryStore } from './history.js';
 import { MemoryHistory, type MemoryHistoryOptions } from './memory-history.js';
+import { MemoryOnceStore } from './memory-once.js';
+import type { OnceStore } from './once.js';
 
 /**
  * What one node asks of a connection another node holds. A `send` carries the
@@ -221,6 +223,12 @@ export interface Broker {
    * them is refused at start-up. The broker starts it with the node it is given.
    */
   readonly history?: HistoryStore;
+  /**
+   * Keys of requests handled once, across the nodes, when the broker keeps
+   * them: a request retried on any node is recognised. An app that sets the
+   * `once` option on a broker without them is refused at start-up.
+   */
+  readonly once?: OnceStore;
   /** Stops relaying and lets go of the broker's connections. */
   close(): Promise<void>;
 }
@@ -249,11 +257,17 @@ export class LocalBroker implements Broker {
     acquire: () => Promise.resolve(true),
     release: () => undefined,
   };
+  /** Keys of requests handled once, in this process. */
+  readonly once: MemoryOnceStore;
   private lost = 0;
 
-  /** How the memory history runs: `clock` measures its `ttlMs` (the app passes its own). */
+  /**
+   * How the memory stores run: `clock` measures the history's `ttlMs` and the
+   * windows of keys handled once (the app passes its own).
+   */
   constructor(options: MemoryHistoryOptions = {}) {
     this.history = new MemoryHistory(options);
+    this.once = new MemoryOnceStore({ clock: options.clock });
   }
 
   start(node: BrokerNode): Promise<void> {

@@ -51,6 +51,13 @@ export class Connection<
     /** The client's address as the transport reports it. */
     readonly remoteAddress: string | undefined,
     control: ConnectionControl,
+    /**
+     * The instance id carom's client sent at the handshake (its
+     * `carom.client.<id>` subprotocol entry), the same across its
+     * reconnects; `undefined` for other clients. Chosen by the client: it
+     * tells one anonymous client from another, it proves nothing.
+     */
+    readonly clientId: string | undefined = undefined,
   ) {
     this.#control = control;
   }

@@ -15,6 +15,7 @@ import { describe, outcomeOf, whenSettled } from './guard.js';
 import { InboundQueue, type InboundLimits, type InboundRunner } from './inbound-queue.js';
 import type { CaromLogger } from './logger.js';
 import type { CaromObserver } from './observer.js';
+import type { OnceGate } from './once-gate.js';
 import type { MessageGuard, RateLimit } from './options.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { HandlerEntry, Registry } from './registry.js';
@@ -50,6 +51,8 @@ export interface DispatcherParts {
   readonly observer?: CaromObserver | undefined;
   /** Serves a `subscribe`'s `resume` and `recent` (history); without it they are refused. */
   readonly recovery?: Recovery | undefined;
+  /** Keyed envelopes handled once (see `OnceGate`); undefined when off. */
+  readonly once?: OnceGate | undefined;
 }
 
 /** A `subscribe` or `unsubscribe` as read: its names and, for a resuming subscribe, what it asks of the histories. */
@@ -84,7 +87,10 @@ const BINARY = new CaromError(ErrorCode.BAD_JSON, 'binary frames are not accepte
  *    without handlers is `UNKNOWN_EVENT`; `subscribe` and `unsubscribe` take
  *    the core's own path.
  * 6. Stale (`StaleFilter`): `STALE` when the envelope has an id; without one
- *    it is dropped silently.
+ *    it is dropped silently. An envelope with a `key` (carom's subprotocol) from
+ *    a connection with an identity first has its key claimed (`OnceGate`): a
+ *    repeat gets the first answer and stops here, one whose first attempt is
+ *    still being handled waits for it.
  * 7. Guard (`canHandle`, then each handler's own `guard`): `FORBIDDEN`. Skipped
  *    for `subscribe`/`unsubscribe`.
  * 8. Validate (each handler's DTO): `VALIDATION_FAILED`. For `subscribe` and
@@ -111,6 +117,8 @@ const BINARY = new CaromError(ErrorCode.BAD_JSON, 'binary frames are not accepte
  */
 export class Dispatcher implements InboundRunner<Session> {
   private readonly decodeLimits: DecodeLimits;
+  /** For `carom` subprotocol connections: the envelope's `key` is read too. */
+  private readonly caromLimits: DecodeLimits;
   private readonly inboundLimits: InboundLimits;
   private readonly limiter: RateLimiter | undefined;
   private readonly queueFull: CaromError;
@@ -120,6 +128,7 @@ export class Dispatcher implements InboundRunner<Session> {
 
   constructor(private readonly parts: DispatcherParts) {
     this.decodeLimits = { maxEventLength: parts.maxEventLength, maxDepth: parts.maxDepth };
+    this.caromLimits = { ...this.decodeLimits, keys: true };
     this.inboundLimits = { maxInFlight: parts.maxInFlight, maxQueued: parts.maxQueued };
     this.limiter = parts.rateLimit ? new RateLimiter(parts.rateLimit, parts.clock) : undefined;
     this.queueFull = new CaromError(
@@ -152,7 +161,10 @@ export class Dispatcher implements InboundRunner<Session> {
       this.replies.error(session, limiter.refusal, known);
       return;
     }
-    const envelope = decodeEnvelope(text, this.decodeLimits);
+    const envelope = decodeEnvelope(
+      text,
+      session.peer.protocol === 'carom' ? this.caromLimits : this.decodeLimits,
+    );
     if (isRejection(envelope)) {
       this.replies.error(session, envelope.error, envelope);
       return;
@@ -214,7 +226,26 @@ export class Dispatcher implements InboundRunner<Session> {
       this.replies.error(session, error, envelope);
       return true;
     }
+    const once = this.parts.once;
+    if (once !== undefined && envelope.key !== undefined) {
+      const identity = once.identityOf(session.connection);
+      if (identity === null) {
+        this.replies.error(session, once.noIdentity, envelope);
+        return true;
+      }
+      if (identity !== undefined) {
+        this.runOnce(session, envelope, entries, identity, once).catch((err: unknown) =>
+          this.lastResort(err),
+        );
+        return false;
+      }
+    }
     if (this.isStale(session, envelope, now)) return true;
+    return this.route(session, envelope, entries);
+  }
+
+  /** Stages 7 to 10 for an envelope with handlers; true when it was dealt with synchronously. */
+  private route(session: Session, envelope: InboundEnvelope, entries: readonly HandlerEntry[]) {
     if (this.isPlain(entries)) {
       const dto = entries[0]!.dto;
       if (dto === undefined) return this.handle(session, envelope, entries, envelope.data);
@@ -222,6 +253,44 @@ export class Dispatcher implements InboundRunner<Session> {
     }
     this.checkAll(session, envelope, entries).catch((err: unknown) => this.lastResort(err));
     return false;
+  }
+
+  /**
+   * An envelope with a `key`, from a connection with an identity: its key is
+   * claimed before stage 6, so that a repeat gets the first answer even when
+   * later envelopes made it stale. See `OnceGate`.
+   */
+  private async runOnce(
+    session: Session,
+    envelope: InboundEnvelope,
+    entries: readonly HandlerEntry[],
+    identity: string,
+    once: OnceGate,
+  ): Promise<void> {
+    const verdict = await once.admit(identity, envelope, this.waitBound(entries, once));
+    if (verdict.kind === 'first') {
+      if (!session.open || this.isStale(session, envelope, this.parts.clock.now())) {
+        once.letGo(envelope);
+        session.inbound.done();
+        return;
+      }
+      if (this.route(session, envelope, entries)) session.inbound.done();
+      return;
+    }
+    if (verdict.kind === 'answered') {
+      this.obs?.dropped('repeat');
+      this.replies.replay(session, envelope, verdict.answer);
+    } else {
+      this.replies.error(session, verdict.error, envelope);
+    }
+    session.inbound.done();
+  }
+
+  /** How long a repeat waits for the first attempt's answer: as long as that attempt may take. */
+  private waitBound(entries: readonly HandlerEntry[], once: OnceGate): number {
+    let ms = this.parts.handlerTimeoutMs;
+    for (const entry of entries) if (entry.timeoutMs > ms) ms = entry.timeoutMs;
+    return ms > 0 ? ms : once.windowMs;
   }
 
   /** One handler and no guard: its payload is one value, and it may answer synchronously. */
@@ -437,6 +506,8 @@ export class Dispatcher implements InboundRunner<Session> {
     ctx?: Context,
   ): boolean {
     this.parts.stale.handled(session, envelope.event, envelope.timestamp);
+    const once = this.parts.once;
+    if (once !== undefined && once.holding !== 0) once.started(envelope);
     if (entries === undefined) {
       this.changeSubscriptions(session, envelope, payload as SubscriptionChange).catch(
         (err: unknown) => this.lastResort(err),

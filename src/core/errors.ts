@@ -330,6 +330,11 @@ const ERROR_TABLE = {
     message: (name: string) =>
       `${name} runs onOneNode, which needs a broker that keeps leases across nodes, and this one does not`,
   },
+  CAROM_ERR_NO_ONCE_STORE: {
+    type: configuration,
+    message: () =>
+      'the once option needs a broker that keeps the keys of requests handled once, and this one does not (or set once: false)',
+  },
   CAROM_ERR_NO_PRESENCE_STORE: {
     type: configuration,
     message: () =>

@@ -82,7 +82,7 @@ export function readString(value: unknown, key: string): string | undefined {
 }
 
 /** Reads a property, or `undefined` when its getter (or a Proxy's trap) throws. */
-function readField(value: object, key: string): unknown {
+export function readField(value: object, key: string): unknown {
   try {
     return (value as Record<string, unknown>)[key];
   } catch {

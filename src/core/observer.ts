@@ -6,9 +6,10 @@ import type { DeliveryStats } from './delivery.js';
 /**
  * Why an envelope a client sent was not handled: `stale` (older than one already
  * handled), `rate_limited` (the connection's rate limit), `queue_full`
- * (`maxQueued` envelopes already waiting), `shutting_down` (the app is closing).
+ * (`maxQueued` envelopes already waiting), `shutting_down` (the app is closing),
+ * `repeat` (its `key` was handled already: a request gets the first answer).
  */
-export type DropReason = 'stale' | 'rate_limited' | 'queue_full' | 'shutting_down';
+export type DropReason = 'stale' | 'rate_limited' | 'queue_full' | 'shutting_down' | 'repeat';
 
 /** What {@link ObservedApp.stats} returns: the part of `app.stats()` an observer reads. */
 export interface ObservedStats {

@@ -221,6 +221,33 @@ export interface CaromOptions {
    * it a start fails and a close moves on to the next provider. Default 10 000.
    */
   readonly lifecycleTimeoutMs?: number;
+  /**
+   * Requests and emits sent with a `key` (carom's client retrying after a
+   * reconnect) are handled once per identity within a window; a repeat gets
+   * the first answer. See {@link OnceOptions}. Default: on, with its defaults,
+   * when the broker keeps keys (`LocalBroker` and `carom/redis` do); `false`
+   * handles keyed envelopes as any other.
+   */
+  readonly once?: OnceOptions | false;
+}
+
+/** How envelopes sent with a `key` are handled once (the `once` option). */
+export interface OnceOptions {
+  /**
+   * How long a key is remembered, in ms, from its claim and again from its
+   * first answer; past it a repeat is handled again. Default 120 000.
+   */
+  readonly windowMs?: number;
+  /** Keys remembered per identity; past it the oldest is forgotten. Default 1000. */
+  readonly maxKeys?: number;
+  /**
+   * Whose keys a connection's are: a string, or `undefined` for none (its
+   * keys are then ignored). Called once per connection, at its first keyed
+   * envelope. Default: the `id` of the user `authenticate` returned, when it
+   * is a string or a number, else the client instance id carom's client sends
+   * (`connection.clientId`), else none.
+   */
+  readonly identity?: (connection: Connection) => string | undefined;
 }
 
 /** An entry of the `topics` option that declares a delivery policy or a history with its name. */
@@ -252,7 +279,8 @@ type OptionalOption =
   | 'clock'
   | 'broker'
   | 'clientAddress'
-  | 'allowedOrigins';
+  | 'allowedOrigins'
+  | 'once';
 
 /** The defaults, as the README lists them. */
 export const DEFAULTS = {
@@ -315,6 +343,14 @@ export const DEFAULTS = {
     /** {@link RateLimit.perMs} */
     perMs: 1000,
   },
+} as const;
+
+/** The defaults of the `once` option's fields ({@link OnceOptions}). */
+export const ONCE_DEFAULTS = {
+  /** {@link OnceOptions.windowMs}: two minutes. */
+  windowMs: 120_000,
+  /** {@link OnceOptions.maxKeys} */
+  maxKeys: 1000,
 } as const;
 
 /**
@@ -516,6 +552,19 @@ const OPTION_RULES: { readonly [K in keyof CaromOptions]-?: Rule } = {
     expected: `a positive whole number of milliseconds up to ${MAX_TIMER_MS}`,
     test: (value) => isTimeout(value) && value > 0,
   },
+  once: {
+    expected: 'false or an object { windowMs, maxKeys, identity }',
+    test: (value) => value === false || isObject(value),
+  },
+};
+
+const ONCE_RULES: { readonly [K in keyof OnceOptions]-?: Rule } = {
+  windowMs: {
+    expected: `a positive whole number of milliseconds up to ${MAX_TIMER_MS}`,
+    test: (value) => isTimeout(value) && value > 0,
+  },
+  maxKeys: positiveInteger,
+  identity: { expected: 'a function of the connection', test: isFunction },
 };
 
 const STALENESS_RULES: { readonly [K in keyof StalenessOptions]-?: Rule } = {
@@ -548,6 +597,7 @@ export function resolveOptions(options: CaromOptions): ResolvedOptions {
   check('', OPTION_RULES, o);
   if (o.staleness) check('staleness.', STALENESS_RULES, o.staleness);
   if (o.rateLimit) check('rateLimit.', RATE_LIMIT_RULES, o.rateLimit);
+  if (o.once) check('once.', ONCE_RULES, o.once);
   // Checked above, so a value given replaces its default as it is; null, like
   // undefined, means "the default".
   const given: Partial<Record<keyof CaromOptions, unknown>> = {};

@@ -22,6 +22,12 @@ export interface Peer {
    */
   readonly protocol?: string | undefined;
   /**
+   * The client instance id a `carom` client sent at the handshake (its
+   * `carom.client.<id>` subprotocol entry): the same across its reconnects.
+   * `undefined` for other clients.
+   */
+  readonly clientId?: string | undefined;
+  /**
    * Bytes written to the peer that the socket has not yet handed to the kernel.
    * With {@link awaitDrain}, it lets the core conflate or skip messages of
    * `latest` and `drop` events for a connection that reads slowly. A transport

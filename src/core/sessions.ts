@@ -54,6 +54,7 @@ export class Sessions {
       user,
       peer.remoteAddress,
       new SessionControl(session, this.parts),
+      peer.clientId,
     );
     session.connection = connection;
     this.byConnection.set(connection, session);

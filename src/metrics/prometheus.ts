@@ -83,7 +83,7 @@ export class CaromMetrics implements CaromObserver {
     this.errors = counter('errors_sent_total', 'Error envelopes sent, by error code.', ['code']);
     this.drops = counter(
       'envelopes_dropped_total',
-      'Envelopes not handled, by reason: stale, rate_limited, queue_full, shutting_down.',
+      'Envelopes not handled, by reason: stale, rate_limited, queue_full, shutting_down, repeat.',
       ['reason'],
     );
     this.duration = new prom.Histogram({

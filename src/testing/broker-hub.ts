@@ -8,9 +8,11 @@ import {
   type LeaseStore,
   type RelayScope,
 } from '../core/broker.js';
+import type { Clock } from '../core/clock.js';
 import { UsageError } from '../core/errors.js';
 import type { Position } from '../core/history.js';
 import { MemoryHistory } from '../core/memory-history.js';
+import { MemoryOnceStore } from '../core/memory-once.js';
 import { Frame } from '../protocol/frame.js';
 
 /**
@@ -35,6 +37,8 @@ export class BrokerHub {
   readonly presence = new LocalPresence();
   /** Histories shared by every node of the hub. */
   readonly history = new MemoryHistory();
+  /** Keys of requests handled once, shared by every node: a retry to another node is recognised. */
+  readonly once: MemoryOnceStore;
   private readonly nodes = new Map<string, HubBroker>();
   /** Who holds each lease. In memory a lease lasts until its node releases it or closes. */
   private readonly leaseHolders = new Map<string, string>();
@@ -42,7 +46,9 @@ export class BrokerHub {
   private inFlight = 0;
   private seq = 0;
 
-  constructor() {
+  /** `clock` measures the windows of keys handled once; give the one your apps share, if any. */
+  constructor(options: { readonly clock?: Clock } = {}) {
+    this.once = new MemoryOnceStore({ clock: options.clock });
     this.history.start({
       deliverRecorded: (event, frame, position, scope) => {
         this.record(event, frame.text, position, scope);
@@ -143,6 +149,7 @@ export class BrokerHub {
 class HubBroker implements Broker {
   readonly presence: LocalPresence;
   readonly history: MemoryHistory;
+  readonly once: MemoryOnceStore;
   readonly leases: LeaseStore = {
     acquire: (name) => Promise.resolve(this.hub.lease(name, this.nodeId, true)),
     release: (name) => void this.hub.lease(name, this.nodeId, false),
@@ -158,6 +165,7 @@ class HubBroker implements Broker {
   ) {
     this.presence = hub.presence;
     this.history = hub.history;
+    this.once = hub.once;
   }
 
   start(node: BrokerNode): Promise<void> {

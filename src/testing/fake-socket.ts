@@ -30,6 +30,8 @@ export class FakeSocket implements Peer {
     readonly remoteAddress: string | undefined = '127.0.0.1',
     /** The subprotocol agreed: `carom` for a client that speaks carom's extensions. */
     readonly protocol: string | undefined = undefined,
+    /** The client instance id a `carom` client sent at the handshake. */
+    readonly clientId: string | undefined = undefined,
   ) {}
 
   /** True once either side closed. */

@@ -40,6 +40,12 @@ export interface ConnectOptions {
    * plain (bounce-ws) client.
    */
   readonly protocol?: 'carom';
+  /**
+   * The client instance id carom's client sends at the handshake
+   * (`carom.client.<id>`), with `protocol: 'carom'`: `connection.clientId`,
+   * and the identity of an anonymous client's keyed requests (see the `once` option).
+   */
+  readonly clientId?: string;
 }
 
 /** A logger that keeps what it is told, for assertions. */
@@ -100,6 +106,7 @@ export class TestApp<M extends EventMapOf<M> = AnyEvents> {
       this.acceptor.maxPayload,
       options.remoteAddress,
       options.protocol,
+      options.protocol === 'carom' ? options.clientId : undefined,
     );
     let user = options.user;
     if (!('user' in options)) {

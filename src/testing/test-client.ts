@@ -40,6 +40,12 @@ export interface SendOptions {
    * Default: the fake clock's now, as ISO 8601 UTC.
    */
   readonly timestamp?: number | string | null;
+  /**
+   * The envelope's `key`, for a request or emit handled once (read from
+   * clients of the `carom` subprotocol only): sending it again with the same
+   * key is a repeat.
+   */
+  readonly key?: string;
 }
 
 /** What `push` returns: the request's id, and its event, which types the reply. */
@@ -170,6 +176,7 @@ export class TestClient<M extends EventMapOf<M> = AnyEvents> {
         : options.timestamp;
     if (ts !== null) envelope.timestamp = ts;
     if (options.id !== undefined) envelope.id = options.id;
+    if (options.key !== undefined) envelope.key = options.key;
     this.socket.deliverText(JSON.stringify(envelope));
   }
 

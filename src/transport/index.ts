@@ -22,6 +22,7 @@ export {
   type ForwardedOptions,
 } from './handshake.js';
 export { tokenProtocol, CAROM_PROTOCOL } from './subprotocol.js';
+export { clientIdFromProtocols, CLIENT_PROTOCOL_PREFIX } from './subprotocol.js';
 
 /**
  * The app as a transport sees it: `admit` runs its `authenticate` for a

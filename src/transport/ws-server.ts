@@ -12,7 +12,7 @@ import { describeError, quote } from './log-text.js';
 import { OriginPolicy } from './origins.js';
 import { PendingHandshake } from './pending-handshake.js';
 import { abortHandshake, HANDSHAKE_REFUSALS, type HandshakeRefusal } from './refusal.js';
-import { selectProtocol } from './subprotocol.js';
+import { CAROM_PROTOCOL, clientIdFromProtocols, selectProtocol } from './subprotocol.js';
 import { TurnCorks, type TurnCorked } from './turn-corks.js';
 import type { Admission, Peer, PeerAcceptor, PeerListener } from '../core/seam.js';
 import type { AllowedOrigins, ClientAddress } from '../core/options.js';
@@ -78,6 +78,8 @@ const SENDER_IDLE = 0;
  */
 class WsPeer implements Peer, TurnCorked {
   alive = true;
+  /** The client instance id of a `carom` client (`carom.client.` entry), set before it is accepted. */
+  clientId: string | undefined = undefined;
   /** The core's listener, once the connection is accepted. */
   listener: PeerListener | undefined;
   private closeReported = false;
@@ -434,7 +436,7 @@ export class WsTransport {
           ws.close(CloseCode.POLICY_VIOLATION, fitCloseReason(admission.reason));
           return;
         }
-        this.connect(ws, address, admission.user);
+        this.connect(ws, address, admission.user, request);
       });
     } catch {
       socket.destroy();
@@ -486,7 +488,7 @@ export class WsTransport {
     this.logger[level](line);
   }
 
-  private connect(ws: WebSocket, address: string, user: unknown): void {
+  private connect(ws: WebSocket, address: string, user: unknown, request: IncomingMessage): void {
     const peer = new WsPeer(
       ws,
       address,
@@ -495,6 +497,10 @@ export class WsTransport {
       this.cut,
       this.corks,
     );
+    if (ws.protocol === CAROM_PROTOCOL) {
+      const offered = request.headers['sec-websocket-protocol'];
+      peer.clientId = clientIdFromProtocols(typeof offered === 'string' ? offered : undefined);
+    }
     let listener: PeerListener;
     try {
       listener = this.acceptor.accept(peer, user);

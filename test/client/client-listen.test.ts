@@ -237,7 +237,7 @@ describe('carom/client: deleted channels and refused restores', () => {
 
     second.drop(1006);
     const third = await reopen(s, t, (r) => ({ event: 'ack', id: r.id, data: {}, timestamp: 't' }));
-    assert.deepEqual(third.sent[0]!.data, { events: ['news'] });
+    assert.deepEqual(third.sent[0]!.data, { events: ['news'], recent: 0 });
   });
 
   it('a restore lost to another disconnect is not reported and is asked for again', async (t) => {
@@ -257,7 +257,7 @@ describe('carom/client: deleted channels and refused restores', () => {
     await flush();
     assert.deepEqual(s.errors, []);
     const third = await reopen(s, t, () => undefined);
-    assert.deepEqual(third.sent[0]!.data, { events: ['news'] });
+    assert.deepEqual(third.sent[0]!.data, { events: ['news'], recent: 0 });
   });
 });
 

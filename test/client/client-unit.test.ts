@@ -229,12 +229,14 @@ describe('carom/client: listeners that throw', () => {
 });
 
 describe('carom/client: subprotocol and token', () => {
-  it('offers carom alone without a token, and carom plus carom.token.<base64url> with one', () => {
-    assert.deepEqual(setup().last().protocols, ['carom']);
+  it('offers carom and carom.client.<id> without a token, and carom.token.<base64url> between them with one', () => {
+    const plain = setup();
+    assert.deepEqual(plain.last().protocols, ['carom', `carom.client.${plain.c.clientId}`]);
     const token = 'héllo ✓ 🙂 &=?';
-    const { last } = setup({ token });
-    const [first, entry = ''] = last().protocols as string[];
+    const { last, c } = setup({ token });
+    const [first, entry = '', id] = last().protocols as string[];
     assert.equal(first, 'carom');
+    assert.equal(id, `carom.client.${c.clientId}`);
     assert.ok(entry?.startsWith('carom.token.'), 'a token entry is offered');
     const encoded = entry.slice('carom.token.'.length);
     assert.match(encoded, /^[A-Za-z0-9_-]*$/);
@@ -262,10 +264,10 @@ describe('carom/client: subprotocol and token', () => {
     }
   });
 
-  it("tokenIn: 'query' puts the token in the query string and offers carom alone", () => {
-    const { last } = setup({ token: 'a b&c', tokenIn: 'query' });
+  it("tokenIn: 'query' puts the token in the query string and offers carom and the client's id", () => {
+    const { last, c } = setup({ token: 'a b&c', tokenIn: 'query' });
     assert.equal(last().url, `${URL}?token=a%20b%26c`);
-    assert.deepEqual(last().protocols, ['carom']);
+    assert.deepEqual(last().protocols, ['carom', `carom.client.${c.clientId}`]);
   });
 
   it('calls a token function on every connect attempt', async (t) => {

@@ -491,11 +491,15 @@ describe('carom/client: authentication', () => {
     assert.equal(seen.length, 2);
     const offered = String(seen[0]!.headers['sec-websocket-protocol']).split(/\s*,\s*/);
     assert.equal(offered[0], 'carom');
-    assert.equal(offered.length, 2);
+    assert.equal(offered.length, 3);
     assert.match(offered[1]!, /^carom\.token\.[A-Za-z0-9_-]+$/, 'base64url without padding');
+    assert.equal(offered[2], `carom.client.${c.clientId}`);
     assert.equal(protocolToken(seen[0]!), token);
     assert.doesNotMatch(seen[0]!.url ?? '', /token/);
-    assert.equal(seen[1]!.headers['sec-websocket-protocol'], 'carom');
+    assert.equal(
+      seen[1]!.headers['sec-websocket-protocol'],
+      `carom,carom.client.${plain.clientId}`,
+    );
     assert.equal(protocolToken(seen[1]!), undefined);
   });
 

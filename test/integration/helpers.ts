@@ -100,9 +100,13 @@ export class Client {
   }
 }
 
-/** Opens a client and waits until it is open. */
-export async function connect(url: string, options: WebSocket.ClientOptions = {}): Promise<Client> {
-  const ws = new WebSocket(url, options);
+/** Opens a client, offering `protocols` when given, and waits until it is open. */
+export async function connect(
+  url: string,
+  options: WebSocket.ClientOptions = {},
+  protocols?: string[],
+): Promise<Client> {
+  const ws = new WebSocket(url, protocols, options);
   open.add(ws);
   ws.once('close', () => open.delete(ws));
   const client = new Client(ws);

@@ -83,6 +83,7 @@ const SAMPLES: { readonly [C in AppErrorCode]: Parameters<(typeof CAROM_ERRORS)[
   CAROM_ERR_NOT_AN_APP: ['acceptorOf'],
   CAROM_ERR_ONE_NODE_WITHOUT_TIMED_SENDER: ['Ticker'],
   CAROM_ERR_NO_LEASE_STORE: ['Ticker'],
+  CAROM_ERR_NO_ONCE_STORE: [],
   CAROM_ERR_NO_PRESENCE_STORE: [],
   CAROM_ERR_NO_HISTORY_STORE: ["@Topic('chat') on ChatSender"],
   CAROM_ERR_OBSERVER_BOUND: [],

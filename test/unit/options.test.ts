@@ -63,6 +63,7 @@ const BAD: { readonly [K in keyof CaromOptions]-?: readonly unknown[] } = {
   interceptors: [() => undefined, [42], ['timing']],
   handlerTimeoutMs: [-1, 1.5, 2 ** 31, '5000', Number.NaN],
   lifecycleTimeoutMs: [0, -1, 2 ** 31, '1000'],
+  once: [true, 'on', 120_000],
 };
 
 /** Bad values of the options that are objects, each named by its path. */
@@ -74,6 +75,11 @@ const BAD_NESTED: ReadonlyArray<readonly [string, Record<string, unknown>]> = [
   ['rateLimit.messages', { rateLimit: { perMs: 1000, messages: 2.5 } }],
   ['rateLimit.perMs', { rateLimit: { messages: 1, perMs: 0 } }],
   ['rateLimit.perMs', { rateLimit: { messages: 1, perMs: Number.POSITIVE_INFINITY } }],
+  ['once.windowMs', { once: { windowMs: 0 } }],
+  ['once.windowMs', { once: { windowMs: 2 ** 31 } }],
+  ['once.maxKeys', { once: { maxKeys: 0 } }],
+  ['once.maxKeys', { once: { maxKeys: 1.5 } }],
+  ['once.identity', { once: { identity: 'user.id' } }],
 ];
 
 /** Asserts that `options` make `new Carom` throw the option error naming `name`. */

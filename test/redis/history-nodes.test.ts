@@ -5,11 +5,12 @@
  * with the last position they saw (subscribe data `resume`). A client that
  * reconnects to the other node recovers what it missed; so does one whose
  * node is killed with `kill -9`, while the surviving node keeps publishing.
+ * And a request retried on the other node is handled once (keys in Redis).
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { terminateAll } from '../integration/helpers.js';
+import { connect, terminateAll } from '../integration/helpers.js';
 import { allOnceInOrder, received, resubscribe } from '../support/redis-resume.js';
 import { RedisServer } from '../support/redis-server.js';
 import { connectTo, NodeProcess, type NodeClient } from '../support/redis-nodes.js';
@@ -32,10 +33,11 @@ after(async () => {
 describe('history across two nodes over Redis', () => {
   let a: NodeProcess;
   let b: NodeProcess;
+  let prefix: string;
   const clients: NodeClient[] = [];
 
   before(async () => {
-    const prefix = `e${randomBytes(4).toString('hex')}`;
+    prefix = `e${randomBytes(4).toString('hex')}`;
     [a, b] = await Promise.all([
       NodeProcess.start({ url: redis.url, nodeId: 'alpha', prefix }),
       NodeProcess.start({ url: redis.url, nodeId: 'beta', prefix }),
@@ -178,5 +180,51 @@ describe('history across two nodes over Redis', () => {
     assert.equal(recovery['feed.one']!.reason, 'EPOCH');
     assert.equal(recovery['feed.one']!.offset, 206);
     assert.deepEqual(received(c.client, 'feed.one'), []);
+  });
+
+  it('handles a request retried on the other node once, answering the repeat with the first answer', async () => {
+    // Node a was killed above: a third node takes its place.
+    const c = await NodeProcess.start({ url: redis.url, nodeId: 'gamma', prefix });
+    try {
+      const protocols = ['carom', 'carom.client.instance-redis-01'];
+      const onA = await connect(c.url, {}, protocols);
+      await onA.next((e) => e.event === 'carom.welcome');
+      const key = 'k-redis-once-000001';
+      const first = await onA.request({
+        event: 'order',
+        data: { item: 'tea' },
+        id: 1,
+        key,
+      } as never);
+      assert.equal(first.event, 'ack');
+      assert.deepEqual(first.data, { node: 'gamma', order: 1, item: 'tea' });
+      onA.ws.close();
+      // The retry goes to the other node: it finds the key, and the first answer, in Redis.
+      const onB = await connect(b.url, {}, protocols);
+      await onB.next((e) => e.event === 'carom.welcome');
+      const repeat = await onB.request({
+        event: 'order',
+        data: { item: 'tea' },
+        id: 7,
+        key,
+      } as never);
+      assert.deepEqual([repeat.event, repeat.id, repeat.data], ['ack', 7, first.data]);
+      assert.equal(await b.request('orders'), 0, 'not handled on b');
+      // Another identity with the same key is its own.
+      const other = await connect(b.url, {}, ['carom', 'carom.client.instance-redis-02']);
+      await other.next((e) => e.event === 'carom.welcome');
+      const own = await other.request({
+        event: 'order',
+        data: { item: 'tea' },
+        id: 1,
+        key,
+      } as never);
+      assert.deepEqual(own.data, { node: 'beta', order: 1, item: 'tea' });
+      assert.equal(await c.request('orders'), 1);
+      onB.ws.close();
+      other.ws.close();
+    } finally {
+      await c.end();
+    }
   });
 });

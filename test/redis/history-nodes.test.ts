@@ -66,17 +66,23 @@ describe('history across two nodes over Redis', () => {
     );
   }
 
+  /** A client of `node` subscribed to `event`, once the `count` messages then published there reached it. */
+  async function caughtUp(node: NodeProcess, event: string, count: number): Promise<NodeClient> {
+    const c = await client(node);
+    await resubscribe(c.client, [event], undefined);
+    await node.request('burst', { event, count });
+    await eventually(
+      () => received(c.client, event).length === count,
+      `the first ${count}`,
+      LOADED,
+    );
+    return c;
+  }
+
   it('recovers on the other node what a client missed while it was away', async () => {
     watcher = await client(a);
     await resubscribe(watcher.client, ['feed.*'], undefined);
-    const first = await client(a);
-    await resubscribe(first.client, ['feed.one'], undefined);
-    await a.request('burst', { event: 'feed.one', count: 5 });
-    await eventually(
-      () => received(first.client, 'feed.one').length === 5,
-      'the first five',
-      LOADED,
-    );
+    const first = await caughtUp(a, 'feed.one', 5);
     const seen = received(first.client, 'feed.one');
     const epoch = seen[0]!.position.epoch;
     allOnceInOrder(seen, epoch, 5);
@@ -134,14 +140,7 @@ describe('history across two nodes over Redis', () => {
   });
 
   it('recovers from the other node every message, once and in order, after its node is killed with kill -9, while publishes go on', async () => {
-    const onA = await client(a);
-    await resubscribe(onA.client, ['feed.kill'], undefined);
-    await a.request('burst', { event: 'feed.kill', count: 50 });
-    await eventually(
-      () => received(onA.client, 'feed.kill').length === 50,
-      'the first fifty',
-      LOADED,
-    );
+    const onA = await caughtUp(a, 'feed.kill', 50);
     const last = received(onA.client, 'feed.kill').at(-1)!.position;
 
     await a.kill();

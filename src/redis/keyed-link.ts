@@ -16,6 +16,8 @@ export interface Owned {
 export abstract class KeyedLink<C extends RedisConnection> {
   /** Scripts the server is believed to hold, by their text: each one's SHA1. */
   private readonly cached = new Map<string, string>();
+  /** True for a Redis Cluster. */
+  abstract readonly sharded: boolean;
 
   constructor(
     protected readonly client: C,
@@ -41,15 +43,19 @@ export abstract class KeyedLink<C extends RedisConnection> {
   }
 
   /**
-   * Runs a script by its SHA1 (`EVALSHA`), so its text crosses the network
-   * once per server rather than per call; a server that lacks it (restarted,
-   * failed over, `SCRIPT FLUSH`) answers `NOSCRIPT`, and the call is made
-   * again with the text (`EVAL`, which caches it there). Until an `EVAL` of it
+   * Runs a script. On one server, by its SHA1 (`EVALSHA`), so its text
+   * crosses the network once rather than per call; a server that lacks it
+   * (restarted, `SCRIPT FLUSH`) answers `NOSCRIPT`, and the call is made again
+   * with the text (`EVAL`, which caches it there). Until an `EVAL` of it
    * succeeds, later calls send the text too, so that few calls take the
-   * second round trip.
+   * second round trip. On a cluster, always with its text: each master caches
+   * scripts apart, and a call retried after `NOSCRIPT` on one could be
+   * overtaken there by a later call of another script (a presence list
+   * before the join it follows).
    */
   async script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
     const options = { keys: keys as string[], arguments: args as string[] };
+    if (this.sharded) return this.client.eval(source, options);
     const sha = this.cached.get(source);
     if (sha !== undefined) {
       try {

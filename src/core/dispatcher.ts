@@ -245,7 +245,11 @@ export class Dispatcher implements InboundRunner<Session> {
   }
 
   /** Stages 7 to 10 for an envelope with handlers; true when it was dealt with synchronously. */
-  private route(session: Session, envelope: InboundEnvelope, entries: readonly HandlerEntry[]) {
+  private route(
+    session: Session,
+    envelope: InboundEnvelope,
+    entries: readonly HandlerEntry[],
+  ): boolean {
     if (this.isPlain(entries)) {
       const dto = entries[0]!.dto;
       if (dto === undefined) return this.handle(session, envelope, entries, envelope.data);
@@ -269,7 +273,14 @@ export class Dispatcher implements InboundRunner<Session> {
   ): Promise<void> {
     const verdict = await once.admit(identity, envelope, this.waitBound(entries, once));
     if (verdict.kind === 'first') {
-      if (!session.open || this.isStale(session, envelope, this.parts.clock.now())) {
+      if (!session.open) {
+        // Gone while its key was claimed: its retry, on the next connection, is handled.
+        once.letGo(envelope);
+        this.obs?.answered(envelope, ErrorCode.UNAVAILABLE);
+        session.inbound.done();
+        return;
+      }
+      if (this.isStale(session, envelope, this.parts.clock.now())) {
         once.letGo(envelope);
         session.inbound.done();
         return;

@@ -34,6 +34,12 @@ export interface HistoryEntry {
    * through the event's history.
    */
   readonly scope?: RelayScope | undefined;
+  /**
+   * The message with its position, as carom-subprotocol clients receive it,
+   * when the store keeps one to share between replays (the memory store
+   * does); otherwise each replay builds it from `text`.
+   */
+  readonly frame?: Frame | undefined;
 }
 
 /** What a history holds after a position. */

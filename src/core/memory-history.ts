@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Frame } from '../protocol/frame.js';
+import { withPosition } from '../protocol/envelope.js';
+import { Frame } from '../protocol/frame.js';
 import type { RelayScope } from './broker.js';
 import { systemClock, type Clock } from './clock.js';
 import type {
@@ -40,6 +41,12 @@ class EventHistory {
   private readonly texts: string[] = [];
   private readonly times: number[] = [];
   private readonly scopes: (RelayScope | undefined)[] = [];
+  /**
+   * The positioned frame of a message, made the first time a replay needs it
+   * and shared by every later one: a thousand clients resuming the same
+   * messages encode and frame each once, not once each.
+   */
+  private readonly frames: (Frame | undefined)[] = [];
 
   constructor(
     readonly epoch: string,
@@ -60,6 +67,7 @@ class EventHistory {
     this.texts[at] = text;
     this.times[at] = now;
     this.scopes[at] = scope;
+    this.frames[at] = undefined;
     return ++this.offset;
   }
 
@@ -72,6 +80,7 @@ class EventHistory {
       // Released for the collector: a quiet room must not pin its old messages.
       this.texts[this.start] = '';
       this.scopes[this.start] = undefined;
+      this.frames[this.start] = undefined;
       this.start = (this.start + 1) % size;
       this.count--;
     }
@@ -90,11 +99,9 @@ class EventHistory {
     for (let offset = Math.max(from, this.first); offset <= end; offset++) {
       const i = (this.start + (offset - this.first)) % size;
       const scope = this.scopes[i];
-      out.push(
-        scope === undefined
-          ? { offset, text: this.texts[i]! }
-          : { offset, text: this.texts[i]!, scope },
-      );
+      const text = this.texts[i]!;
+      const frame = (this.frames[i] ??= new Frame(withPosition(text, this.epoch, offset)));
+      out.push(scope === undefined ? { offset, text, frame } : { offset, text, scope, frame });
     }
     return out;
   }

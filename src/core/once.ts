@@ -12,12 +12,20 @@ export interface FirstAnswer {
 
 /** What claiming a key found. */
 export type Claim =
-  /** No one handled this key in the window: the caller handles it, then settles or releases it. */
-  | { readonly state: 'first' }
-  /** Another attempt is handling it now; ask again later (bounded by the handler timeout). */
-  | { readonly state: 'pending' }
-  /** It was handled; answer the repeat with this. */
-  | { readonly state: 'answered'; readonly answer: FirstAnswer };
+  | {
+      /** No one handled this key in the window: the caller handles it, then settles or releases it. */
+      readonly state: 'first';
+    }
+  | {
+      /** Another attempt is handling it now; ask again later (bounded by the handler timeout). */
+      readonly state: 'pending';
+    }
+  | {
+      /** It was handled; answer the repeat with the first answer. */
+      readonly state: 'answered';
+      /** The first attempt's answer. */
+      readonly answer: FirstAnswer;
+    };
 
 /**
  * Keys of requests already handled, per client identity, for a bounded window:

@@ -172,7 +172,7 @@ export class Recovery {
     for (const entry of entries) {
       if (!session.open) break;
       if (entry.scope !== undefined && !reaches(session, event, entry.scope)) continue;
-      session.peer.send(new Frame(withPosition(entry.text, epoch, entry.offset)));
+      session.peer.send(entry.frame ?? new Frame(withPosition(entry.text, epoch, entry.offset)));
       written++;
       if (replay.backlogged(backlogBytes) && !(await replay.drain(clock, drainTimeoutMs))) {
         if (session.open) {

@@ -19,7 +19,7 @@ export interface InboundEnvelope {
   readonly id: EnvelopeId | undefined;
   /**
    * The client's key for a request or emit that must be handled once (see
-   * {@link isEnvelopeKey}); read only when the decoder is told to (`carom`
+   * `isEnvelopeKey`); read only when the decoder is told to (`carom`
    * subprotocol connections), otherwise always `undefined`.
    */
   readonly key?: string | undefined;

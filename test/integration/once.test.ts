@@ -72,8 +72,9 @@ const KEY = 'Qm9va2luZy0wMDAwMDAx';
 
 describe('requests handled once, over real sockets', () => {
   it('handles a request retried on a new connection of the same client once; both get the answer', async () => {
-    const { url } = await start();
+    const { app, url } = await start();
     const first = await client(url);
+    assert.equal(app.openConnections[0]?.clientId, 'instance-0001');
     const a = await request(first, 1, KEY, { item: 'tea' });
     first.ws.terminate();
     await first.closed;

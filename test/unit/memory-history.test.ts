@@ -55,6 +55,26 @@ describe('MemoryHistory', () => {
     assert.equal((await store.read('e', h, { epoch: 'other', offset: 9 }, 100)).complete, false);
   });
 
+  it("shares each message's positioned frame between reads, and lets it go with the message", async () => {
+    const { store, delivered } = started();
+    const h: HistoryOptions = { size: 2 };
+    for (let n = 1; n <= 2; n++) store.publish('e', new Frame(text(n)), h, undefined);
+    const { epoch } = delivered[0]!.position;
+    const first = await store.read('e', h, { epoch, offset: 0 }, 10);
+    const again = await store.read('e', h, { epoch, offset: 1 }, 10);
+    assert.equal(again.entries[0]!.frame, first.entries[1]!.frame);
+    assert.deepEqual(JSON.parse(first.entries[0]!.frame!.text), {
+      ...JSON.parse(text(1)),
+      position: { epoch, offset: 1 },
+    });
+    // The ring slot of offset 1 now holds offset 3: its frame is made anew.
+    store.publish('e', new Frame(text(3)), h, undefined);
+    const later = await store.read('e', h, { epoch, offset: 1 }, 10);
+    assert.equal(later.entries[0]!.frame, first.entries[1]!.frame);
+    assert.equal(JSON.parse(later.entries[1]!.frame!.text).position.offset, 3);
+    assert.equal(JSON.parse(later.entries[1]!.frame!.text).data, 3);
+  });
+
   it('drops messages older than ttlMs, on read and on append', async () => {
     const clock = new FakeClock(0);
     const { store, delivered } = started({ clock });

@@ -479,6 +479,51 @@ describe('the once store, failing or plain', () => {
     assert.equal(calls.length, 3);
   });
 
+  it('logs a store whose settle or release throws, and keeps serving', async () => {
+    reset();
+    const memory = new LocalBroker().once;
+    const t = await make({
+      broker: brokerWith({
+        claim: (i, k, w, m) => memory.claim(i, k, w, m),
+        settle: () => {
+          throw new Error('settle failed');
+        },
+        release: () => {
+          throw new Error('release failed');
+        },
+      }),
+    });
+    const client = await carom(t);
+    assert.equal((await client.request('order', { item: 'a' }, { key: KEY })).event, 'ack');
+    allowed = false;
+    const refused = await client.request('order', { item: 'b' }, { key: OTHER_KEY });
+    assert.equal(refused.data.code, ErrorCode.FORBIDDEN);
+    const errors = t.logs.filter((l) => l.level === 'error').map((l) => String(l.args[0]));
+    assert.ok(errors.some((line) => line.includes('failed to record an answer')));
+    assert.ok(errors.some((line) => line.includes('failed to release a key')));
+  });
+
+  it('lets go of a key whose connection closed while it was claimed, without handling it', async () => {
+    reset();
+    const claimed = deferred<Claim>();
+    const released: string[] = [];
+    const t = await make({
+      broker: brokerWith({
+        claim: () => claimed.promise,
+        settle: () => undefined,
+        release: (_identity, key) => void released.push(key),
+      }),
+    });
+    const client = await carom(t);
+    client.send('order', { item: 'tea' }, { id: 1, key: KEY });
+    await new Promise((r) => setImmediate(r));
+    client.close();
+    claimed.resolve({ state: 'first' });
+    await t.idle();
+    assert.equal(calls.length, 0);
+    assert.deepEqual(released, [KEY]);
+  });
+
   it('refuses UNAVAILABLE when a claim does not settle within the wait', async () => {
     reset();
     const t = await make({

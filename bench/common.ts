@@ -85,7 +85,19 @@ export const CONTENDERS = [
   'carom-metrics',
   'carom-observed',
   'carom-history',
+  'carom-redis',
+  'carom-redis-history',
 ] as const;
+
+/**
+ * The contenders that run over a Redis broker: the fan-out scenario starts a
+ * redis-server for them (pinned with the server) and counts its CPU with the
+ * server's.
+ */
+export const REDIS_CONTENDERS: ReadonlySet<ContenderName> = new Set([
+  'carom-redis',
+  'carom-redis-history',
+]);
 /**
  * The contenders a run has when `--contenders` is not given: `carom-observed`
  * (carom with metrics and tracing on) only when asked for.

@@ -15,6 +15,7 @@ import { Backlog } from './core/backlog.js';
 import { DeliveryPolicies, type DeliveryStats } from './core/delivery.js';
 import { HistoryPolicies } from './core/history-policies.js';
 import { Recovery } from './core/recovery.js';
+import { HistorySubscriber } from './core/history-subscribe.js';
 import { ClusterNode, ConnectionRef } from './core/cluster.js';
 import { systemClock, type Clock } from './core/clock.js';
 import type { Connection } from './core/connection.js';
@@ -240,6 +241,14 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       maxPending: o.maxPendingAsks,
       timeoutMs: o.askTimeoutMs,
     });
+    const recovery = new Recovery({
+      policies: this.histories,
+      store: this.broker.history,
+      backlogBytes: o.backlogBytes,
+      drainTimeoutMs: o.handlerTimeoutMs,
+      clock: this.clock,
+      logger: this.logger,
+    });
     this.dispatcher = new Dispatcher({
       registry,
       requests,
@@ -258,14 +267,7 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       asks: this.asks,
       handlerTimeoutMs: o.handlerTimeoutMs,
       observer,
-      recovery: new Recovery({
-        policies: this.histories,
-        store: this.broker.history,
-        backlogBytes: o.backlogBytes,
-        drainTimeoutMs: o.handlerTimeoutMs,
-        clock: this.clock,
-        logger: this.logger,
-      }),
+      recovery,
       once: this.once,
     });
     this.sessions = new Sessions({
@@ -279,6 +281,13 @@ export class Carom<M extends EventMapOf<M> = AnyEvents> {
       logger: this.logger,
       idPrefix: this.broker.nodeId === '' ? '' : `${this.broker.nodeId}:`,
       observer,
+      histories: new HistorySubscriber({
+        requests,
+        policies: this.histories,
+        store: this.broker.history,
+        recovery,
+        logger: this.logger,
+      }),
     });
     this.channels = new Channels(
       this.topics,

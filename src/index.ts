@@ -51,6 +51,7 @@ export type {
   Position,
 } from './core/history.js';
 export type { HistoryDeclaration } from './core/history-policies.js';
+export type { HistorySubscribeOptions } from './core/history-subscribe.js';
 export { MemoryHistory, type MemoryHistoryOptions } from './core/memory-history.js';
 export {
   OTHER_EVENT,

@@ -28,13 +28,35 @@
  *   is found for a whisper by presence on the topic `name.<name>` that its
  *   holder is subscribed to, and reached with `app.to(id)` on whatever node
  *   holds it; names are claimed through the broker's leases.
+ * - Rooms keep a history (ROOM_HISTORY): `join` subscribes with
+ *   `connection.subscribeWithHistory`, replaying the room's `recent` last
+ *   events to a newcomer, or what followed `since` (the last position a page
+ *   saw, sent back when it rejoins after a reconnect) to a page that comes
+ *   back; the ack's `recovery` says whether anything may be missing (a restart
+ *   lost the in-memory history: `EPOCH`; too much was said: `GAP`), and the
+ *   recent events were replayed instead. Messages are handled once per key
+ *   (`once`), so a page that sends one again after losing its answer does not
+ *   say it twice.
  * - Refusals come back as `error` envelopes: a bad payload (empty or too long
  *   message, bad name or room) is `VALIDATION_FAILED` with the DTO's messages;
  *   the rest are `ClientError`s (`HANDLER_ERROR`) with a stable `details.reason`:
  *   `NAME_TAKEN`, `NAME_MISMATCH`, `NOT_JOINED`, `UNKNOWN_USER`, `SELF_WHISPER`.
  */
-import { Transform } from 'class-transformer';
-import { IsArray, IsNotEmpty, IsString, Matches, MaxLength } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import {
+  IsArray,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import {
   Carom,
   ClientError,
@@ -47,6 +69,8 @@ import {
   type CaromOptions,
   type Connection,
   type Context,
+  type HistoryOptions,
+  type WireRecovery,
 } from '../../src/index.js';
 import { exampleOrigins } from '../origins.js';
 import { ChatNames } from './names.js';
@@ -64,6 +88,11 @@ export const MAX_TEXT = 500;
  * frame that makes the server close the connection with 1009.
  */
 export const MAX_FRAME_BYTES = 16 * 1024;
+/**
+ * How long the server remembers a message's key, so that the page's retry of
+ * it is not said twice; the page gives up sending a message after as long.
+ */
+export const ONCE_WINDOW_MS = 120_000;
 /** The topic of a room. */
 export const roomTopic = (room: string): string => `room.${room}`;
 /**
@@ -73,6 +102,14 @@ export const roomTopic = (room: string): string => `room.${room}`;
 export const nameTopic = (name: string): string => `name.${name.toLowerCase()}`;
 
 const ROOM_PREFIX = 'room.';
+
+/**
+ * What each room keeps for pages that join it or come back: its last 200
+ * events (messages and presence notices) of the last hour. In memory on a
+ * lone node, so a restart loses it (the page is told); in Redis Streams with
+ * a Redis broker.
+ */
+export const ROOM_HISTORY: HistoryOptions = { size: 200, ttlMs: 3_600_000 };
 
 /**
  * A chat connection's user: a guest at the handshake, given its name by its
@@ -104,10 +141,28 @@ const ROOM_RULE = {
   message: 'a room name is 1 to 32 letters, digits or -, and does not start with -',
 };
 
-/** `join`: who you are and where you go. */
+/** Where a page stands in a room's history: the last event of the room it saw. */
+export class RoomPosition {
+  @IsString() @Length(1, 64) epoch!: string;
+  @IsInt() @Min(0) @Max(Number.MAX_SAFE_INTEGER) offset!: number;
+}
+
+/**
+ * `join`: who you are and where you go; and, optionally, what of the room's
+ * history to show: what followed `since` (a page that comes back after a
+ * reconnect sends the last position it saw), else the room's `recent` last
+ * events (a page joining for the first time, or one whose `since` is gone).
+ */
 export class JoinRoom {
   @Trimmed() @IsString(NAME_RULE) @Matches(NAME_PATTERN, NAME_RULE) name!: string;
   @RoomName() @IsString(ROOM_RULE) @Matches(ROOM_PATTERN, ROOM_RULE) room!: string;
+  // An object: an array would pass ValidateNested with nothing in it.
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => RoomPosition)
+  since?: RoomPosition;
+  @IsOptional() @IsInt() @Min(0) @Max(ROOM_HISTORY.size) recent?: number;
 }
 
 /** `leave`: the room to leave. */
@@ -158,6 +213,14 @@ export class Joined {
   @IsString() name!: string;
   /** Everyone in the room, the joiner included, sorted. */
   @IsArray() @IsString({ each: true }) members!: string[];
+  /**
+   * What became of the room's history, when the join asked for it (`since` or
+   * `recent`) and entered the room: the events replayed came before this ack;
+   * `recovered` false (with `reason` GAP or EPOCH) says events may be missing
+   * since `since`, and the `recent` ones were replayed instead. `epoch` and
+   * `offset` are where the room stands now: the page continues from there.
+   */
+  @IsOptional() recovery?: WireRecovery;
 }
 
 /** Why a request was refused, in `details.reason` of the error. */
@@ -190,15 +253,25 @@ export class ChatRooms {
     const { connection } = ctx;
     const name = await this.claim(connection, msg.name);
     const topic = roomTopic(msg.room);
+    let recovery: WireRecovery | undefined;
     if (!connection.subscriptions.includes(topic)) {
-      // Tell the members already there first, so the joiner gets the list, not a notice.
-      this.app.publish(topic, { type: 'joined', room: msg.room, name } satisfies RoomEvent);
-      connection.subscribe(topic);
+      // What the room said first (its `recent` events are the ones before this join); then
+      // the members already there get a notice, and the joiner, left out by name (a history
+      // delivers in its own order: later, from Redis), gets the list instead.
+      recovery = await connection.subscribeWithHistory(topic, {
+        since: msg.since ?? undefined,
+        recent: msg.recent ?? undefined,
+      });
+      this.app.publish(topic, { type: 'joined', room: msg.room, name } satisfies RoomEvent, {
+        except: connection,
+      });
     }
     const members = await this.members(msg.room);
     // A store across nodes may answer before it has the joiner's own entry.
     if (!members.includes(name)) members.push(name);
-    return { room: msg.room, name, members: members.sort(byName) };
+    const joined: Joined = { room: msg.room, name, members: members.sort(byName) };
+    if (recovery !== undefined) joined.recovery = recovery;
+    return joined;
   }
 
   @On('leave')
@@ -351,11 +424,16 @@ export function chatOptions(broker: Broker = new LocalBroker()): CaromOptions {
     handlers: [ChatRooms],
     providers: [new ChatNames(broker.leases)],
     allowedOrigins: exampleOrigins(),
-    topics: ['room.*', 'name.*'],
+    topics: [{ name: 'room.*', history: ROOM_HISTORY }, 'name.*'],
     presence: ['room.*', 'name.*'],
     authenticate: (): ChatUser => ({ name: undefined }),
     canSubscribe: () => false,
     maxPayload: MAX_FRAME_BYTES,
+    // The page sends each message with a key and sends it again after a reconnect when its
+    // answer was lost: the server says it once. It waits at most this long for a
+    // connection (its SEND_TIMEOUT_MS), so a repeat always comes within the window. A
+    // broker that keeps no keys gets the default (the app warns, and handles keys as none).
+    once: broker.once === undefined ? undefined : { windowMs: ONCE_WINDOW_MS },
     broker,
   };
 }

@@ -10,6 +10,8 @@ import type {
 } from '../protocol/event-map.js';
 import { AssignsMap, newAssigns } from './assigns.js';
 import type { AskOptions } from './asks.js';
+import type { WireRecovery } from '../protocol/wire.js';
+import type { HistorySubscribeOptions } from './history-subscribe.js';
 
 /**
  * What a connection lets server code do; the app's session implements it. Kept
@@ -18,6 +20,10 @@ import type { AskOptions } from './asks.js';
 export interface ConnectionControl {
   subscribe(names: readonly string[]): void;
   unsubscribe(names: readonly string[]): void;
+  subscribeWithHistory(
+    name: string,
+    options: HistorySubscribeOptions,
+  ): Promise<WireRecovery | undefined>;
   subscriptions(): string[];
   exclusions(): string[];
   send(event: string, data: unknown): boolean;
@@ -87,6 +93,27 @@ export class Connection<
    */
   subscribe(...names: string[]): void {
     this.#control.subscribe(names);
+  }
+
+  /**
+   * Subscribes this connection to one exact name from server code and replays
+   * its history, as a client's `subscribe` with `resume` or `recent` does (no
+   * gap or duplicate at the seam): what followed `since` (a position the
+   * client sent back, as when it rejoins a room after a reconnect), or the
+   * newest `recent` messages, also when what followed `since` is gone. The
+   * replayed messages are written before the promise resolves, with what became
+   * of the event (`recovered`, `reason`, the position now): return it in the
+   * handler's ack, so the client can say that messages may be missing.
+   * Resolves undefined when nothing can be replayed to this connection (it did
+   * not negotiate the `carom` subprotocol) or nothing was asked of an event
+   * without a history. Throws a `UsageError` as `subscribe` does, and for a
+   * pattern or a malformed option.
+   */
+  subscribeWithHistory(
+    name: string,
+    options: HistorySubscribeOptions = {},
+  ): Promise<WireRecovery | undefined> {
+    return this.#control.subscribeWithHistory(name, options);
   }
 
   /** Removes subscriptions, with the protocol's rules for `*` and exclusions. */

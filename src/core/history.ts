@@ -82,8 +82,10 @@ export interface HistoryStore {
   /**
    * What the history of `event` holds after `since`, oldest first, at most
    * `limit` messages; with `since` undefined, its newest `limit` messages (a
-   * first subscribe asking for the recent past). Rejects only when the store
-   * cannot be reached.
+   * first subscribe asking for the recent past). Resolves only once this
+   * node has been handed ({@link HistoryNode.deliverRecorded}) every message
+   * up to the offset it reports, so that none of them arrives live after the
+   * replay. Rejects only when the store cannot be reached.
    */
   read(
     event: string,

@@ -1,5 +1,7 @@
 import type { Frame } from '../protocol/frame.js';
 import type { AskOptions } from './asks.js';
+import type { WireRecovery } from '../protocol/wire.js';
+import type { HistorySubscribeOptions } from './history-subscribe.js';
 import type { OutboundQueue } from './outbound-queue.js';
 import type { Replay } from './replay.js';
 import type { Peer, PeerListener } from './seam.js';
@@ -24,6 +26,11 @@ export interface SessionHost {
   /** What server code asks of the connection (see {@link ConnectionControl}), for this session. */
   subscribeFor(session: Session, names: readonly string[]): void;
   unsubscribeFor(session: Session, names: readonly string[]): void;
+  subscribeWithHistoryFor(
+    session: Session,
+    name: string,
+    options: HistorySubscribeOptions,
+  ): Promise<WireRecovery | undefined>;
   subscriptionsOf(session: Session): SubscriptionList;
   sendTo(session: Session, event: string, data: unknown): boolean;
   askOf(
@@ -126,6 +133,14 @@ export class Session implements Subscriber, Watermarked, PeerListener, Connectio
   /** Server code subscribes the connection. */
   subscribe(names: readonly string[]): void {
     this.host.subscribeFor(this, names);
+  }
+
+  /** Server code subscribes the connection to one event and replays its history (see `Connection`). */
+  subscribeWithHistory(
+    name: string,
+    options: HistorySubscribeOptions,
+  ): Promise<WireRecovery | undefined> {
+    return this.host.subscribeWithHistoryFor(this, name, options);
   }
 
   /** Server code unsubscribes the connection. */

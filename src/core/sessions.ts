@@ -13,6 +13,8 @@ import type { LifecycleHook } from './registry.js';
 import { Session } from './session.js';
 import type { SubscriptionList, SubscriptionRequests } from './subscription-requests.js';
 import type { Subscriptions } from './subscriptions.js';
+import type { WireRecovery } from '../protocol/wire.js';
+import type { HistorySubscribeOptions, HistorySubscriber } from './history-subscribe.js';
 
 /** What the connection lifecycle needs from the app. */
 export interface SessionParts {
@@ -28,6 +30,8 @@ export interface SessionParts {
   readonly idPrefix: string;
   /** Metrics and traces; undefined when nothing observes. */
   readonly observer?: CaromObserver | undefined;
+  /** `connection.subscribeWithHistory`. */
+  readonly histories: HistorySubscriber;
 }
 
 /**
@@ -120,6 +124,14 @@ export class Sessions {
 
   unsubscribeFor(session: Session, names: readonly string[]): void {
     this.parts.requests.serverUnsubscribe(session, names);
+  }
+
+  subscribeWithHistoryFor(
+    session: Session,
+    name: string,
+    options: HistorySubscribeOptions,
+  ): Promise<WireRecovery | undefined> {
+    return this.parts.histories.subscribe(session, name, options);
   }
 
   subscriptionsOf(session: Session): SubscriptionList {

@@ -10,8 +10,10 @@ import type { CaromLogger } from '../core/logger.js';
 import { Frame } from '../protocol/frame.js';
 import { reconnectDelay } from './backoff.js';
 import type { MessageListener, RedisLink } from './link.js';
+import { RedisHistory } from './history.js';
 import {
   decodeMessage,
+  decodeRecorded,
   decodeScope,
   encodeMessage,
   encodeScope,
@@ -22,6 +24,7 @@ import { RedisNames } from './names.js';
 import type { ResolvedRedisOptions } from './options.js';
 import { Outage } from './outage.js';
 import { RedisLeases } from './leases.js';
+import { RedisOnce } from './once.js';
 import { RedisPresence } from './presence.js';
 
 /** How often subscriptions the server refused (it was down) are tried again. */
@@ -69,6 +72,10 @@ export class RedisBroker implements Broker {
   readonly presence: RedisPresence;
   /** Leases for the `TimedSender`s declared `onOneNode`. */
   readonly leases: RedisLeases;
+  /** Histories of the events that declare one, in Redis Streams: any node can serve a resume. */
+  readonly history: RedisHistory;
+  /** Keys of requests handled once, so that a retry on another node is recognised. */
+  readonly once: RedisOnce;
   private node: BrokerNode | undefined;
   private readonly names: RedisNames;
   private readonly outage: Outage;
@@ -111,6 +118,11 @@ export class RedisBroker implements Broker {
     this.outage = new Outage(logger);
     this.presence = new RedisPresence(link, this.names, this.nodeId, options.presenceTtlMs, logger);
     this.leases = new RedisLeases(link, this.names, this.nodeId);
+    this.history = new RedisHistory(link, this.names, this.nodeId, {
+      relayed: this.onRelayed,
+      failed: this.onFailed,
+    });
+    this.once = new RedisOnce(link, this.names, this.onFailed);
   }
 
   /**
@@ -121,6 +133,7 @@ export class RedisBroker implements Broker {
    */
   async start(node: BrokerNode): Promise<void> {
     this.node = node;
+    this.history.start((event) => node.topicOf(event));
     this.link.onReconnect(() => void this.resync());
     this.presence.start();
     this.want(this.link.sharded ? this.names.control : this.names.bus);
@@ -195,6 +208,7 @@ export class RedisBroker implements Broker {
   async close(): Promise<void> {
     this.closed = true;
     this.outage.stop();
+    this.history.close();
     clearTimeout(this.retry);
     clearTimeout(this.resyncRetry);
     // Before the connections go: the node's entries leave with it, not a TTL later.
@@ -389,9 +403,15 @@ export class RedisBroker implements Broker {
       this.malformedCount++;
       return;
     }
-    // A node hears its own publishes on the shared channel: its subscribers had them already.
-    if (message.origin === this.nodeId || this.node === undefined) return;
-    this.receivedCount++;
+    if (this.node === undefined) return;
+    if (message.kind === Kind.MARK) {
+      if (message.origin === this.nodeId) this.history.heard(message.subject);
+      return;
+    }
+    if (message.origin !== this.nodeId) this.receivedCount++;
+    // A node hears its own publishes on the shared channel: its subscribers had them already,
+    // but for recorded ones, which every node delivers from here, in the order of their offsets.
+    else if (message.kind !== Kind.RECORDED && message.kind !== Kind.RECORDED_SCOPED) return;
     try {
       this.carryOut(this.node, message);
     } catch (err) {
@@ -405,6 +425,10 @@ export class RedisBroker implements Broker {
 
   private carryOut(node: BrokerNode, message: Message): void {
     switch (message.kind) {
+      case Kind.RECORDED:
+      case Kind.RECORDED_SCOPED:
+        this.deliverRecorded(node, message);
+        return;
       case Kind.PUBLISH:
         node.deliver(message.subject, new Frame(message.body));
         return;
@@ -427,6 +451,27 @@ export class RedisBroker implements Broker {
         else if (!node.command(message.subject, command)) this.missedCount++;
       }
     }
+  }
+
+  /** Hands a recorded publish to the node; one that is not carom's counts as malformed. */
+  private deliverRecorded(node: BrokerNode, message: Message): void {
+    const recorded = decodeRecorded(message.body);
+    if (recorded === undefined) {
+      this.malformedCount++;
+      return;
+    }
+    const position = { epoch: recorded.epoch, offset: recorded.offset };
+    if (message.kind === Kind.RECORDED) {
+      node.deliverRecorded(message.subject, new Frame(recorded.text), position, undefined);
+      return;
+    }
+    const scope = decodeScope(message.subject);
+    if (scope === undefined) this.malformedCount++;
+    else
+      node.deliverRecorded(scope.event, new Frame(recorded.text), position, {
+        topics: scope.topics,
+        except: scope.except,
+      });
   }
 }
 

@@ -29,6 +29,8 @@ export interface RedisConnection {
   sMembers(key: string): Promise<unknown>;
   /** A Lua script; on a cluster it runs on the shard of its first key. */
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  /** A Lua script the server has cached, by its SHA1; rejects with `NOSCRIPT` when it has not. */
+  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
 
 /** A connection to one Redis server. */

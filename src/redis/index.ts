@@ -16,7 +16,9 @@ import { ShardedLink } from './sharded-link.js';
 export { RedisBroker, type RedisBrokerStats } from './broker.js';
 export type { RedisBrokerOptions } from './options.js';
 export type { RedisClientConnection, RedisClusterConnection, RedisConnection } from './client.js';
+export type { RedisHistory } from './history.js';
 export type { RedisLeases } from './leases.js';
+export type { RedisOnce } from './once.js';
 export type { RedisPresence } from './presence.js';
 export type { MessageListener } from './link.js';
 

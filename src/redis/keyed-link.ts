@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { memberList, opened, quit, type RedisConnection } from './client.js';
 
 /** Which of a link's two connections the application handed over, and so keeps. */
@@ -13,6 +14,11 @@ export interface Owned {
  * Connections the application handed over are not closed by the link.
  */
 export abstract class KeyedLink<C extends RedisConnection> {
+  /** Scripts the server is believed to hold, by their text: each one's SHA1. */
+  private readonly cached = new Map<string, string>();
+  /** True for a Redis Cluster. */
+  abstract readonly sharded: boolean;
+
   constructor(
     protected readonly client: C,
     protected readonly subscriber: C,
@@ -36,8 +42,32 @@ export abstract class KeyedLink<C extends RedisConnection> {
     return memberList(await this.client.sMembers(key));
   }
 
-  script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    return this.client.eval(source, { keys: [...keys], arguments: [...args] });
+  /**
+   * Runs a script. On one server, by its SHA1 (`EVALSHA`), so its text
+   * crosses the network once rather than per call; a server that lacks it
+   * (restarted, `SCRIPT FLUSH`) answers `NOSCRIPT`, and the call is made again
+   * with the text (`EVAL`, which caches it there). Until an `EVAL` of it
+   * succeeds, later calls send the text too, so that few calls take the
+   * second round trip. On a cluster, always with its text: each master caches
+   * scripts apart, and a call retried after `NOSCRIPT` on one could be
+   * overtaken there by a later call of another script (a presence list
+   * before the join it follows).
+   */
+  async script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const options = { keys: keys as string[], arguments: args as string[] };
+    if (this.sharded) return this.client.eval(source, options);
+    const sha = this.cached.get(source);
+    if (sha !== undefined) {
+      try {
+        return await this.client.evalSha(sha, options);
+      } catch (err) {
+        if (!isNoScript(err)) throw err;
+        this.cached.delete(source);
+      }
+    }
+    const reply = await this.client.eval(source, options);
+    this.cached.set(source, sha ?? sha1(source));
+    return reply;
   }
 
   async close(): Promise<void> {
@@ -46,4 +76,12 @@ export abstract class KeyedLink<C extends RedisConnection> {
       this.owned.subscriber ? quit(this.subscriber) : undefined,
     ]);
   }
+}
+
+function sha1(source: string): string {
+  return createHash('sha1').update(source).digest('hex');
+}
+
+function isNoScript(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOSCRIPT');
 }

@@ -26,7 +26,8 @@ export interface RedisLink {
   /** The members of a set. */
   members(key: string): Promise<string[]>;
   /**
-   * Runs a Lua script (presence and leases: each change is one atomic step).
+   * Runs a Lua script (presence, leases, histories and request keys: each
+   * change is one atomic step), by its SHA1 once the server holds it.
    * On a cluster every key must hash to the same slot.
    */
   script(source: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;

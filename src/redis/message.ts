@@ -16,6 +16,19 @@ export const Kind = {
   CLOSE: 'x',
   CHANNEL_CREATED: 'C',
   CHANNEL_DELETED: 'D',
+  /**
+   * A publish of an event with a history, written by the history's script in
+   * Redis: the body is `<epoch> <offset> <frame text>` ({@link decodeRecorded}),
+   * and every node delivers it, the publishing one too.
+   */
+  RECORDED: 'R',
+  /** A {@link Kind.RECORDED} publish with a scope: the subject is {@link encodeScope}'s. */
+  RECORDED_SCOPED: 'Q',
+  /**
+   * Published by a history read behind the event's recorded messages: the
+   * reading node, hearing its own, knows it has delivered what the read holds.
+   */
+  MARK: 'Y',
 } as const;
 
 /** One of the {@link Kind} letters. */
@@ -91,4 +104,22 @@ export function decodeScope(
     except: except || undefined,
     topics: topics.length > 0 ? topics : undefined,
   };
+}
+
+/** The body of a {@link Kind.RECORDED} message, read back. */
+export interface Recorded {
+  readonly epoch: string;
+  readonly offset: number;
+  readonly text: string;
+}
+
+/** Reads `<epoch> <offset> <frame text>`, or `undefined` when the body is not that. */
+export function decodeRecorded(body: string): Recorded | undefined {
+  const epochEnd = body.indexOf(' ');
+  if (epochEnd < 1 || epochEnd > 64) return undefined;
+  const offsetEnd = body.indexOf(' ', epochEnd + 1);
+  if (offsetEnd < 0 || offsetEnd - epochEnd > 17) return undefined;
+  const offset = Number(body.slice(epochEnd + 1, offsetEnd));
+  if (!Number.isSafeInteger(offset) || offset < 1) return undefined;
+  return { epoch: body.slice(0, epochEnd), offset, text: body.slice(offsetEnd + 1) };
 }

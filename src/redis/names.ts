@@ -47,4 +47,43 @@ export class RedisNames {
   topic(topic: string): string {
     return `${this.prefix}:topic:${topic}`;
   }
+
+  /**
+   * The hash of one event's history: its `epoch` and newest `offset`. `tag`
+   * ({@link tagOfSlot}) puts it, and the event's {@link historyLog}, in the
+   * slot of the topic's sharded channel, so one script writes both and
+   * publishes on that channel.
+   */
+  historyMeta(tag: string, event: string): string {
+    return `${this.prefix}:history:{${tag}}:meta:${event}`;
+  }
+
+  /** The stream of one event's history: entry ID `<offset>-0`, fields `t` (ms), `d` (the frame), `s` (its scope, if any). */
+  historyLog(tag: string, event: string): string {
+    return `${this.prefix}:history:{${tag}}:log:${event}`;
+  }
+
+  /**
+   * The key of one request key of a client identity: `p` while it is being
+   * handled, then its first answer. Every key of an identity shares its
+   * {@link onceKeys}' slot.
+   */
+  once(identity: string, key: string): string {
+    return `${this.onceBase(identity)}${key}`;
+  }
+
+  /** What {@link once} begins with: a key is this followed by the request key. */
+  onceBase(identity: string): string {
+    return `${this.prefix}:once:{${identityTag(identity)}}:${identity}:`;
+  }
+
+  /** The sorted set of an identity's keys, by when each was claimed: what bounds their count. */
+  onceKeys(identity: string): string {
+    return `${this.prefix}:oncekeys:{${identityTag(identity)}}:${identity}`;
+  }
+}
+
+/** An identity as a hash tag: never empty, never a `}` (which would end it early). */
+function identityTag(identity: string): string {
+  return identity === '' ? '_' : identity.replaceAll('}', ')');
 }

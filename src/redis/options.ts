@@ -24,7 +24,10 @@ export interface RedisBrokerOptions {
   readonly cluster?: RedisClusterOptions;
   /** The application's own cluster client; the broker subscribes on a `duplicate()`. */
   readonly clusterClient?: RedisClusterConnection;
-  /** Begins every channel and key the broker uses, so applications can share a server. Default `carom`. */
+  /**
+   * Begins every channel and key the broker uses, so applications can share a
+   * server. Default `carom`. On a Redis Cluster it may not hold `{` or `}`.
+   */
   readonly prefix?: string;
   /**
    * This node's id, unique among the application's nodes, and the start of
@@ -98,6 +101,15 @@ export function resolveRedisOptions(options: RedisBrokerOptions): ResolvedRedisO
   const prefix = options.prefix ?? 'carom';
   if (typeof prefix !== 'string' || prefix === '') {
     throw appError('CAROM_ERR_BAD_OPTION', 'redisBroker prefix', 'a non-empty string', prefix);
+  }
+  // On a cluster the broker's keys carry hash tags of its own: a brace in the prefix would take their place.
+  if ((options.cluster ?? options.clusterClient) !== undefined && /[{}]/.test(prefix)) {
+    throw appError(
+      'CAROM_ERR_BAD_OPTION',
+      'redisBroker prefix',
+      'no { or } on a Redis Cluster',
+      prefix,
+    );
   }
   return {
     prefix,

@@ -6,6 +6,8 @@ import {
   ChatRooms,
   MAX_FRAME_BYTES,
   MAX_TEXT,
+  ONCE_WINDOW_MS,
+  ROOM_HISTORY,
   chatOptions,
   type RoomEvent,
 } from '../../examples/chat/app.js';
@@ -97,6 +99,72 @@ describe('chat example', () => {
           { room: 'kitchen', members: 1 },
         ],
       });
+    });
+  });
+
+  describe("a room's history", () => {
+    /** A client of carom's own (positions are carom's), joined to `room` as `name` with `extra`. */
+    async function joinedWith(name: string, extra: object, room = 'lobby') {
+      const client = await t.connect({ protocol: 'carom' });
+      const reply = await client.request('join', { name, room, ...extra });
+      assert.equal(reply.event, 'ack', JSON.stringify(reply.data));
+      return { client, ack: reply.data as { recovery?: Record<string, unknown> } };
+    }
+
+    /** The room's messages `client` received, as `from: text`, and whether each came before the ack. */
+    const said = (client: TestClient, room = 'lobby') =>
+      client.received
+        .filter((e) => e.event === `room.${room}` && (e.data as RoomEvent).type === 'message')
+        .map((e) => {
+          const m = e.data as Extract<RoomEvent, { type: 'message' }>;
+          return `${m.from}: ${m.text}`;
+        });
+
+    it('replays the last `recent` events to a joiner that asks, before the ack', async () => {
+      const ada = await joined('ada');
+      for (const text of ['one', 'two', 'three']) {
+        await ada.request('message', { room: 'lobby', text });
+      }
+      const { client: bob, ack } = await joinedWith('bob', { recent: 2 });
+      assert.deepEqual(said(bob), ['ada: two', 'ada: three']);
+      const events = bob.received.map((e) => e.event);
+      assert.ok(events.lastIndexOf('room.lobby') < events.indexOf('ack'), 'replayed first');
+      assert.equal(ack.recovery?.recovered, true);
+      assert.equal(ack.recovery?.replayed, 2);
+      assert.equal(ack.recovery?.offset, 4); // ada's join, then her three messages
+    });
+
+    it('replays what followed `since` to a page that comes back, or says it cannot', async () => {
+      const ada = await joined('ada');
+      const { client: bob, ack } = await joinedWith('bob', {});
+      const epoch = ack.recovery?.epoch as string;
+      await ada.request('message', { room: 'lobby', text: 'seen' });
+      const seen = bob.received.at(-1) as { position?: { offset: number } };
+      bob.close();
+      await t.idle();
+      await ada.request('message', { room: 'lobby', text: 'missed' });
+
+      const since = { epoch, offset: seen.position!.offset };
+      const back = await joinedWith('bob', { since, recent: 10 });
+      assert.deepEqual(said(back.client), ['ada: missed']);
+      assert.equal(back.ack.recovery?.recovered, true);
+      // bob left (a notice) and ada said one thing: two events replayed.
+      assert.equal(back.ack.recovery?.replayed, 2);
+
+      // A position from before a restart: told, and the room's last events instead.
+      const restarted = await joinedWith('cy', { since: { epoch: 'gone', offset: 3 }, recent: 1 });
+      assert.equal(restarted.ack.recovery?.recovered, false);
+      assert.equal(restarted.ack.recovery?.reason, 'EPOCH');
+      assert.equal(restarted.ack.recovery?.epoch, epoch);
+    });
+
+    it('leaves the joiner out of its own notice, even in the replay', async () => {
+      await joined('ada');
+      const { client: bob } = await joinedWith('bob', { recent: 10 });
+      const notices = bob
+        .dataOf<RoomEvent>('room.lobby')
+        .map((e) => `${e.type} ${'name' in e ? e.name : ''}`);
+      assert.deepEqual(notices, ['joined ada']);
     });
   });
 
@@ -454,6 +522,42 @@ describe('chat example', () => {
       assert.deepEqual(ok.data, { room: 'a-1', name: 'Łukasz_2', members: ['Łukasz_2'] });
     });
 
+    it('a bad history position or count on join', async () => {
+      const client = await t.connect({ protocol: 'carom' });
+      const join = (extra: object) =>
+        client.request('join', { name: 'ada', room: 'lobby', ...extra });
+      for (const since of [
+        'x',
+        [],
+        { epoch: '', offset: 1 },
+        { epoch: 'e'.repeat(65), offset: 1 },
+        { epoch: 1, offset: 1 },
+        { epoch: 'e', offset: -1 },
+        { epoch: 'e', offset: 1.5 },
+        { epoch: 'e', offset: '1' },
+        { epoch: 'e', offset: 2 ** 60 },
+        { epoch: 'e' },
+      ]) {
+        const reply = await join({ since });
+        assert.equal(reply.data.code, 'VALIDATION_FAILED', JSON.stringify(since));
+        const properties = (reply.data.details as Array<{ property: string }>).map(
+          (d) => d.property,
+        );
+        assert.ok(
+          properties.every((p) => p === 'since' || p.startsWith('since.')),
+          JSON.stringify(properties),
+        );
+      }
+      for (const recent of [-1, ROOM_HISTORY.size + 1, 1.5, '3', true]) {
+        assertInvalid(await join({ recent }), 'recent', /./);
+      }
+      assert.equal(ChatRooms.nameOf(client.connection!), undefined, 'no name was claimed');
+      assert.deepEqual(subscriptionsOf(client), []);
+      // null is no position: a first join.
+      const ok = await join({ since: null, recent: null });
+      assert.equal(ok.event, 'ack', JSON.stringify(ok.data));
+    });
+
     it('leave nothing subscribed or claimed behind after every refusal', async () => {
       const ada = await joined('ada');
       await ada.request('message', { room: 'lobby', text: '' });
@@ -481,6 +585,9 @@ describe('chat example', () => {
       const html = await readFile(new URL('index.html', publicDir('chat')), 'utf8');
       assert.equal(pageConstant(html, 'MAX_TEXT'), MAX_TEXT);
       assert.equal(pageConstant(html, 'MAX_FRAME_BYTES'), MAX_FRAME_BYTES);
+      // A message waits for a connection no longer than the server remembers its key.
+      assert.equal(pageConstant(html, 'SEND_TIMEOUT_MS'), ONCE_WINDOW_MS);
+      assert.ok(pageConstant(html, 'RECENT') <= ROOM_HISTORY.size);
       assert.equal(chatOptions().maxPayload, MAX_FRAME_BYTES);
       // Room for the longest message in the widest JSON escape (\u00XX, 6 bytes a character).
       assert.ok(MAX_TEXT * 6 + 512 < MAX_FRAME_BYTES);

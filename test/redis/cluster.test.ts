@@ -2,8 +2,10 @@
  * carom/redis on a Redis Cluster of three masters, one cluster for the whole
  * file (it takes seconds to start): two node processes over sharded pub/sub
  * (one channel per topic), publishes cross nodes once each and in order,
- * whichever shard owns the topic; presence of topics on several shards; the
- * broker, presence and lease contracts; and, last, as it takes the cluster
+ * whichever shard owns the topic; a resume on the other node from a history on
+ * its topic's shard; presence of topics on several shards; the broker,
+ * presence and lease contracts, the history and once-store contracts, key
+ * slots against CLUSTER KEYSLOT; and, last, as it takes the cluster
  * down, presence written again after every master restarts empty.
  */
 import assert from 'node:assert/strict';
@@ -18,7 +20,14 @@ import {
   presenceContract,
   type NodeSet,
 } from '../support/broker-contract.js';
+import { historyContract } from '../support/history-contract.js';
+import { onceContract } from '../support/once-contract.js';
 import { presenceRewrittenAfterRestart } from '../support/redis-restart.js';
+import { redisHistories, redisOnces, type RedisReach } from '../support/redis-stores.js';
+import { allOnceInOrder, received, resubscribe } from '../support/redis-resume.js';
+import { keySlot } from '../../src/redis/slot.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { RedisCluster } from '../support/redis-server.js';
 import { connectTo, NodeProcess, subscribe } from '../support/redis-nodes.js';
 import { eventually } from '../support/wait.js';
@@ -76,6 +85,35 @@ describe('carom/redis on a Redis Cluster (sharded pub/sub)', () => {
     }
     const stats = await b.request('stats');
     assert.equal(stats.received, 1 + 3 * BURST + 4);
+  });
+
+  it('recovers on the other node, from the history on the topic’s shard, what a client missed', async () => {
+    const watcher = await connectTo(a);
+    await resubscribe(watcher.client, ['feed.*'], undefined);
+    const first = await connectTo(a);
+    await resubscribe(first.client, ['feed.c'], undefined);
+    await a.request('burst', { event: 'feed.c', count: 10 });
+    await eventually(() => received(first.client, 'feed.c').length === 10, 'the first ten');
+    const last = received(first.client, 'feed.c').at(-1)!.position;
+    first.client.ws.close();
+    await b.request('burst', { event: 'feed.c', count: 50 });
+    await a.request('burst', { event: 'feed.c', count: 50 });
+    await eventually(() => received(watcher.client, 'feed.c').length === 110, 'all recorded');
+    const second = await connectTo(b);
+    const recovery = await resubscribe(second.client, ['feed.c'], { 'feed.c': last });
+    assert.deepEqual(recovery['feed.c'], {
+      recovered: true,
+      epoch: last.epoch,
+      offset: 110,
+      replayed: 100,
+    });
+    allOnceInOrder(
+      [...received(first.client, 'feed.c'), ...received(second.client, 'feed.c')],
+      last.epoch,
+      110,
+    );
+    watcher.client.ws.close();
+    second.client.ws.close();
   });
 
   it('lists presence across nodes for topics on different shards', async () => {
@@ -152,6 +190,39 @@ function nodes(): Promise<NodeSet> {
 brokerContract('redisBroker on a Redis Cluster', nodes);
 presenceContract('redisBroker on a Redis Cluster', nodes);
 leaseContract('redisBroker on a Redis Cluster', nodes);
+
+/** The stores' way to the cluster, read once it has started. */
+const reach = (): RedisReach => ({
+  options: { cluster: { rootNodes: cluster.rootNodes } },
+  ports: cluster.servers.map((s) => s.port),
+});
+
+historyContract('Redis Streams on a Redis Cluster', () => redisHistories(reach())(), {
+  shared: true,
+});
+onceContract('Redis on a Redis Cluster', () => redisOnces(reach())(), { shared: true });
+
+describe('carom/redis key slots', () => {
+  it('computes the slot of a name as the cluster does', async () => {
+    const names = [
+      'carom:topic:room.*',
+      'x:history:{carom:topic:news}:log:news',
+      'a{}b',
+      'é{🎉}',
+      '}{',
+    ];
+    for (const name of names) {
+      const { stdout } = await promisify(execFile)('redis-cli', [
+        '-p',
+        String(cluster.servers[0]!.port),
+        'CLUSTER',
+        'KEYSLOT',
+        name,
+      ]);
+      assert.equal(keySlot(name), Number(stdout.trim()), name);
+    }
+  });
+});
 
 describe('carom/redis presence after the Redis Cluster restarts', () => {
   it('writes the node’s entries again once every master is back, empty, with those joined meanwhile', () =>

@@ -4,8 +4,16 @@
  * is checked but not measured; every client checks each message arrives once
  * and in order.
  */
-import { TICK, timedPeriodFor, TOCK, type ContenderName, type Reply } from '../../common.js';
+import {
+  REDIS_CONTENDERS,
+  TICK,
+  timedPeriodFor,
+  TOCK,
+  type ContenderName,
+  type Reply,
+} from '../../common.js';
 import { withProcesses } from '../processes.js';
+import { BenchRedis } from '../redis.js';
 import type { RunContext, RunOutcome } from '../record.js';
 import { connectParams, connectTimeout } from './connect.js';
 
@@ -28,13 +36,34 @@ export function violationsOf(round: Reply): number {
 /**
  * One fan-out run to `n` subscribers, by bursts or (`timed`) by the
  * contender's timer; each message's body `bytes` long when given (`--sizes`).
+ * A Redis contender gets a redis-server of its own, whose CPU counts with the
+ * server's.
  */
-export function runFanout(
+export async function runFanout(
   ctx: RunContext,
   contender: ContenderName,
   n: number,
   timed: boolean,
   bytes?: number,
+): Promise<RunOutcome> {
+  if (!REDIS_CONTENDERS.has(contender)) {
+    return fanoutRound(ctx, contender, n, timed, bytes, undefined);
+  }
+  const redis = await BenchRedis.start(ctx.pin ? 0 : undefined);
+  try {
+    return await fanoutRound(ctx, contender, n, timed, bytes, redis);
+  } finally {
+    await redis.end();
+  }
+}
+
+function fanoutRound(
+  ctx: RunContext,
+  contender: ContenderName,
+  n: number,
+  timed: boolean,
+  bytes: number | undefined,
+  redis: BenchRedis | undefined,
 ): Promise<RunOutcome> {
   const event = timed ? TOCK : TICK;
   const messages = fanoutMessages(ctx, timed, n);
@@ -43,6 +72,7 @@ export function runFanout(
   const periodMs = timedPeriodFor(n);
   const env: Record<string, string> = { BENCH_TIMED_PERIOD_MS: String(periodMs) };
   if (bytes !== undefined) env.BENCH_BODY_BYTES = String(bytes);
+  if (redis !== undefined) env.BENCH_REDIS_URL = redis.server.url;
   const sized = bytes === undefined ? '' : `-B${bytes}`;
   return withProcesses(
     ctx,
@@ -68,14 +98,18 @@ export function runFanout(
       await warmPub;
 
       await load.call('expect', { event, count: messages }, 5000);
+      const redis0 = redis?.cpu();
       const pubP = publish(messages);
       const rec = await load.call('wait', { timeoutMs: waitMs(messages) }, waitMs(messages) + 5000);
       const pub = await pubP;
       const cpu = await server.call('cpuStop', {}, 5000);
+      const redis1 = redis?.cpu();
+      const redisUs =
+        redis0 && redis1 ? redis1.userUs + redis1.systemUs - redis0.userUs - redis0.systemUs : 0;
 
       const deliveries = rec.deliveries as number;
       const seconds = ((rec.lastAt as number) - (pub.t0 as number)) / 1000;
-      const cpuUs = (cpu.userUs as number) + (cpu.systemUs as number);
+      const cpuUs = (cpu.userUs as number) + (cpu.systemUs as number) + redisUs;
       const expected = n * messages;
       let violations = violationsOf(warm) + violationsOf(rec);
       if (!timed && pub.recipients !== expected) violations++;
@@ -100,6 +134,7 @@ export function runFanout(
           publishMs: pub.publishMs,
           cpuUserUs: cpu.userUs,
           cpuSystemUs: cpu.systemUs,
+          redisCpuUs: redis === undefined ? undefined : redisUs,
           connectMs: conn.ms,
           complete: rec.complete,
           lost: rec.missing,

@@ -184,7 +184,7 @@ export interface RecordingTally {
  *
  * One script per publish sets the epoch when there is none (a random one: a
  * Redis that lost its data starts a new epoch), takes the next offset, appends
- * the frame, trims, and publishes a {@link Kind.RECORDED} message on the bus
+ * the frame, trims, and publishes a `Kind.RECORDED` message on the bus
  * (or `SPUBLISH`es it on the topic's channel), atomically: every node, the
  * publishing one too, delivers in offset order as the messages arrive.
  */

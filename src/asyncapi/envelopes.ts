@@ -69,10 +69,56 @@ export function clientEnvelope(event: JsonSchema, data: JsonSchema): JsonSchema 
   };
 }
 
+/** Where a message stands in its event's history. */
+const POSITION: JsonSchema = {
+  type: 'object',
+  required: ['epoch', 'offset'],
+  properties: {
+    epoch: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      description: "the history's identity; a new one means what came before is gone",
+    },
+    offset: {
+      type: 'integer',
+      minimum: 0,
+      maximum: Number.MAX_SAFE_INTEGER,
+      description: 'grows by one per publish of the event',
+    },
+  },
+};
+
+/** An event's recovery, as a subscribe ack reports it. */
+const RECOVERY: JsonSchema = {
+  type: 'object',
+  required: ['recovered', 'epoch', 'offset', 'replayed'],
+  properties: {
+    recovered: {
+      type: 'boolean',
+      description: 'true when everything after the position asked for was delivered',
+    },
+    epoch: { type: 'string', description: 'where the history stands now' },
+    offset: { type: 'integer', minimum: 0 },
+    replayed: { type: 'integer', minimum: 0, description: 'messages replayed before the ack' },
+    reason: {
+      enum: ['GAP', 'EPOCH', 'NO_HISTORY', 'NOT_SUBSCRIBED', 'UNAVAILABLE'],
+      description: 'why it was not recovered, or why there is nothing to recover',
+    },
+  },
+};
+
 /** An envelope the server sends: a published event, or with `id` a reply. */
 export function serverEnvelope(event: JsonSchema, data: JsonSchema, reply = false): JsonSchema {
   const properties: JsonSchema = { event, data, timestamp: SERVER_TIMESTAMP };
   if (reply) properties['id'] = ID;
+  else {
+    properties['position'] = {
+      ...POSITION,
+      description:
+        'carom subprotocol only, for events the server keeps a history of: where this message stands in it (a client resumes from the last one it saw)',
+    };
+  }
   return {
     type: 'object',
     required: reply ? ['event', 'data', 'timestamp', 'id'] : ['event', 'data', 'timestamp'],
@@ -93,6 +139,19 @@ export function subscriptionRequest(maxLength: number, maxItems: number): JsonSc
         description: 'exact names, `*` (every event) or `prefix.*` (every name under the prefix)',
         items: { type: 'string', minLength: 1, maxLength },
       },
+      resume: {
+        type: 'object',
+        maxProperties: maxItems,
+        additionalProperties: POSITION,
+        description:
+          'subscribe only, carom subprotocol and an id: per exact event name, the last position seen; the server replays what its history holds after it, then goes live, and reports each in the ack',
+      },
+      recent: {
+        type: 'integer',
+        minimum: 0,
+        description:
+          "subscribe only, carom subprotocol and an id: the newest messages of each exact name's history to replay first",
+      },
     },
   };
 }
@@ -107,6 +166,11 @@ export const SUBSCRIPTION_ACK: JsonSchema = {
       type: 'array',
       items: { type: 'string' },
       description: 'exact names carved out of the patterns, when there are some',
+    },
+    recovery: {
+      type: 'object',
+      additionalProperties: RECOVERY,
+      description: 'per event, when the subscribe asked to resume or for recent messages',
     },
   },
 };

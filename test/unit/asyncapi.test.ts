@@ -308,6 +308,50 @@ describe('app.asyncapi()', () => {
     assert.equal(allows(`${subscribeOp.reply.messages[0].$ref}/payload`, subscribed), true);
   });
 
+  it('describes positions, resume and recovery, and what the app sends for a history matches it', async () => {
+    const t = await make(
+      appOptions({ topics: ['room.*', { name: 'news', history: { size: 5 } }] }),
+    );
+    const doc = await t.app.asyncapi();
+    const allows = schemaValidator(doc);
+    const client = await t.connect({ protocol: 'carom' });
+    const subscribeOp = operationOf(doc, 'subscribe');
+    const first = await client.request('subscribe', { events: ['news'], recent: 0 });
+    assert.equal(allows(`${subscribeOp.reply.messages[0].$ref}/payload`, first), true);
+    t.app.publish('news', { n: 1 });
+    await t.idle();
+    const published = client.received.find((m) => m.event === 'news')!;
+    assert.equal(typeof (published as { position?: unknown }).position, 'object');
+    const newsMessage = `#/channels/${channelOf(doc, 'news').id}/messages/fromServer/payload`;
+    assert.equal(allows(newsMessage, published), true);
+    assert.equal(allows(newsMessage, { ...published, position: { epoch: '', offset: -1 } }), false);
+    const again = await t.connect({ protocol: 'carom' });
+    const resumed = await again.request('subscribe', {
+      events: ['news'],
+      resume: { news: (published as { position: unknown }).position },
+    });
+    const recovery = (resumed.data as { recovery: Record<string, unknown> }).recovery;
+    assert.equal((recovery.news as { recovered: boolean }).recovered, true);
+    assert.equal(allows(`${subscribeOp.reply.messages[0].$ref}/payload`, resumed), true);
+    const subscribeMessage = `${subscribeOp.messages[0].$ref}/payload`;
+    assert.equal(
+      allows(subscribeMessage, {
+        event: 'subscribe',
+        id: 1,
+        data: { events: ['news'], resume: { news: { epoch: 'e', offset: 3 } }, recent: 2 },
+      }),
+      true,
+    );
+    assert.equal(
+      allows(subscribeMessage, {
+        event: 'subscribe',
+        id: 1,
+        data: { events: ['news'], recent: -1 },
+      }),
+      false,
+    );
+  });
+
   it('describes the error envelope with every code, and the errors the app sends match it', async () => {
     const t = await make(appOptions());
     const doc = await t.app.asyncapi();

@@ -2,11 +2,10 @@ import { isPattern, subscriptionNameProblem } from '../protocol/names.js';
 import type { WireRecovery, WireRecoveryReason } from '../protocol/wire.js';
 import { appError } from './errors.js';
 import type { HistoryStore, Position } from './history.js';
-import { MAX_HISTORY_SIZE, type HistoryPolicies } from './history-policies.js';
+import type { HistoryPolicies } from './history-policies.js';
 import type { CaromLogger } from './logger.js';
 import type { Recovery } from './recovery.js';
-import type { RecoveryAsk } from './recovery-request.js';
-import { MAX_EPOCH_LENGTH } from './recovery-request.js';
+import { positionProblem, recentProblem, type RecoveryAsk } from './recovery-request.js';
 import type { Session } from './session.js';
 import type { SubscriptionRequests } from './subscription-requests.js';
 
@@ -125,20 +124,10 @@ function checked(
     throw bad(`history is replayed for an exact name, not the pattern '${event}'`);
   if (typeof options !== 'object' || options === null) throw bad('options must be an object');
   const { since, recent } = options;
-  if (
-    recent !== undefined &&
-    (!Number.isInteger(recent) || recent < 0 || recent > MAX_HISTORY_SIZE)
-  ) {
-    throw bad(`recent must be an integer from 0 to ${MAX_HISTORY_SIZE}`);
-  }
+  const recentBad = recentProblem(recent);
+  if (recentBad !== undefined) throw bad(recentBad);
   if (since === undefined) return { recent };
-  const epoch: unknown = (since as Partial<Position> | null)?.epoch;
-  const offset: unknown = (since as Partial<Position> | null)?.offset;
-  if (typeof epoch !== 'string' || epoch.length === 0 || epoch.length > MAX_EPOCH_LENGTH) {
-    throw bad(`since.epoch must be a string of 1 to ${MAX_EPOCH_LENGTH} characters`);
-  }
-  if (!Number.isSafeInteger(offset) || (offset as number) < 0) {
-    throw bad('since.offset must be a safe integer of at least 0');
-  }
-  return { since: { epoch, offset: offset as number }, recent };
+  const sinceBad = positionProblem(since);
+  if (sinceBad !== undefined) throw bad(`since${sinceBad}`);
+  return { since: { epoch: since.epoch, offset: since.offset }, recent };
 }

@@ -50,12 +50,8 @@ export function readRecoveryAsk(
   if (resume === undefined && recent === undefined) return undefined;
   if (!carom) throw bad('resume and recent need the carom subprotocol');
   if (!withId) throw bad('resume and recent need an id: their outcome is in the ack');
-  if (
-    recent !== undefined &&
-    (!Number.isInteger(recent) || (recent as number) < 0 || (recent as number) > MAX_HISTORY_SIZE)
-  ) {
-    throw bad(`recent must be an integer from 0 to ${MAX_HISTORY_SIZE}`);
-  }
+  const recentBad = recentProblem(recent);
+  if (recentBad !== undefined) throw bad(recentBad);
   const positions = new Map<string, Position>();
   if (resume !== undefined) {
     if (!isObject(resume)) throw bad('resume must be an object of event names to positions');
@@ -74,14 +70,34 @@ export function readRecoveryAsk(
 }
 
 function readPosition(name: string, value: unknown): Position {
-  const where = `resume["${quoteName(name)}"]`;
-  if (!isObject(value)) throw bad(`${where} must be an object { epoch, offset }`);
+  const problem = positionProblem(value);
+  if (problem !== undefined) throw bad(`resume["${quoteName(name)}"]${problem}`);
+  const { epoch, offset } = value as Position;
+  return { epoch, offset };
+}
+
+/**
+ * Why `value` is not a position a client may send back, as the end of a
+ * sentence about it (` must be an object { epoch, offset }`, `.epoch must
+ * be...`); undefined when it is one. The one rule for a client's `resume` and
+ * for server code passing one on (`subscribeWithHistory`'s `since`).
+ */
+export function positionProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return ' must be an object { epoch, offset }';
   const { epoch, offset } = value;
   if (typeof epoch !== 'string' || epoch.length === 0 || epoch.length > MAX_EPOCH_LENGTH) {
-    throw bad(`${where}.epoch must be a string of 1 to ${MAX_EPOCH_LENGTH} characters`);
+    return `.epoch must be a string of 1 to ${MAX_EPOCH_LENGTH} characters`;
   }
   if (!Number.isSafeInteger(offset) || (offset as number) < 0) {
-    throw bad(`${where}.offset must be a safe integer of at least 0`);
+    return '.offset must be a safe integer of at least 0';
   }
-  return { epoch, offset: offset as number };
+  return undefined;
+}
+
+/** Why `recent` is not a count of recent messages to replay; undefined when it is one or absent. */
+export function recentProblem(recent: unknown): string | undefined {
+  return recent === undefined ||
+    (Number.isInteger(recent) && (recent as number) >= 0 && (recent as number) <= MAX_HISTORY_SIZE)
+    ? undefined
+    : `recent must be an integer from 0 to ${MAX_HISTORY_SIZE}`;
 }

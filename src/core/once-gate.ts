@@ -3,6 +3,7 @@ import { ErrorCode } from '../protocol/errors.js';
 import type { Broker } from './broker.js';
 import type { Clock } from './clock.js';
 import type { Connection } from './connection.js';
+import { raceClock, type RaceEnd } from './deadline.js';
 import { appError, CaromError } from './errors.js';
 import { describe, readField } from './guard.js';
 import type { CaromLogger } from './logger.js';
@@ -68,7 +69,9 @@ const MAX_POLL_MS = 250;
 const MAX_IDENTITY_LENGTH = 256;
 /** An `undefined` cached for a connection with no identity. */
 const NONE = '';
-const LATE = Symbol('late');
+/** What a store call that outlived its bound fails with (never shown to a client). */
+const TOO_LATE = new Error('the once store did not answer in time');
+const LATE: RaceEnd = { timedOut: () => TOO_LATE, late: () => undefined };
 const UNAVAILABLE = new CaromError(
   ErrorCode.UNAVAILABLE,
   'the server could not tell whether this was already handled, and did not handle it; send it again',
@@ -258,13 +261,22 @@ export class OnceGate {
     const { store, windowMs, maxKeys, clock, logger } = this.parts;
     let claim: unknown;
     try {
-      claim = await within(clock, store.claim(identity, key, windowMs, maxKeys), ms);
+      // Promise.resolve: a store that answers with a plain value is read as if it resolved with it.
+      claim = await raceClock(
+        Promise.resolve(store.claim(identity, key, windowMs, maxKeys)),
+        ms,
+        clock,
+        LATE,
+      );
     } catch (err) {
-      logger.error(`the once store failed to claim a key; answered ${ErrorCode.UNAVAILABLE}`, err);
-      return undefined;
-    }
-    if (claim === LATE) {
-      logger.error(`the once store did not answer a claim within ${ms} ms; answered UNAVAILABLE`);
+      if (err === TOO_LATE) {
+        logger.error(`the once store did not answer a claim within ${ms} ms; answered UNAVAILABLE`);
+      } else {
+        logger.error(
+          `the once store failed to claim a key; answered ${ErrorCode.UNAVAILABLE}`,
+          err,
+        );
+      }
       return undefined;
     }
     if (isClaim(claim)) return claim;
@@ -274,10 +286,16 @@ export class OnceGate {
 
   private async awaitSettled(identity: string, key: string, ms: number): Promise<void> {
     try {
-      await within(this.parts.clock, this.parts.store.awaitSettled!(identity, key, ms), ms);
+      await raceClock(
+        Promise.resolve(this.parts.store.awaitSettled!(identity, key, ms)),
+        ms,
+        this.parts.clock,
+        LATE,
+      );
     } catch (err) {
       // The next claim says what the key holds; a store that is down fails that one.
-      this.parts.logger.error('the once store failed while a repeat waited', err);
+      if (err !== TOO_LATE)
+        this.parts.logger.error('the once store failed while a repeat waited', err);
     }
   }
 }
@@ -338,24 +356,6 @@ function isClaim(value: unknown): value is Claim {
   if (answer === null || typeof answer !== 'object') return false;
   const kind = readField(answer, 'kind');
   return (kind === 'ack' || kind === 'error') && typeof readField(answer, 'json') === 'string';
-}
-
-/** What `promise` settles to, or {@link LATE} after `ms` by the app's clock. */
-function within<T>(clock: Clock, promise: Promise<T>, ms: number): Promise<T | typeof LATE> {
-  return new Promise<T | typeof LATE>((resolve, reject) => {
-    const timer = clock.setTimeout(() => resolve(LATE), ms);
-    Promise.resolve(promise).then(
-      (value) => {
-        clock.clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clock.clearTimeout(timer);
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-        reject(err);
-      },
-    );
-  });
 }
 
 function sleep(clock: Clock, ms: number): Promise<void> {

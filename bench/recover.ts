@@ -86,10 +86,14 @@ function open(url: string): Promise<WebSocket> {
   });
 }
 
-/** Waits for the frame `test` picks, then resolves with it parsed. */
+/**
+ * Waits for the frame `test` picks, then resolves with it parsed; `each`, when
+ * given, sees every frame before it (each parsed once).
+ */
 function next(
   ws: WebSocket,
   test: (m: Record<string, unknown>) => boolean,
+  each?: (m: Record<string, unknown>) => void,
 ): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -98,6 +102,7 @@ function next(
     }, TIMEOUT_MS);
     const on = (raw: WebSocket.RawData): void => {
       const m = JSON.parse(String(raw)) as Record<string, unknown>;
+      each?.(m);
       if (!test(m)) return;
       clearTimeout(timer);
       ws.off('message', on);
@@ -144,14 +149,13 @@ async function resume(url: string, from: Position, expected: number): Promise<Re
   const ws = await open(url);
   r.openAt = epochMs();
   let want = from.offset + 1;
-  ws.on('message', (raw) => {
-    const m = JSON.parse(String(raw)) as { event: string; position?: Position };
+  const acked = next(ws, isAck(2), (m) => {
     if (m.event !== TICK) return;
+    const position = m.position as Position | undefined;
     r.got++;
-    if (m.position?.offset !== want || m.position.epoch !== from.epoch) r.violations++;
+    if (position?.offset !== want || position.epoch !== from.epoch) r.violations++;
     want++;
   });
-  const acked = next(ws, isAck(2));
   ws.send(
     JSON.stringify({
       event: 'subscribe',

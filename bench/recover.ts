@@ -14,7 +14,7 @@
 import { writeFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { epochMs, median, quantile, TICK } from './common.js';
-import { BenchRedis } from './run/redis.js';
+import { BenchRedis, cpuUsBetween } from './run/redis.js';
 import { CommandChild } from './run/processes.js';
 
 interface Args {
@@ -222,7 +222,7 @@ async function rep(args: Args, redis: BenchRedis | undefined, n: number): Promis
       redisCpuUs:
         redisCpu === undefined || redisCpu0 === undefined
           ? undefined
-          : redisCpu.userUs + redisCpu.systemUs - redisCpu0.userUs - redisCpu0.systemUs,
+          : cpuUsBetween(redisCpu0, redisCpu),
     };
   } finally {
     await server.end();

@@ -63,6 +63,14 @@ export class BenchRedis {
   }
 }
 
+/** User plus system CPU microseconds spent between two readings of {@link BenchRedis.cpu}. */
+export function cpuUsBetween(
+  before: { userUs: number; systemUs: number },
+  after: { userUs: number; systemUs: number },
+): number {
+  return after.userUs + after.systemUs - before.userUs - before.systemUs;
+}
+
 /**
  * A process's user and system CPU time so far, in microseconds, from
  * /proc/<pid>/stat (fields 14 and 15, after the command name in parentheses).

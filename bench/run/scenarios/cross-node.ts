@@ -10,7 +10,7 @@
 import { TICK, type ContenderName, type ReadyMessage, type Reply } from '../../common.js';
 import { startLoad, startServer, type CommandChild } from '../processes.js';
 import type { Metrics, RunContext, RunOutcome } from '../record.js';
-import { BenchRedis } from '../redis.js';
+import { BenchRedis, cpuUsBetween } from '../redis.js';
 import { connectParams, connectTimeout } from './connect.js';
 import { violationsOf } from './fanout.js';
 
@@ -123,10 +123,7 @@ async function measure(ctx: RunContext, setup: Setup, n: number): Promise<SetupR
   const deliveries = rec!.deliveries as number;
   const seconds = ((rec!.lastAt as number) - (pub!.t0 as number)) / 1000;
   const cpuUs = cpus.reduce((sum, c) => sum + (c.userUs as number) + (c.systemUs as number), 0);
-  const redisUs =
-    redis0 && redis1
-      ? redis1.userUs + redis1.systemUs - redis0.userUs - redis0.systemUs
-      : Number.NaN;
+  const redisUs = redis0 && redis1 ? cpuUsBetween(redis0, redis1) : Number.NaN;
   const latency = lat!.latency as SetupResult['latency'];
   const unstamped = latency.reduce((sum, l) => sum + l.unstamped, 0);
   const violations = violationsOf(warm!) + violationsOf(rec!) + violationsOf(lat!) + unstamped;

@@ -13,7 +13,7 @@ import {
   type Reply,
 } from '../../common.js';
 import { withProcesses } from '../processes.js';
-import { BenchRedis } from '../redis.js';
+import { BenchRedis, cpuUsBetween } from '../redis.js';
 import type { RunContext, RunOutcome } from '../record.js';
 import { connectParams, connectTimeout } from './connect.js';
 
@@ -104,8 +104,7 @@ function fanoutRound(
       const pub = await pubP;
       const cpu = await server.call('cpuStop', {}, 5000);
       const redis1 = redis?.cpu();
-      const redisUs =
-        redis0 && redis1 ? redis1.userUs + redis1.systemUs - redis0.userUs - redis0.systemUs : 0;
+      const redisUs = redis0 && redis1 ? cpuUsBetween(redis0, redis1) : 0;
 
       const deliveries = rec.deliveries as number;
       const seconds = ((rec.lastAt as number) - (pub.t0 as number)) / 1000;
